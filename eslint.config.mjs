@@ -1,0 +1,56 @@
+// Lint rules. The workflow sandbox files get extra rules: workflow code must be
+// deterministic, so Node built-ins, I/O, clocks, timers and randomness are forbidden there
+// (Temporal's own sandbox replaces some of them, but a run's history must never depend on them).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Files that run inside the Temporal workflow sandbox. */
+const SANDBOX = ['src/workflows/**/*.ts', 'src/dsl/templates.ts', 'src/dsl/types.ts'];
+
+export default tseslint.config(
+  { ignores: ['lib/**', 'node_modules/**', 'coverage/**', '.tools/**', 'app/**', '.pallet/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', AbortController: 'readonly', URL: 'readonly', Response: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+  },
+  {
+    files: SANDBOX,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^node:', message: 'Workflow code must not use Node built-ins: do it in an activity.' },
+            { regex: '^(fs|path|os|http|https|net|crypto|child_process|process|worker_threads|timers|dns|url|util|stream)(/.*)?$', message: 'Workflow code must not use Node built-ins: do it in an activity.' },
+            { regex: '^@temporalio/(client|worker|activity|testing)', message: 'Workflow code may only use @temporalio/workflow and @temporalio/common.' },
+            { regex: '^(yaml|zod|ajv|commander)$', message: 'Keep the sandbox small: parse and validate outside the workflow.' },
+            { regex: '^\\.\\./(activities|sources|registry|agents|cli|client|worker|config)(/|$)', allowTypeImports: true, message: 'Workflow code must not import Node-side modules (type imports only).' },
+            { regex: '^\\.\\./dsl/(loader|schema|validate)$', message: 'The loader and validator are Node-side; the sandbox uses dsl/templates and dsl/types only.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'require', 'Buffer', 'setTimeout', 'setInterval', 'setImmediate', 'fetch', 'performance', '__dirname'].map((name) => ({ name, message: `"${name}" is not deterministic or not available in workflow code: use @temporalio/workflow (sleep, condition) or an activity.` })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Clocks are not deterministic in workflow code: use workflowInfo() or sleep().' },
+        { object: 'Math', property: 'random', message: 'Randomness is not deterministic in workflow code: use uuid4() from @temporalio/workflow or an activity.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the clock: not deterministic in workflow code.' },
+      ],
+    },
+  },
+);

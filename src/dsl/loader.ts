@@ -1,0 +1,105 @@
+// Loads a workflow definition from YAML text: syntax, schema and static validation, with
+// every problem located by file, line and column.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { ZodError } from 'zod';
+import { definitionSchema } from './schema';
+import type { WorkflowDefinition } from './types';
+import { formatPath, validateDefinition, type FieldPath } from './validate';
+
+export interface LintProblem {
+  file: string;
+  line?: number;
+  col?: number;
+  /** Dotted path of the field concerned, e.g. `steps[1].inputs`. */
+  field?: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; definition: WorkflowDefinition; digest: string }
+  | { ok: false; problems: LintProblem[] };
+
+export class DefinitionError extends Error {
+  constructor(readonly problems: LintProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'DefinitionError';
+  }
+}
+
+/** `FILE:LINE:COL: message`, the position left out where it is unknown. */
+export function formatProblem(p: LintProblem): string {
+  const pos = p.line ? `:${p.line}:${p.col ?? 1}` : '';
+  return `${p.file}${pos}: ${p.message}`;
+}
+
+export function sha256Digest(text: string | Uint8Array): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+}
+
+export function parseDefinition(text: string, file: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}` };
+      }),
+    };
+  }
+  const data: unknown = doc.toJS();
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, problems: [{ file, line: 1, col: 1, message: 'a workflow file must be a YAML map with "metadata" and "steps"' }] };
+  }
+  const locate = (path: FieldPath) => locateField(doc, lines, path);
+  const parsed = definitionSchema.safeParse(data);
+  if (!parsed.success) return { ok: false, problems: schemaProblems(parsed.error, file, locate) };
+  const problems = validateDefinition(parsed.data).map((p) => ({ file, ...locate(p.path), field: formatPath(p.path), message: p.message }));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, definition: parsed.data, digest: sha256Digest(text) };
+}
+
+/** Reads and checks a definition file; throws DefinitionError listing every problem. */
+export async function loadDefinitionFile(file: string): Promise<{ definition: WorkflowDefinition; digest: string; text: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new DefinitionError([{ file, message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  const result = parseDefinition(text, file);
+  if (!result.ok) throw new DefinitionError(result.problems);
+  return { definition: result.definition, digest: result.digest, text };
+}
+
+function schemaProblems(error: ZodError, file: string, locate: (p: FieldPath) => { line?: number; col?: number }): LintProblem[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const field = formatPath(path);
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    // A missing field has no node of its own: point at the map that should hold it.
+    const where = missing ? locate(path.slice(0, -1)) : locate(path);
+    const message = missing ? `${field} is required` : `${field || 'file'}: ${issue.message}`;
+    return { file, ...where, field, message };
+  });
+}
+
+/** Line and column of the YAML node at a field path, or of its nearest existing parent. */
+function locateField(doc: Document, lines: LineCounter, path: FieldPath): { line?: number; col?: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range && (n === 0 || isMap(node) || isSeq(node) || node !== undefined)) {
+      const pos = lines.linePos(range[0]);
+      return { line: pos.line, col: pos.col };
+    }
+  }
+  return {};
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}

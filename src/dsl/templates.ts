@@ -1,0 +1,125 @@
+// Template resolution: `{{ workflow.input.x }}` and `{{ steps.<id>.outputs.y }}`.
+// Pure code with no imports: it runs inside the Temporal workflow sandbox.
+//
+// Pallet's rules, kept: a string that is exactly one template yields the value with its type;
+// a path that does not exist yields null. Pallet's bugs, fixed: text around a template and
+// several templates in one string are interpolated, and lists are resolved at any depth.
+
+/** What templates can see while a run is under way. */
+export interface TemplateContext {
+  input: Record<string, unknown>;
+  /** Stored outputs by step id (the value templates reach as `steps.<id>.outputs`). */
+  outputs: Record<string, unknown>;
+}
+
+const WHOLE = /^\s*\{\{\s*([^{}]*?)\s*\}\}\s*$/;
+const ANY = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** A parsed template path: where it points and the path segments after the root. */
+export type TemplateRef =
+  | { kind: 'input'; path: string[]; text: string }
+  /** `record`: the path is `steps.<id>` alone, the step's `{ outputs }` record. */
+  | { kind: 'step'; stepId: string; path: string[]; record: boolean; text: string }
+  | { kind: 'invalid'; text: string; reason: string };
+
+export function parseTemplatePath(text: string): TemplateRef {
+  const parts = text.split('.').map((p) => p.trim());
+  if (parts.some((p) => p === '')) return { kind: 'invalid', text, reason: 'empty path segment' };
+  if (parts[0] === 'workflow') {
+    if (parts[1] !== 'input') return { kind: 'invalid', text, reason: 'only "workflow.input" is available under "workflow"' };
+    return { kind: 'input', path: parts.slice(2), text };
+  }
+  if (parts[0] === 'steps') {
+    if (parts.length < 2) return { kind: 'invalid', text, reason: 'missing step id after "steps"' };
+    if (parts.length > 2 && parts[2] !== 'outputs') {
+      return { kind: 'invalid', text, reason: `expected "steps.${parts[1]}.outputs..." (step results are read under "outputs")` };
+    }
+    return { kind: 'step', stepId: parts[1], path: parts.slice(3), record: parts.length === 2, text };
+  }
+  return { kind: 'invalid', text, reason: 'a template path starts with "workflow.input" or "steps.<id>.outputs"' };
+}
+
+/** Every template in a value (strings, lists and maps at any depth), with where it sits. */
+export function findTemplates(value: unknown, at: (string | number)[] = []): { text: string; path: (string | number)[] }[] {
+  if (typeof value === 'string') return [...value.matchAll(ANY)].map((m) => ({ text: m[1], path: at }));
+  if (Array.isArray(value)) return value.flatMap((v, i) => findTemplates(v, [...at, i]));
+  if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => findTemplates(v, [...at, k]));
+  return [];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value at a template path, or null when any part of it is missing (Pallet's rule). */
+export function lookup(text: string, ctx: TemplateContext): unknown {
+  const ref = parseTemplatePath(text);
+  if (ref.kind === 'invalid') return null;
+  let current: unknown;
+  if (ref.kind === 'input') current = ctx.input;
+  else {
+    if (!Object.prototype.hasOwnProperty.call(ctx.outputs, ref.stepId)) return null;
+    current = ref.record ? { outputs: ctx.outputs[ref.stepId] } : ctx.outputs[ref.stepId];
+  }
+  for (const key of ref.path) {
+    if (Array.isArray(current) && /^\d+$/.test(key)) current = current[Number(key)];
+    else if (isPlainObject(current) && Object.prototype.hasOwnProperty.call(current, key)) current = current[key];
+    else return null;
+    if (current === undefined) return null;
+  }
+  return current === undefined ? null : current;
+}
+
+/** Text form of a value interpolated into a longer string. */
+export function interpolationText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Resolves every template in a value: strings, lists and maps at any depth. */
+export function resolveValue(value: unknown, ctx: TemplateContext): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole) return lookup(whole[1], ctx);
+    if (!value.includes('{{')) return value;
+    return value.replace(ANY, (_m, path: string) => interpolationText(lookup(path, ctx)));
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveValue(v, ctx));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveValue(v, ctx);
+    return out;
+  }
+  return value;
+}
+
+/** Python's truthiness: null, false, 0, "", [] and {} are false. */
+export function isTruthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  return true;
+}
+
+/** Python's `str()` of a JSON value, as Pallet's switch uses to pick a branch. */
+export function pythonStr(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return pythonRepr(value);
+}
+
+function pythonRepr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (isPlainObject(value)) {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`)
+      .join(', ')}}`;
+  }
+  return String(value);
+}

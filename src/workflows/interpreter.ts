@@ -1,0 +1,154 @@
+// The interpreter workflow: one generic Temporal workflow type that runs any Pallet
+// definition. It wires the step walker to Temporal: agent calls are activities, nested
+// workflows are child workflows, parallel branches share a cancellation scope.
+// Sandbox code: no I/O, clocks or randomness here; see eslint.config.mjs.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  defineQuery,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PalletActivities } from '../activities/contract';
+import type { DefinitionSource, RunResult, Step, WorkflowDefinition } from '../dsl/types';
+import { WorkflowRun, type RunState, type StepEffects } from './walker';
+
+export interface PalletWorkflowInput {
+  /** The definition to run. When absent it is loaded by an activity from `source.ref`. */
+  definition?: WorkflowDefinition;
+  source?: DefinitionSource;
+  input?: Record<string, unknown>;
+  /** Stored outputs of steps finished by an earlier run (`pallet retry`): not called again. */
+  completed?: Record<string, unknown>;
+}
+
+export const stateQuery = defineQuery<RunState | null>('state');
+
+/** Agent calls: transport errors, 5xx and timeouts are retried; agents mark the rest non-retryable. */
+export const AGENT_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 } as const;
+/** A worker that dies mid-call is noticed after this long, not after the whole step timeout. */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+const activities = proxyActivities<PalletActivities>({
+  startToCloseTimeout: '300s',
+  retry: AGENT_RETRY,
+});
+
+export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResult> {
+  // Answered from the start; null until the definition is loaded.
+  let state: RunState | null = null;
+  setHandler(stateQuery, () => state);
+
+  let { definition, source } = args;
+  if (!definition) {
+    if (!source) throw ApplicationFailure.nonRetryable('palletWorkflow needs a definition or a source reference', 'InvalidInput');
+    setCurrentDetails(`loading definition ${source.ref}`);
+    const loaded = await activities.loadDefinition.executeWithOptions(
+      { activityId: 'load-definition', summary: `load definition ${source.ref}`, startToCloseTimeout: '60s' },
+      [{ ref: source.ref, digest: source.digest || undefined }],
+    );
+    definition = loaded.definition;
+    source = loaded.source;
+  }
+  const { metadata } = definition;
+  upsertMemo({
+    definitionId: metadata.id,
+    definitionName: metadata.name,
+    definitionVersion: metadata.version,
+    definitionRef: source?.ref ?? null,
+    definitionDigest: source?.digest ?? null,
+  });
+
+  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), args.completed ?? {});
+  state = run.state;
+  return await run.run();
+}
+
+function progressText(state: RunState): string {
+  const lines = [`**${state.workflow.name}** (${state.workflow.id} ${state.workflow.version}): ${state.status}`];
+  if (state.finished.length) lines.push(`finished: ${state.finished.join(', ')}`);
+  if (state.running.length) lines.push(`running: ${state.running.join(', ')}`);
+  if (state.error) lines.push(`error: ${state.error}`);
+  return lines.join('\n\n');
+}
+
+function temporalEffects(): StepEffects {
+  return {
+    async callAgent({ step, inputs }) {
+      const timeoutMs = step.timeout * 1000;
+      const reply = await activities.callAgent.executeWithOptions(
+        {
+          activityId: step.id,
+          summary: `${step.id}: ${step.skill}`,
+          startToCloseTimeout: timeoutMs,
+          heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
+        },
+        [{ stepId: step.id, skill: step.skill ?? '', inputs }],
+      );
+      return reply.result;
+    },
+
+    async runWorkflow({ step, workflowId, input }) {
+      const child = await executeChild(palletWorkflow, {
+        workflowId: `${workflowInfo().workflowId}.${step.id}`,
+        args: [{ source: { ref: workflowId, digest: '' }, input }],
+        staticSummary: `${step.id}: run workflow ${workflowId}`,
+      });
+      return child;
+    },
+
+    async all(tasks) {
+      const scope = new CancellationScope();
+      let firstError: { err: unknown } | undefined;
+      const settled = await scope.run(() =>
+        Promise.allSettled(
+          tasks.map((task) =>
+            task().catch((err: unknown) => {
+              if (!firstError) {
+                firstError = { err };
+                scope.cancel();
+              }
+              throw err;
+            }),
+          ),
+        ),
+      );
+      if (firstError) throw firstError.err;
+      return settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<(typeof tasks)[number]>>>).value);
+    },
+
+    describeError,
+    // Shown as "current details" in the Web UI; kept out of the history.
+    onChange: (state) => setCurrentDetails(progressText(state)),
+  };
+}
+
+/** One line saying why an activity or child workflow failed, from the innermost cause. */
+export function describeError(err: unknown, step?: Step): string {
+  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) {
+      const limit = step ? ` of ${step.timeout} s` : '';
+      const attempts = err instanceof ActivityFailure ? `, gave up after ${AGENT_RETRY.maximumAttempts} attempts` : '';
+      return `timed out (${timeoutName(cause.timeoutType)} timeout${limit})${attempts}`;
+    }
+    if (cause instanceof CancelledFailure) return 'cancelled';
+    if (cause) return cause.message;
+    return err.message;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function timeoutName(type: unknown): string {
+  const names: Record<number, string> = { 1: 'start-to-close', 2: 'schedule-to-start', 3: 'schedule-to-close', 4: 'heartbeat' };
+  return typeof type === 'number' ? (names[type] ?? 'unknown') : String(type).toLowerCase().replace(/_/g, '-');
+}
