@@ -3,9 +3,9 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const cli = path.join(__dirname, '..', 'lib', 'cli.js');
+const cli = path.join(__dirname, '..', 'lib', 'cli', 'index.js');
 if (!fs.existsSync(cli)) {
-  console.error('pallet: lib/cli.js is missing; run `npm install` (or `npm run build`) first.');
+  console.error('pallet: lib/cli/index.js is missing; run `npm install` (or `npm run build`) first.');
   process.exit(1);
 }
 require(cli).main(process.argv).catch((err) => {

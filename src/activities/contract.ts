@@ -1,0 +1,47 @@
+// The activities' signatures, shared by the worker (implementations) and the workflow
+// sandbox (type-only import), so both sides agree on names and shapes.
+import type { DefinitionSource, WorkflowDefinition } from '../dsl/types';
+
+export interface CallAgentRequest {
+  stepId: string;
+  skill: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface CallAgentReply {
+  result: unknown;
+  /** Base URL of the agent that answered, kept in the history for inspection. */
+  agent: string;
+}
+
+export interface LoadDefinitionRequest {
+  /** A workflow id (`code-generation-v1`), `name:tag`, `name@sha256:...` or a full reference. */
+  ref: string;
+  /** When set, the definition must have exactly this digest. */
+  digest?: string;
+}
+
+export interface LoadedDefinition {
+  definition: WorkflowDefinition;
+  source: DefinitionSource;
+}
+
+export interface PalletActivities {
+  callAgent(req: CallAgentRequest): Promise<CallAgentReply>;
+  loadDefinition(req: LoadDefinitionRequest): Promise<LoadedDefinition>;
+}
+
+/** Failure types the activities raise; the retry policy and the CLI key off them. */
+export const FailureTypes = {
+  agentUnavailable: 'AgentUnavailable',
+  agentServerError: 'AgentServerError',
+  agentRejected: 'AgentRejected',
+  agentSkillError: 'AgentSkillError',
+  agentBadResponse: 'AgentBadResponse',
+  unknownSkill: 'UnknownSkill',
+  invalidInput: 'InvalidInput',
+  resultTooLarge: 'ResultTooLarge',
+  unknownWorkflow: 'UnknownWorkflow',
+  invalidDefinition: 'InvalidDefinition',
+  registryError: 'RegistryError',
+} as const;

@@ -1,0 +1,26 @@
+// The loadDefinition activity: fetch a definition by reference and check it, so that the
+// workflow history holds exactly the definition that ran. A missing or invalid definition
+// fails at once; a registry that is down is retried.
+import { ApplicationFailure } from '@temporalio/common';
+import { isRetryable, RegistryError } from '../registry';
+import { DefinitionNotFoundError, InvalidDefinitionError, loadFromStore, type DefinitionStore } from '../sources/definitions';
+import { FailureTypes, type LoadDefinitionRequest, type LoadedDefinition } from './contract';
+
+export function createLoadDefinition(store: DefinitionStore) {
+  return async function loadDefinition({ ref, digest }: LoadDefinitionRequest): Promise<LoadedDefinition> {
+    try {
+      const { definition, source } = await loadFromStore(store, ref, digest);
+      return { definition, source };
+    } catch (err) {
+      if (err instanceof DefinitionNotFoundError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.unknownWorkflow);
+      if (err instanceof InvalidDefinitionError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.invalidDefinition, err.problems);
+      if (err instanceof RegistryError) {
+        const message = `cannot load workflow ${ref}: ${err.message}`;
+        throw isRetryable(err)
+          ? ApplicationFailure.retryable(message, FailureTypes.registryError)
+          : ApplicationFailure.nonRetryable(message, FailureTypes.registryError);
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,67 @@
+// The `pallet` command: the program and its subcommands, each a thin front end to
+// client.ts, worker.ts, the DSL loader or the registry.
+import { Command, CommanderError } from 'commander';
+import { lintFiles } from './lint';
+import { registerOpsCommands } from './ops';
+import { registerRegistryCommands } from './registry';
+import { runCommand, statusCommand } from './run';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pallet')
+    .description('Run Pallet YAML workflows of agent calls durably on Temporal')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('start a workflow run by workflow ID and wait for its result')
+    .argument('[requirements...]', 'plain text input, passed as {"requirements": "..."} (as Pallet\'s CLI does)')
+    .option('-f, --file <path>', 'run the definition in this YAML file')
+    .option('-w, --workflow <ref>', 'run a stored definition: id (code-generation-v1), name:tag or name@sha256:... (default: code-generation-v1)')
+    .option('-i, --input <json>', 'workflow input as a JSON object')
+    .option('--id <workflowId>', 'Temporal workflow id (default: definition id plus a unique suffix)')
+    .option('--json', 'print only the result object as JSON on stdout')
+    .option('--no-wait', 'print the workflow id and Web UI address, and return at once')
+    .option('--app-dir <dir>', 'where to write the result files', 'app')
+    .action(runCommand);
+
+  program
+    .command('lint')
+    .description('validate workflow definitions; one line per problem as FILE:LINE:COL: message')
+    .argument('<files...>', 'definition files')
+    .option('--check-agents', "also check skills and required inputs against the registry's agent cards")
+    .action(async (files: string[], opts: { checkAgents?: boolean }) => {
+      process.exitCode = (await lintFiles(files, opts)) ? 0 : 1;
+    });
+
+  program
+    .command('worker')
+    .description('run a worker on the task queue (PALLET_TASK_QUEUE, default "pallet") until SIGINT/SIGTERM')
+    .action(async () => {
+      const { runWorker } = await import('../worker');
+      await runWorker();
+    });
+
+  program
+    .command('status')
+    .description("print a run's live state: current step, finished steps, outputs so far")
+    .argument('<workflowId>')
+    .option('--run-id <runId>')
+    .option('--json', 'print the state as JSON')
+    .action(statusCommand);
+
+  registerRegistryCommands(program);
+  registerOpsCommands(program);
+  return program;
+}
+

@@ -1,0 +1,60 @@
+// `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message.
+import { readFile } from 'node:fs/promises';
+import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
+import type { Step, WorkflowDefinition } from '../dsl/types';
+import { EXECUTE_WORKFLOW_SKILL } from '../workflows/walker';
+import { createAgentDirectory, loadConfig } from '../config';
+import type { AgentEntry } from '../sources/agents';
+
+export async function lintFiles(files: string[], opts: { checkAgents?: boolean } = {}): Promise<boolean> {
+  let agents: AgentEntry[] | undefined;
+  if (opts.checkAgents) {
+    const listed = await createAgentDirectory(loadConfig()).agents();
+    for (const problem of listed.problems) console.error(`warning: ${problem}`);
+    agents = listed.agents;
+  }
+  let ok = true;
+  for (const file of files) {
+    const problems = await lintFile(file, agents);
+    for (const p of problems) console.log(formatProblem(p));
+    if (problems.length > 0) ok = false;
+  }
+  if (ok) console.error(`${files.length} file${files.length === 1 ? '' : 's'} OK`);
+  return ok;
+}
+
+export async function lintFile(file: string, agents?: AgentEntry[]): Promise<LintProblem[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return [{ file, message: `cannot read file: ${(err as Error).message}` }];
+  }
+  const parsed = parseDefinition(text, file);
+  if (!parsed.ok) return parsed.problems;
+  return agents ? checkAgainstAgents(parsed.definition, file, agents) : [];
+}
+
+/** Skills no agent offers, and inputs an agent card requires that a step does not give. */
+export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[]): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const known = [...new Set(agents.flatMap((a) => a.card.skills.map((s) => s.id)))].sort();
+  const visit = (steps: Step[]) => {
+    for (const step of steps) {
+      Object.values(step.branches ?? {}).forEach(visit);
+      if (step.step_type !== 'sequential' || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) continue;
+      const agent = agents.find((a) => a.card.skills.some((s) => s.id === step.skill));
+      if (!agent) {
+        problems.push({ file, message: `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})` });
+        continue;
+      }
+      const schema = agent.card.skills.find((s) => s.id === step.skill)?.input_schema as { required?: unknown } | undefined;
+      const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
+      for (const name of required.filter((r) => !(r in step.inputs))) {
+        problems.push({ file, message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
+      }
+    }
+  };
+  visit(def.steps);
+  return problems;
+}

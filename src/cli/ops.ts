@@ -1,0 +1,120 @@
+// Operating runs: `replay` (check a recorded history against the current code), `retry`
+// (restart a failed run from its point of failure) and `agents` (the example agents).
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { connectClient, uiLink, type PalletClient, STATE_QUERY, WORKFLOW_TYPE } from '../client';
+import type { PalletWorkflowInput } from '../workflows/interpreter';
+import type { RunState } from '../workflows/walker';
+
+export function registerOpsCommands(program: Command): void {
+  program
+    .command('replay')
+    .description("replay a run's history against the current workflow code and report any nondeterminism")
+    .argument('[workflowId]', 'run to fetch from the server')
+    .option('--run-id <runId>')
+    .option('--history <file>', 'replay a history JSON file (as exported by the Web UI or `temporal workflow show -o json`) instead')
+    .action(async (workflowId: string | undefined, opts: { runId?: string; history?: string }) => {
+      process.exitCode = (await replayCommand(workflowId, opts)) ? 0 : 1;
+    });
+
+  program
+    .command('retry')
+    .description('restart a failed run from the point of failure: finished steps are not called again')
+    .argument('<workflowId>')
+    .option('--run-id <runId>', 'the failed run (default: the latest run of the workflow id)')
+    .option('--no-wait', 'print the new run and return at once')
+    .action(retryCommand);
+
+  program
+    .command('agents')
+    .description('serve the example agents (plan, build, test, analysis, router) until Ctrl-C')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--base-port <port>', 'port of the first agent; the others follow', '8001')
+    .option('--only <names>', 'comma-separated agent names to start')
+    .action(async (opts: { host: string; basePort: string; only?: string }) => {
+      const { startExampleAgents } = await import('../agents/main');
+      const running = await startExampleAgents({ host: opts.host, basePort: Number(opts.basePort), only: opts.only?.split(',').map((s) => s.trim()) });
+      for (const a of running.agents) console.log(`${a.name}: ${a.url}`);
+      const stop = () => void running.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+async function replayCommand(workflowId: string | undefined, opts: { runId?: string; history?: string }): Promise<boolean> {
+  const { Worker } = await import('@temporalio/worker');
+  let history: temporal.api.history.v1.IHistory | unknown;
+  let label: string;
+  if (opts.history) {
+    const { historyFromJSON } = await import('@temporalio/common/lib/proto-utils');
+    history = historyFromJSON(JSON.parse(await readFile(opts.history, 'utf8')));
+    label = opts.history;
+  } else if (workflowId) {
+    const pc = await connectClient();
+    try {
+      history = await pc.client.workflow.getHandle(workflowId, opts.runId).fetchHistory();
+    } finally {
+      await pc.connection.close();
+    }
+    label = workflowId;
+  } else {
+    throw new Error('give a workflow id or --history FILE');
+  }
+  try {
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows'), replayName: label }, history as temporal.api.history.v1.IHistory);
+  } catch (err) {
+    console.error(`replay of ${label} FAILED: ${(err as Error).name}: ${(err as Error).message}`);
+    console.error('the current workflow code would not reproduce this history: runs like it would get stuck if this code were deployed');
+    return false;
+  }
+  console.log(`replay of ${label}: OK (the current code reproduces its history)`);
+  return true;
+}
+
+/** The first run's input and the outputs of the steps it finished. */
+export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState }> {
+  const handle = pc.client.workflow.getHandle(workflowId, runId);
+  const description = await handle.describe();
+  if (description.type !== WORKFLOW_TYPE) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
+  const status = description.status.name;
+  if (status === 'RUNNING' || status === 'COMPLETED') throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  if (!payload) throw new Error(`cannot read the input of ${workflowId} from its history`);
+  const args = defaultPayloadConverter.fromPayload<PalletWorkflowInput>(payload);
+  const state = await handle.query<RunState | null>(STATE_QUERY).catch((err: Error) => {
+    throw new Error(`cannot read the finished steps of ${workflowId} (is a worker running?): ${err.message}`);
+  });
+  if (!state) throw new Error(`${workflowId} failed before its definition was loaded; start it again with \`pallet run\``);
+  return { args: { ...args, source: args.source }, state };
+}
+
+async function retryCommand(workflowId: string, opts: { runId?: string; wait: boolean }): Promise<void> {
+  const pc = await connectClient();
+  try {
+    const { args, state } = await failedRunState(pc, workflowId, opts.runId);
+    const completed: Record<string, unknown> = { ...(args.completed ?? {}) };
+    for (const id of state.finished) completed[id] = state.step_outputs[id].outputs;
+    const handle = await pc.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: pc.config.taskQueue,
+      workflowId,
+      args: [{ ...args, completed }],
+      memo: { retryOf: opts.runId ?? 'latest', definitionRef: args.source?.ref ?? null, definitionDigest: args.source?.digest ?? null },
+    });
+    console.log(`retrying ${workflowId} as run ${handle.firstExecutionRunId}; reusing ${Object.keys(completed).length} finished step(s): ${Object.keys(completed).join(', ') || '-'}`);
+    console.log(`  ${uiLink(pc, workflowId, handle.firstExecutionRunId)}`);
+    if (!opts.wait) return;
+    try {
+      const result = await handle.result();
+      console.log(`completed: ${JSON.stringify(result).slice(0, 200)}`);
+    } catch (err) {
+      console.error(`retry failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await pc.connection.close();
+  }
+}

@@ -1,0 +1,91 @@
+// Registry commands: `push` definitions, `publish-agent` cards, `list` workflows, `show` one.
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { formatProblem, parseDefinition } from '../dsl/loader';
+import { createRegistry, registryFromEnv } from '../registry';
+import { agentCardSchema } from '../sources/agents';
+import { DirectoryStore, RegistryStore } from '../sources/definitions';
+
+const DEFAULT_DIR = 'pallet-workflows';
+
+export function registerRegistryCommands(program: Command): void {
+  program
+    .command('push')
+    .description(`validate and push definitions to the registry as workflows/<name>:<tag> (default: all of ${DEFAULT_DIR}/)`)
+    .argument('[files...]')
+    .option('-t, --tag <tag>', 'tag to push (default: the -vN suffix of the workflow id, else v1)')
+    .action(async (files: string[], opts: { tag?: string }) => {
+      process.exitCode = (await pushCommand(files, opts)) ? 0 : 1;
+    });
+
+  program
+    .command('publish-agent')
+    .description('push an agent card to the registry as agents/<agent>:v1')
+    .argument('<cards...>', 'agent card JSON files')
+    .action(async (cards: string[]) => {
+      const registry = createRegistry();
+      for (const file of cards) {
+        const text = await readFile(file, 'utf8');
+        const card = agentCardSchema.safeParse(JSON.parse(text));
+        if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        const pushed = await registry.pushAgentCard(card.data.name, text);
+        console.log(`${file} -> ${pushed.reference} ${pushed.digest}`);
+      }
+    });
+
+  program
+    .command('list')
+    .description("list the registry's workflows: id, name, version, tags, digest")
+    .option('--json')
+    .action(async (opts: { json?: boolean }) => {
+      const registry = createRegistry();
+      const rows = [];
+      for (const wf of await registry.listWorkflows()) {
+        const parsed = parseDefinition(wf.text, wf.repository);
+        const meta = parsed.ok ? parsed.definition.metadata : undefined;
+        rows.push({ repository: wf.repository, id: meta?.id ?? '(invalid)', name: meta?.name ?? '', version: meta?.version ?? '', tags: wf.tags, digest: wf.digest });
+      }
+      if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return console.log(`no workflows in registry ${registryFromEnv().registry}; push some with \`npx pallet push\``);
+      const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
+      const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+      for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    });
+
+  program
+    .command('show')
+    .description('print a stored definition (id, name:tag or name@sha256:...)')
+    .argument('<ref>')
+    .action(async (ref: string) => {
+      const env = process.env;
+      const store = env.PALLET_WORKFLOWS_DIR ? new DirectoryStore(env.PALLET_WORKFLOWS_DIR) : new RegistryStore(createRegistry(), registryFromEnv().registry);
+      const fetched = await store.fetch(ref);
+      console.error(`# ${fetched.file} ${fetched.source.digest}`);
+      process.stdout.write(fetched.text);
+    });
+}
+
+async function pushCommand(files: string[], opts: { tag?: string }): Promise<boolean> {
+  const targets = files.length ? files : (await new DirectoryStore(DEFAULT_DIR).files());
+  const registry = createRegistry();
+  let ok = true;
+  for (const file of targets) {
+    const text = await readFile(file, 'utf8');
+    const parsed = parseDefinition(text, file);
+    if (!parsed.ok) {
+      parsed.problems.forEach((p) => console.error(formatProblem(p)));
+      console.error(`${file}: not pushed (invalid)`);
+      ok = false;
+      continue;
+    }
+    const id = parsed.definition.metadata.id;
+    // Named after the id, so that `--workflow <id>` finds it by Pallet's rule (strip -vN).
+    const name = id.replace(/-v\d+$/, '');
+    const tag = opts.tag ?? /-(v\d+)$/.exec(id)?.[1] ?? 'v1';
+    const pushed = await registry.pushWorkflow(name, path.basename(file), text, tag);
+    console.log(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
+  }
+  return ok;
+}
+

@@ -1,0 +1,120 @@
+// `pallet run` and `pallet status`: start a run and wait for it; show a run's live state.
+import path from 'node:path';
+import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, writeAppFiles, type PalletClient } from '../client';
+import { DefinitionError, formatProblem } from '../dsl/loader';
+import type { RunState } from '../workflows/walker';
+
+export interface RunOptions {
+  file?: string;
+  workflow?: string;
+  input?: string;
+  id?: string;
+  json?: boolean;
+  wait: boolean;
+  appDir: string;
+}
+
+/** `--input` JSON, or plain requirements text, as the workflow input object. */
+export function parseInput(json: string | undefined, words: string[]): Record<string, unknown> {
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (err) {
+      throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--input must be a JSON object');
+    return words.length ? { ...(parsed as Record<string, unknown>), requirements: words.join(' ') } : (parsed as Record<string, unknown>);
+  }
+  return words.length ? { requirements: words.join(' ') } : {};
+}
+
+export async function runCommand(words: string[], opts: RunOptions): Promise<void> {
+  if (opts.file && opts.workflow) throw new Error('give either --file or --workflow, not both');
+  const input = parseInput(opts.input, words);
+  let pc: PalletClient | undefined;
+  try {
+    pc = await connectClient();
+    const target = await resolveTarget(opts, pc.config, pc.env).catch((err: unknown) => {
+      if (err instanceof DefinitionError) throw new Error(err.problems.map(formatProblem).join('\n'));
+      throw err;
+    });
+    const handle = await startRun(pc, target, { input, workflowId: opts.id });
+    const link = uiLink(pc, handle.workflowId, handle.firstExecutionRunId);
+    const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+    if (!opts.wait) {
+      if (opts.json) console.log(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url: link }));
+      else log(`started ${handle.workflowId}\n${link}`);
+      return;
+    }
+    log(`started ${handle.workflowId} (${target.source.ref}${target.source.digest ? ` ${target.source.digest.slice(0, 19)}` : ''})\n  ${link}`);
+    let result;
+    try {
+      result = await waitForResult(handle, opts.json ? undefined : (s) => log(`  ${progressLine(s)}`));
+    } catch (err) {
+      const failure = failureOf(err);
+      console.error(`run ${handle.workflowId} failed${failure.step ? ` at step "${failure.step.stepId}"` : ''}: ${failure.message}`);
+      console.error(`  ${link}\n  fix the cause, then: npx pallet retry ${handle.workflowId}`);
+      process.exitCode = 1;
+      return;
+    }
+    if (opts.json) {
+      console.log(JSON.stringify(result, null, 2));
+      return;
+    }
+    const files = await writeAppFiles(result, path.resolve(opts.appDir), {
+      temporal_workflow_id: handle.workflowId,
+      temporal_run_id: handle.firstExecutionRunId,
+      definition_ref: target.source.ref,
+      definition_digest: target.source.digest,
+    });
+    log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
+    log(`  final output: ${preview(result.final_output)}`);
+    log(`  wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+    log(`  ${link}`);
+  } finally {
+    await pc?.connection.close();
+  }
+}
+
+function progressLine(state: RunState): string {
+  const parts = [`done: ${state.finished.join(', ') || '-'}`];
+  if (state.running.length) parts.push(`running: ${state.running.join(', ')}`);
+  return parts.join('  ');
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
+}
+
+export async function statusCommand(workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
+  const pc = await connectClient();
+  try {
+    const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
+    const description = await handle.describe();
+    const state = await handle.query<RunState | null>('state').catch((err: Error) => {
+      throw new Error(`cannot query ${workflowId} (is a worker running?): ${err.message}`);
+    });
+    if (opts.json) {
+      console.log(JSON.stringify({ status: description.status.name, runId: description.runId, memo: description.memo, state }, null, 2));
+      return;
+    }
+    console.log(`${workflowId} (run ${description.runId}): ${description.status.name}`);
+    const memo = description.memo ?? {};
+    if (memo.definitionId) console.log(`  definition: ${String(memo.definitionId)} ${String(memo.definitionVersion ?? '')} ${String(memo.definitionDigest ?? '')}`);
+    if (!state) {
+      console.log('  the definition is still loading');
+      return;
+    }
+    console.log(`  running:  ${state.running.join(', ') || '-'}`);
+    console.log(`  finished: ${state.finished.join(', ') || '-'}`);
+    if (state.reused.length) console.log(`  reused from an earlier run: ${state.reused.join(', ')}`);
+    for (const [id, { outputs }] of Object.entries(state.step_outputs)) console.log(`  ${id}: ${preview(outputs)}`);
+    if (state.error) console.log(`  error: ${state.error}`);
+    console.log(`  ${uiLink(pc, workflowId, description.runId)}`);
+  } finally {
+    await pc.connection.close();
+  }
+}
+

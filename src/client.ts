@@ -1,0 +1,165 @@
+// The thin client: starts interpreter runs by workflow ID, waits for them with progress,
+// and reads their state. The CLI (cli.ts) is a front end to these functions.
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadDefinitionFile } from './dsl/loader';
+import type { DefinitionSource, RunResult, WorkflowDefinition } from './dsl/types';
+import { formatReference, workflowReference, createRegistry } from './registry';
+import { DirectoryStore, loadFromStore } from './sources/definitions';
+import { loadConfig, runUrl, temporalConnectConfig, type Env, type PalletConfig } from './config';
+import type { PalletWorkflowInput } from './workflows/interpreter';
+import type { RunState, StepFailureDetails } from './workflows/walker';
+
+export const WORKFLOW_TYPE = 'palletWorkflow';
+export const STATE_QUERY = 'state';
+
+export interface PalletClient {
+  client: Client;
+  connection: Connection;
+  namespace: string;
+  config: PalletConfig;
+  env: Env;
+}
+
+export async function connectClient(env: Env = process.env): Promise<PalletClient> {
+  const { connection: options, namespace } = temporalConnectConfig(env);
+  const connection = await Connection.connect(options).catch((err: Error) => {
+    throw new Error(`cannot reach Temporal at ${options.address} (${err.message}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
+  });
+  return { client: new Client({ connection, namespace }), connection, namespace, config: loadConfig(env), env };
+}
+
+/** What to run: a definition inline (files, local folders) or a pinned registry reference. */
+export interface RunTarget {
+  definition?: WorkflowDefinition;
+  source: DefinitionSource;
+  /** Id used for the Temporal workflow id and the memo. */
+  definitionId: string;
+}
+
+/** Resolves `--file` / `--workflow` into something a run can start from. */
+export async function resolveTarget(opts: { file?: string; workflow?: string }, config: PalletConfig, env: Env = process.env): Promise<RunTarget> {
+  if (opts.file) {
+    const { definition, digest } = await loadDefinitionFile(opts.file);
+    return { definition, source: { ref: path.resolve(opts.file), digest }, definitionId: definition.metadata.id };
+  }
+  const ref = opts.workflow ?? 'code-generation-v1';
+  if (config.workflowsDir) {
+    const { definition, source } = await loadFromStore(new DirectoryStore(config.workflowsDir), ref);
+    return { definition, source, definitionId: definition.metadata.id };
+  }
+  // Registry: pin the tag to its digest now, so the run (and any retry or replay) executes
+  // exactly this definition even if the tag moves; the worker pulls it in an activity.
+  const parsed = workflowReference(ref, config.registry);
+  const { digest } = await createRegistry(env).client.resolve(formatReference(parsed));
+  return {
+    source: { ref: formatReference(parsed), digest, repository: parsed.repository, tag: parsed.tag },
+    definitionId: /-v\d+$/.test(ref) ? ref : `${parsed.repository.split('/').pop()}-${parsed.tag ?? 'pinned'}`,
+  };
+}
+
+export interface StartOptions {
+  input: Record<string, unknown>;
+  workflowId?: string;
+  completed?: Record<string, unknown>;
+}
+
+export async function startRun(pc: PalletClient, target: RunTarget, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const workflowId = opts.workflowId ?? `${target.definitionId}-${uniqueSuffix()}`;
+  const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
+  return pc.client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: pc.config.taskQueue,
+    workflowId,
+    args: [args],
+    memo: {
+      definitionId: target.definition?.metadata.id ?? target.definitionId,
+      definitionRef: target.source.ref,
+      definitionDigest: target.source.digest,
+    },
+    staticSummary: `Pallet workflow ${target.definitionId}`,
+  });
+}
+
+function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Waits for a run, reporting its live state (from the `state` query) when it changes. */
+export async function waitForResult(handle: WorkflowHandle, onProgress?: (state: RunState) => void, pollMs = 1000): Promise<RunResult> {
+  const result = handle.result() as Promise<RunResult>;
+  if (!onProgress) return result;
+  let done = false;
+  let last = '';
+  const poll = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, pollMs));
+      if (done) break;
+      const state = await handle.query<RunState | null>(STATE_QUERY).catch(() => null);
+      const key = state ? JSON.stringify([state.running, state.finished]) : '';
+      if (state && key !== last) {
+        last = key;
+        onProgress(state);
+      }
+    }
+  })();
+  try {
+    return await result;
+  } finally {
+    done = true;
+    await poll;
+  }
+}
+
+/** The failed step and reason from a failed run, when a step failed (not, say, a cancel). */
+export function failureOf(err: unknown): { message: string; step?: StepFailureDetails } {
+  if (err instanceof WorkflowFailedError) {
+    const cause = err.cause as { message?: string; details?: unknown[] } | undefined;
+    const step = cause?.details?.[0] as StepFailureDetails | undefined;
+    return { message: cause?.message ?? err.message, step: step?.stepId ? step : undefined };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+export function uiLink(pc: PalletClient, workflowId: string, runId?: string): string {
+  return runUrl(pc.config, pc.namespace, workflowId, runId);
+}
+
+/** Stored output of a step anywhere in a result, including nested (child workflow) results. */
+export function findStepOutput(result: unknown, stepId: string): unknown {
+  const r = result as Partial<RunResult> | null;
+  if (!r || typeof r !== 'object' || !r.step_outputs) return undefined;
+  if (stepId in r.step_outputs) return r.step_outputs[stepId].outputs;
+  for (const { outputs } of Object.values(r.step_outputs)) {
+    const nested = findStepOutput(outputs, stepId) ?? findStepOutput(Object.values((outputs as object) ?? {})[0], stepId);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
+}
+
+/** `{ result: R }` (a step with `outputs: result`) → R; anything else as it is. */
+function unwrap(stored: unknown): unknown {
+  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
+    const keys = Object.keys(stored);
+    if (keys.length === 1) return (stored as Record<string, unknown>)[keys[0]];
+  }
+  return stored;
+}
+
+/** Writes Pallet's CLI files: metadata.json, plan.json, main.py and review.json when those steps ran. */
+export async function writeAppFiles(result: RunResult, dir: string, meta: Record<string, unknown>): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, content: string) => {
+    await writeFile(path.join(dir, name), content);
+    written.push(path.join(dir, name));
+  };
+  await put('metadata.json', JSON.stringify({ ...meta, workflow_id: result.workflow_id, workflow_name: result.workflow_name, workflow_version: result.workflow_version, initial_input: result.initial_input }, null, 2) + '\n');
+  const plan = findStepOutput(result, 'plan');
+  if (plan !== undefined) await put('plan.json', JSON.stringify(unwrap(plan), null, 2) + '\n');
+  const build = unwrap(findStepOutput(result, 'build')) as { code?: unknown } | undefined;
+  if (build && typeof build.code === 'string') await put('main.py', build.code.endsWith('\n') ? build.code : `${build.code}\n`);
+  const review = findStepOutput(result, 'test') ?? findStepOutput(result, 'review');
+  if (review !== undefined) await put('review.json', JSON.stringify(unwrap(review), null, 2) + '\n');
+  return written;
+}

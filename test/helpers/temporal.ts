@@ -1,0 +1,34 @@
+// One real Temporal dev server (the pinned Temporal CLI from .tools/) for the whole test
+// run, started through @temporalio/testing, and the workflow code bundled once.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TEMPORAL_CLI = process.env.TEMPORAL_CLI ?? path.join(ROOT, '.tools', 'venv', 'bin', 'temporal');
+
+let env: Promise<TestWorkflowEnvironment> | undefined;
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+export function temporalEnv(): Promise<TestWorkflowEnvironment> {
+  if (!env) {
+    if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run \`bash scripts/install-tools.sh\``);
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    env = TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', ui: false, extraArgs: ['--log-level', 'error'] },
+    });
+  }
+  return env;
+}
+
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+/** Stops the shared server; registered as a mocha root hook in test/hooks.ts. */
+export async function stopTemporal(): Promise<void> {
+  if (env) await (await env).teardown();
+  env = undefined;
+}

@@ -1,0 +1,301 @@
+// The interpreter workflow on a real Temporal dev server, calling real HTTP agents on
+// loopback: every step type, data flow, and every way an agent can fail.
+import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
+import { parseDefinition } from '../../src/dsl/loader';
+import type { WorkflowDefinition } from '../../src/dsl/types';
+import { HttpReply, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
+import { runDefinition, withWorker } from '../helpers/worker';
+
+function def(yaml: string): WorkflowDefinition {
+  const parsed = parseDefinition(yaml, 'test.yaml');
+  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
+  return parsed.definition;
+}
+
+async function failureMessage(run: Promise<unknown>): Promise<string> {
+  try {
+    await run;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected a failed workflow, got ${String(err)}`);
+    return (err.cause as Error).message;
+  }
+  assert.fail('the run should have failed');
+}
+
+describe('interpreter workflow (real Temporal server, real HTTP agents)', function () {
+  this.timeout(120_000);
+  let agent: TestAgent;
+
+  before(async () => {
+    agent = await startTestAgent('echo-agent', {
+      echo: (p) => ({ echoed: p }),
+      make_plan: (p) => ({ title: `Plan for ${String(p.requirements)}`, steps: [{ name: 'parse' }, { name: 'render' }], meta: { lang: 'python', n: 2 } }),
+      count: (p) => ({ count: (p.items as unknown[]).length }),
+      fail: () => {
+        throw new SkillError('the model refused: prompt too long');
+      },
+      classify: (p) => String(p.text).split(' ')[0],
+      slow: async (p) => {
+        await new Promise((r) => setTimeout(r, Number(p.ms)));
+        return 'late';
+      },
+      teapot: () => {
+        throw new HttpReply(418, '{"detail":"I am a teapot"}');
+      },
+      garbage: () => {
+        throw new HttpReply(200, '<html>oops</html>');
+      },
+      huge: (p) => 'x'.repeat(Number(p.bytes)),
+    });
+  });
+  after(() => agent.close());
+
+  const opts = () => ({ agentUrls: [agent.url] });
+
+  it('runs sequential steps, passing typed values and nested paths between them', async () => {
+    const result = await runDefinition(
+      opts(),
+      def(`
+metadata: { id: flow-v1, name: Flow, version: 1.2.0 }
+steps:
+  - id: plan
+    skill: make_plan
+    inputs: { requirements: "{{ workflow.input.requirements }}" }
+    outputs: result
+  - id: use
+    skill: echo
+    inputs:
+      whole: "{{ steps.plan.outputs.result }}"
+      lang: "{{ steps.plan.outputs.result.meta.lang }}"
+      n: "{{ steps.plan.outputs.result.meta.n }}"
+      first: "{{ steps.plan.outputs.result.steps.0.name }}"
+      text: "Title: {{ steps.plan.outputs.result.title }} ({{ steps.plan.outputs.result.meta.n }} steps)"
+      nested: { list: ["{{ workflow.input.requirements }}", { deep: "{{ steps.plan.outputs.result.meta }}" }] }
+      missing: "{{ steps.plan.outputs.result.nope.nope }}"
+`),
+      { requirements: 'a CLI' },
+    );
+    assert.equal(result.workflow_id, 'flow-v1');
+    assert.equal(result.workflow_name, 'Flow');
+    assert.equal(result.workflow_version, '1.2.0');
+    assert.deepEqual(result.initial_input, { requirements: 'a CLI' });
+    const plan = (result.step_outputs.plan.outputs as { result: { title: string } }).result;
+    assert.equal(plan.title, 'Plan for a CLI');
+    const echoed = (result.final_output as { echoed: Record<string, unknown> }).echoed;
+    assert.deepEqual(echoed.whole, plan);
+    assert.equal(echoed.lang, 'python');
+    assert.equal(echoed.n, 2);
+    assert.equal(echoed.first, 'parse');
+    assert.equal(echoed.text, 'Title: Plan for a CLI (2 steps)');
+    assert.deepEqual(echoed.nested, { list: ['a CLI', { deep: { lang: 'python', n: 2 } }] });
+    assert.equal(echoed.missing, null);
+    assert.deepEqual(result.final_output, result.step_outputs.use.outputs);
+  });
+
+  it('runs parallel branches that see only what ran before them, and later steps read each branch', async () => {
+    const result = await runDefinition(
+      opts(),
+      def(`
+metadata: { id: par, name: Par, version: "1" }
+steps:
+  - id: fan
+    step_type: parallel
+    branches:
+      steps:
+        - { id: a, skill: echo, inputs: { v: "{{ workflow.input.x }}" }, outputs: ra }
+        - { id: b, skill: count, inputs: { items: [1, 2, 3] }, outputs: rb }
+  - id: join
+    skill: echo
+    inputs: { a: "{{ steps.a.outputs.ra.echoed.v }}", b: "{{ steps.b.outputs.rb.count }}" }
+`),
+      { x: 7 },
+    );
+    assert.deepEqual(result.final_output, { echoed: { a: 7, b: 3 } });
+    assert.deepEqual(result.step_outputs.fan.outputs, { a: { ra: { echoed: { v: 7 } } }, b: { rb: { count: 3 } } });
+  });
+
+  const conditional = def(`
+metadata: { id: cond, name: Cond, version: "1" }
+steps:
+  - id: check
+    step_type: conditional
+    condition: "{{ workflow.input.flag }}"
+    branches:
+      if_true: [{ id: yes, skill: echo, inputs: { branch: "true" } }]
+      if_false: [{ id: no, skill: echo, inputs: { branch: "false" } }]
+`);
+
+  for (const [flag, branch] of [
+    [true, 'true'],
+    [1, 'true'],
+    ['no', 'true'],
+    [false, 'false'],
+    [0, 'false'],
+    ['', 'false'],
+    [[], 'false'],
+    [{}, 'false'],
+    [null, 'false'],
+  ] as const) {
+    it(`conditional: ${JSON.stringify(flag)} runs if_${branch} (Python truthiness)`, async () => {
+      const result = await runDefinition(opts(), conditional, { flag });
+      assert.deepEqual(result.final_output, { echoed: { branch } });
+      assert.ok(!(branch === 'true' ? 'no' : 'yes' in result.step_outputs));
+    });
+  }
+
+  const switchDef = def(`
+metadata: { id: sw, name: Switch, version: "1" }
+steps:
+  - id: kind
+    skill: classify
+    inputs: { text: "{{ workflow.input.text }}" }
+    outputs: request_type
+  - id: route
+    step_type: switch
+    condition: "{{ steps.kind.outputs.request_type }}"
+    branches:
+      code: [{ id: to_code, skill: echo, inputs: { went: code } }]
+      "6": [{ id: to_six, skill: echo, inputs: { went: six } }]
+      default: [{ id: to_default, skill: echo, inputs: { went: default } }]
+`);
+
+  it('switch: runs the branch named by the value', async () => {
+    const result = await runDefinition(opts(), switchDef, { text: 'code please' });
+    assert.deepEqual(result.final_output, { echoed: { went: 'code' } });
+    assert.deepEqual(Object.keys(result.step_outputs), ['kind', 'to_code', 'route']);
+  });
+
+  it('switch: runs default when no branch matches', async () => {
+    const result = await runDefinition(opts(), switchDef, { text: 'poetry please' });
+    assert.deepEqual(result.final_output, { echoed: { went: 'default' } });
+  });
+
+  it('switch: a number selects the branch named by its text, as Python str() does', async () => {
+    const result = await runDefinition(
+      opts(),
+      def(`
+metadata: { id: sw6, name: Switch6, version: "1" }
+steps:
+  - id: route
+    step_type: switch
+    condition: "{{ workflow.input.n }}"
+    branches:
+      "6": [{ id: six, skill: echo, inputs: { went: six } }]
+`),
+      { n: 6 },
+    );
+    assert.deepEqual(result.final_output, { echoed: { went: 'six' } });
+  });
+
+  it('switch: with no match and no default does nothing', async () => {
+    const result = await runDefinition(
+      opts(),
+      def(`
+metadata: { id: sw0, name: Switch0, version: "1" }
+steps:
+  - id: route
+    step_type: switch
+    condition: "{{ workflow.input.kind }}"
+    branches:
+      a: [{ id: only_a, skill: echo, inputs: {} }]
+`),
+      { kind: 'b' },
+    );
+    assert.deepEqual(Object.keys(result.step_outputs), ['route']);
+    assert.equal(result.final_output, null);
+  });
+
+  it('a JSON-RPC error fails the step at once with the agent message and the step id', async () => {
+    const before = agent.callsTo('fail').length;
+    const message = await failureMessage(
+      runDefinition(opts(), def(`
+metadata: { id: f, name: F, version: "1" }
+steps:
+  - { id: ask, skill: fail, inputs: {} }
+`)),
+    );
+    assert.match(message, /Step "ask"/);
+    assert.match(message, /the model refused: prompt too long/);
+    assert.equal(agent.callsTo('fail').length - before, 1, 'a JSON-RPC error is not retried');
+  });
+
+  it('an HTTP 4xx fails at once; a reply that is not JSON-RPC fails with a clear message', async () => {
+    const teapot = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: t, name: T, version: "1" }
+steps: [{ id: brew, skill: teapot, inputs: {} }]
+`)));
+    assert.match(teapot, /Step "brew".*HTTP 418: I am a teapot/);
+    const garbage = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: g, name: G, version: "1" }
+steps: [{ id: parse, skill: garbage, inputs: {} }]
+`)));
+    assert.match(garbage, /Step "parse".*not JSON: <html>oops<\/html>/);
+  });
+
+  it('an unknown skill fails the step at once, listing the known skills', async () => {
+    const message = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: u, name: U, version: "1" }
+steps: [{ id: mystery, skill: no_such_skill, inputs: {} }]
+`)));
+    assert.match(message, /Step "mystery".*no agent offers skill "no_such_skill"/);
+    assert.match(message, /known skills: .*classify.*echo/);
+  });
+
+  it('a step that exceeds its timeout fails, naming the step, after the retries', async () => {
+    const before = agent.callsTo('slow').length;
+    const message = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: s, name: S, version: "1" }
+steps: [{ id: sleepy, skill: slow, inputs: { ms: 5000 }, timeout: 1 }]
+`)));
+    assert.match(message, /Step "sleepy".*timed out \(start-to-close timeout of 1 s\)/);
+    assert.equal(agent.callsTo('slow').length - before, 3, 'timeouts are retried (3 attempts)');
+  });
+
+  it('an agent that is down is retried, then fails naming the step and the address', async () => {
+    const flaky = await startTestAgent('flaky-agent', { vanish: () => 'here' });
+    const definition = def(`
+metadata: { id: d, name: D, version: "1" }
+steps: [{ id: call_down, skill: vanish, inputs: {} }]
+`);
+    const message = await withWorker({ agentUrls: [flaky.url] }, async ({ start }) => {
+      // First run: the agent is up, its card is cached by the worker.
+      assert.equal(await (await start({ definition, input: {} })).result().then((r) => r.final_output), 'here');
+      await flaky.close();
+      // Second run: the call is refused; each retry looks for the agent again, in vain.
+      const started = Date.now();
+      const msg = await failureMessage((await start({ definition, input: {} })).result());
+      assert.ok(Date.now() - started > 2_000, 'the call was retried with backoff before failing');
+      return msg;
+    });
+    assert.match(message, /Step "call_down"/);
+    assert.match(message, new RegExp(`${flaky.url.replace(/[.]/g, '\\.')}.*unreachable \\(ECONNREFUSED\\)`));
+  });
+
+  it('one failing parallel branch cancels its running siblings and the error names the branch', async () => {
+    const before = agent.callsTo('slow').length;
+    const started = Date.now();
+    const message = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: p, name: P, version: "1" }
+steps:
+  - id: fan
+    step_type: parallel
+    branches:
+      steps:
+        - { id: long_branch, skill: slow, inputs: { ms: 20000 }, timeout: 60 }
+        - { id: bad_branch, skill: fail, inputs: {} }
+  - { id: never, skill: echo, inputs: {} }
+`)));
+    assert.match(message, /Step "bad_branch" \(in "fan"\) failed.*the model refused/);
+    assert.ok(Date.now() - started < 15_000, 'the run fails without waiting for the slow sibling');
+    assert.equal(agent.callsTo('slow').length - before, 1);
+  });
+
+  it('an agent result too large for a Temporal payload fails its step with a clear message', async () => {
+    const message = await failureMessage(runDefinition({ agentUrls: [agent.url], maxResultBytes: 100_000 }, def(`
+metadata: { id: big, name: Big, version: "1" }
+steps: [{ id: bulky, skill: huge, inputs: { bytes: 200000 } }]
+`)));
+    assert.match(message, /Step "bulky".*returned 200002 bytes.*over the 100000-byte limit/);
+  });
+});
