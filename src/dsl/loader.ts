@@ -2,7 +2,7 @@
 // every problem located by file, line and column.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ZodError } from 'zod';
 import { definitionSchema } from './schema';
 import type { WorkflowDefinition } from './types';
@@ -54,6 +54,7 @@ export function parseDefinition(text: string, file: string): LoadResult {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { ok: false, problems: [{ file, line: 1, col: 1, message: 'a workflow file must be a YAML map with "metadata" and "steps"' }] };
   }
+  keepVersionText(doc, text, data as { metadata?: Record<string, unknown> });
   const locate = (path: FieldPath) => locateField(doc, lines, path);
   const parsed = definitionSchema.safeParse(data);
   if (!parsed.success) return { ok: false, problems: schemaProblems(parsed.error, file, locate) };
@@ -89,15 +90,35 @@ function schemaProblems(error: ZodError, file: string, locate: (p: FieldPath) =>
 
 /** Line and column of the YAML node at a field path, or of its nearest existing parent. */
 function locateField(doc: Document, lines: LineCounter, path: FieldPath): { line?: number; col?: number } {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range && (n === 0 || isMap(node) || isSeq(node) || node !== undefined)) {
-      const pos = lines.linePos(range[0]);
-      return { line: pos.line, col: pos.col };
-    }
+  let node: unknown = doc.contents;
+  let found = node as Node | undefined;
+  for (const segment of path) {
+    node = childOf(node, segment);
+    if (!node) break;
+    found = node as Node;
   }
-  return {};
+  const range = found?.range;
+  if (!range) return {};
+  const pos = lines.linePos(range[0]);
+  return { line: pos.line, col: pos.col };
+}
+
+/** A map entry by key (compared as text: YAML may read a key `6` as a number) or a list item. */
+function childOf(node: unknown, segment: string | number): unknown {
+  if (isSeq(node) && typeof segment === 'number') return node.items[segment];
+  if (isMap(node)) {
+    const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+    return pair?.value ?? undefined;
+  }
+  return undefined;
+}
+
+/** `version: 1.10` is a float to YAML; keep the text as written so 1.10 stays "1.10". */
+function keepVersionText(doc: Document, text: string, data: { metadata?: Record<string, unknown> }): void {
+  const node = doc.getIn(['metadata', 'version'], true);
+  if (data.metadata && isScalar(node) && typeof node.value === 'number' && node.range) {
+    data.metadata.version = text.slice(node.range[0], node.range[1]);
+  }
 }
 
 function firstLine(message: string): string {

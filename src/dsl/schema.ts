@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { Step, WorkflowDefinition } from './types';
 
 const stepId = z
-  .string({ error: 'step id must be a string' })
+  // A missing id keeps zod's own message, which the loader turns into "... is required".
+  .string({ error: (issue) => (issue.input === undefined ? undefined : 'step id must be a string') })
   .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'step id may only contain letters, digits, "_" and "-" and must not start with a digit');
 
 // step_type is checked in validate.ts (with the list of known types), so the schema only

@@ -114,7 +114,7 @@ function pythonRepr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') return pythonStringRepr(value);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
   if (isPlainObject(value)) {
     return `{${Object.entries(value)
@@ -122,4 +122,17 @@ function pythonRepr(value: unknown): string {
       .join(', ')}}`;
   }
   return String(value);
+}
+
+/** Python's repr() of a string: single quotes unless the text has ' and no ", escapes spelled out. */
+function pythonStringRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const escaped = text
+    .replace(/\\/g, '\\\\')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .split(quote)
+    .join(`\\${quote}`);
+  return `${quote}${escaped}${quote}`;
 }
