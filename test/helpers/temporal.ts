@@ -14,7 +14,8 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function temporalEnv(): Promise<TestWorkflowEnvironment> {
   if (!env) {
     if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run \`bash scripts/install-tools.sh\``);
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Failed runs are expected in tests; keep the worker's own log to errors.
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
     env = TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', ui: false, extraArgs: ['--log-level', 'error'] },
     });

@@ -140,7 +140,7 @@ steps:
     it(`conditional: ${JSON.stringify(flag)} runs if_${branch} (Python truthiness)`, async () => {
       const result = await runDefinition(opts(), conditional, { flag });
       assert.deepEqual(result.final_output, { echoed: { branch } });
-      assert.ok(!(branch === 'true' ? 'no' : 'yes' in result.step_outputs));
+      assert.ok(!((branch === 'true' ? 'no' : 'yes') in result.step_outputs), 'the other branch did not run');
     });
   }
 
