@@ -1,15 +1,15 @@
 // One real Temporal dev server (the pinned Temporal CLI from .tools/) for the whole test
 // run, started through @temporalio/testing, and the workflow code bundled once.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { existsSync } from 'node:fs';
+import { bundleWorkflowCode, Runtime, DefaultLogger } from '@temporalio/worker';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI ?? path.join(ROOT, '.tools', 'venv', 'bin', 'temporal');
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<{ codePath: string }> | undefined;
 
 export function temporalEnv(): Promise<TestWorkflowEnvironment> {
   if (!env) {
@@ -23,8 +23,19 @@ export function temporalEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+/**
+ * The interpreter bundled once for all tests, written to a file: the worker then runs it
+ * under that file name, so coverage (c8 over V8) can map the sandbox code back to src/.
+ */
+export function workflowBundle(): Promise<{ codePath: string }> {
+  bundle ??= (async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+    const dir = path.join(ROOT, '.pallet', 'test-bundle');
+    mkdirSync(dir, { recursive: true });
+    const codePath = path.join(dir, `workflow-bundle-${process.pid}.js`);
+    writeFileSync(codePath, code);
+    return { codePath };
+  })();
   return bundle;
 }
 
