@@ -39,7 +39,10 @@ export interface WorkflowDefinition {
 export interface DefinitionSource {
   /** What the user asked for: a file path, a workflow id, or a registry reference. */
   ref: string;
-  /** `sha256:...` of the exact bytes that were parsed. */
+  /**
+   * `sha256:...` pinning the exact definition: for a file or folder, the digest of its
+   * bytes; for the registry, the manifest digest (what `name@sha256:...` pulls again).
+   */
   digest: string;
   /** Registry repository and tag when pulled from a registry. */
   repository?: string;

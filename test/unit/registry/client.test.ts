@@ -235,6 +235,11 @@ describe('RegistryClient', () => {
       assert.deepEqual(await client.tags('workflows/nothing'), []);
     });
 
+    it('a registry without the catalog API says so', async () => {
+      const s = await serve(() => false);
+      await assert.rejects(new RegistryClient({ registry: s.host }).catalog(), expectError('not_found', 'answered 404 while listing repositories', 'catalog API'));
+    });
+
     it('5xx is server_error and 429 rate_limited, both retryable', async () => {
       const s = await serve((req, res) => {
         if (path(req).includes('busy')) return sendJson(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] });
@@ -309,6 +314,23 @@ describe('RegistryClient', () => {
       const client = new RegistryClient({ registry: s.host });
       assert.deepEqual(await client.catalog(), ['agents/a', 'agents/b', 'workflows/c']);
       assert.deepEqual(await client.tags('workflows/c'), ['v1', 'v2']);
+    });
+
+    it('listWorkflows reads each workflows/* repository, listing unreadable ones with a problem', async () => {
+      const mem = new MemoryRegistry();
+      mem.putArtifact('workflows/demo', 'v2', [{ name: 'demo.yaml', mediaType: 'application/yaml', data: YAML }]);
+      mem.putArtifact('workflows/odd', 'v1', [{ name: 'odd.txt', mediaType: 'text/plain', data: 'x' }]);
+      mem.putArtifact('agents/plan', 'v1', [{ name: 'plan_agent_card.json', mediaType: 'application/json', data: '{}' }]);
+      const s = await serve(mem.handler);
+      const listed = await new PalletRegistry(new RegistryClient({ registry: s.host })).listWorkflows();
+      assert.deepEqual(
+        listed.map((w) => [w.repository, w.tag, w.tags, w.text, w.problem === undefined]),
+        [
+          ['workflows/demo', 'v2', ['v2'], YAML, true],
+          ['workflows/odd', 'v1', ['v1'], '', false],
+        ],
+      );
+      assert.match(listed[1].problem ?? '', /workflows\/odd:v1 .* has no YAML layer/);
     });
 
     it('listAgentCards prefers v1, else the first tag, and reports unreadable cards as problems', async () => {

@@ -1,0 +1,29 @@
+// The OCI registry: references, a native distribution-API client, Pallet's layout on top.
+export { RegistryError, isRetryable, type RegistryErrorCode } from './errors';
+export type { Credentials } from './auth';
+export {
+  agentReference,
+  agentShortName,
+  DEFAULT_PALLET_TAG,
+  formatReference,
+  hasRegistryHost,
+  isDigest,
+  parseReference,
+  workflowReference,
+  type Reference,
+} from './reference';
+export {
+  CREATED_ANNOTATION,
+  MEDIA_TYPES,
+  RegistryClient,
+  sha256,
+  TITLE_ANNOTATION,
+  type Descriptor,
+  type FileToPush,
+  type ImageManifest,
+  type PulledFile,
+  type RegistryClientOptions,
+} from './client';
+export { credentialsFor, dockerConfigCredentials, dockerConfigPath, envCredentials } from './credentials';
+export { JSON_MEDIA_TYPE, PalletRegistry, preferredTag, YAML_MEDIA_TYPE, type ListedAgentCard, type ListedWorkflow, type PulledWorkflow } from './store';
+export { createRegistry, DEFAULT_REGISTRY, registryFromEnv, type RegistrySettings } from './config';
