@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
 bash scripts/install-tools.sh chromium
 
 echo "== typecheck (tsc --strict)"

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
 import { createRegistry, registryFromEnv } from '../registry';
-import { agentCardSchema } from '../sources/agents';
+import { agentCardSchema, fetchAgentCard, type AgentCard } from '../sources/agents';
 import { DirectoryStore, RegistryStore } from '../sources/definitions';
 
 const DEFAULT_DIR = 'pallet-workflows';
@@ -21,16 +21,15 @@ export function registerRegistryCommands(program: Command): void {
 
   program
     .command('publish-agent')
-    .description('push an agent card to the registry as agents/<agent>:v1')
-    .argument('<cards...>', 'agent card JSON files')
+    .description("push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published")
+    .argument('<cards...>', 'agent card JSON files or agent base URLs')
     .action(async (cards: string[]) => {
       const registry = createRegistry();
-      for (const file of cards) {
-        const text = await readFile(file, 'utf8');
-        const card = agentCardSchema.safeParse(JSON.parse(text));
-        if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-        const pushed = await registry.pushAgentCard(card.data.name, text);
-        console.log(`${file} -> ${pushed.reference} ${pushed.digest}`);
+      for (const source of cards) {
+        // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
+        const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
+        const pushed = await registry.pushAgentCard(card.name, text);
+        console.log(`${source} (${card.name}, ${card.skills.map((s) => s.id).join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
       }
     });
 
@@ -89,3 +88,21 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
   return ok;
 }
 
+async function servedCard(url: string): Promise<{ card: AgentCard; text: string }> {
+  const card = await fetchAgentCard(url);
+  return { card, text: JSON.stringify(card, null, 2) + '\n' };
+}
+
+async function readCard(file: string): Promise<{ card: AgentCard; text: string }> {
+  let data: unknown;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: cannot read an agent card: ${(err as Error).message}`);
+  }
+  const card = agentCardSchema.safeParse(data);
+  if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return { card: card.data, text };
+}

@@ -3,12 +3,14 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger } from '@temporalio/worker';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI ?? path.join(ROOT, '.tools', 'venv', 'bin', 'temporal');
 
 let env: Promise<TestWorkflowEnvironment> | undefined;
+let uiPort: number | undefined;
 let bundle: Promise<{ codePath: string }> | undefined;
 
 export function temporalEnv(): Promise<TestWorkflowEnvironment> {
@@ -16,8 +18,11 @@ export function temporalEnv(): Promise<TestWorkflowEnvironment> {
     if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run \`bash scripts/install-tools.sh\``);
     // Failed runs are expected in tests; keep the worker's own log to errors.
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-    env = TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', ui: false, extraArgs: ['--log-level', 'error'] },
+    env = freePort().then((port) => {
+      uiPort = port;
+      return TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', ui: true, uiPort: port, extraArgs: ['--log-level', 'error'] },
+      });
     });
   }
   return env;
@@ -27,6 +32,23 @@ export function temporalEnv(): Promise<TestWorkflowEnvironment> {
  * The interpreter bundled once for all tests, written to a file: the worker then runs it
  * under that file name, so coverage (c8 over V8) can map the sandbox code back to src/.
  */
+/** Address of the shared server's Web UI. */
+export async function temporalUiUrl(): Promise<string> {
+  await temporalEnv();
+  return `http://127.0.0.1:${uiPort}`;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function workflowBundle(): Promise<{ codePath: string }> {
   bundle ??= (async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
