@@ -12,6 +12,8 @@ import { ROOT, temporalEnv, workflowBundle } from './temporal';
 
 export interface WorkerOptions {
   agentUrls: string[];
+  /** Overrides the directory built from agentUrls (e.g. registry discovery). */
+  directory?: AgentDirectory;
   definitions?: DefinitionStore;
   maxResultBytes?: number;
 }
@@ -30,7 +32,7 @@ export async function createTestWorker(opts: WorkerOptions & { taskQueue?: strin
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities({
-      directory: new AgentDirectory([new UrlAgentSource(opts.agentUrls)], 60_000),
+      directory: opts.directory ?? new AgentDirectory([new UrlAgentSource(opts.agentUrls)], 60_000),
       definitions: opts.definitions ?? new DirectoryStore(path.join(ROOT, 'pallet-workflows')),
       maxResultBytes: opts.maxResultBytes,
     }),

@@ -1,0 +1,153 @@
+// The `pallet` command as a user runs it, against a real dev server and a real worker:
+// lint, run (JSON and readable), a failed run, status, retry from the point of failure,
+// and replay of the recorded history.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
+import { runCli } from '../helpers/cli';
+import { temporalEnv } from '../helpers/temporal';
+import { createTestWorker, uniqueId } from '../helpers/worker';
+import type { Worker } from '@temporalio/worker';
+
+const CODEGEN = path.resolve(__dirname, '..', '..', 'pallet-workflows', 'code-generation.yaml');
+const PALLET_FIXTURES = path.resolve(__dirname, '..', '..', '..', 'shared', 'pallet', 'test-workflows');
+
+describe('pallet CLI', function () {
+  this.timeout(180_000);
+  let agent: TestAgent;
+  let worker: Worker;
+  let running: Promise<void>;
+  let cliEnv: Record<string, string>;
+  let dir: string;
+  let reviewBroken = false;
+
+  before(async () => {
+    agent = await startTestAgent('cli-agent', {
+      create_plan: (p) => ({ title: `Plan: ${String(p.requirements)}`, steps: [{ name: 'parse' }, { name: 'report' }] }),
+      generate_code: (p) => ({ code: `# ${(p.plan as { title: string }).title}\nprint("hi")`, language: 'python' }),
+      review_code: (p) => {
+        if (reviewBroken) throw new SkillError('review model overloaded');
+        return { quality_score: 8, approved: true, lines: String(p.code).split('\n').length };
+      },
+    });
+    const env = await temporalEnv();
+    const created = await createTestWorker({ agentUrls: [agent.url] });
+    worker = created.worker;
+    running = worker.run();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-'));
+    cliEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      PALLET_TASK_QUEUE: created.taskQueue,
+      PALLET_WORKFLOWS_DIR: path.resolve(__dirname, '..', '..', 'pallet-workflows'),
+      TEMPORAL_UI_URL: 'http://ui.example:8233',
+    };
+  });
+
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await agent.close();
+  });
+
+  it('lint: exit 0 for valid files; exit 1 with FILE:LINE:COL lines for each problem', async () => {
+    const good = await runCli(['lint', path.join(PALLET_FIXTURES, 'valid_simple.yaml'), 'pallet-workflows/code-generation.yaml']);
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(good.stdout, '');
+    const bad = await runCli(['lint', path.join(PALLET_FIXTURES, 'invalid_syntax.yaml'), path.join(PALLET_FIXTURES, 'missing_required.yaml'), 'pallet-workflows/smart-router.yaml']);
+    assert.equal(bad.code, 1);
+    const lines = bad.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, bad.stdout);
+    assert.match(lines[0], /invalid_syntax\.yaml:\d+:\d+: YAML syntax error/);
+    assert.match(lines[1], /missing_required\.yaml:2:3: metadata\.name is required/);
+  });
+
+  it('run --file --json prints only the result; the Web UI address goes to stderr', async () => {
+    const id = uniqueId('cli-json');
+    const res = await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'a', 'todo', 'app'], { env: cliEnv });
+    assert.equal(res.code, 0, res.stderr);
+    const result = JSON.parse(res.stdout) as { workflow_id: string; initial_input: unknown; final_output: { result: { approved: boolean } } };
+    assert.equal(result.workflow_id, 'code-generation-v1');
+    assert.deepEqual(result.initial_input, { requirements: 'a todo app' });
+    assert.equal(result.final_output.result.approved, true);
+    assert.match(res.stderr, new RegExp(`http://ui\\.example:8233/namespaces/default/workflows/${id}/`));
+  });
+
+  it('run --workflow ID (from a folder) writes Pallet\'s app/ files and prints a summary', async () => {
+    const res = await runCli(['run', '--workflow', 'code-generation-v1', 'an expense report'], { env: cliEnv, cwd: dir });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /completed Code Generation Pipeline \(code-generation-v1 1\.0\.0\): 3 steps/);
+    const plan = JSON.parse(await readFile(path.join(dir, 'app', 'plan.json'), 'utf8')) as { title: string };
+    assert.equal(plan.title, 'Plan: an expense report');
+    assert.equal(await readFile(path.join(dir, 'app', 'main.py'), 'utf8'), '# Plan: an expense report\nprint("hi")\n');
+    const review = JSON.parse(await readFile(path.join(dir, 'app', 'review.json'), 'utf8')) as { lines: number };
+    assert.equal(review.lines, 2);
+    const meta = JSON.parse(await readFile(path.join(dir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(meta.workflow_id, 'code-generation-v1');
+    assert.match(String(meta.definition_digest), /^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('a failed run exits 1 naming the step and the agent message; retry finishes it without repeating finished steps', async () => {
+    const id = uniqueId('cli-retry');
+    const plansBefore = agent.callsTo('create_plan').length;
+    const buildsBefore = agent.callsTo('generate_code').length;
+    reviewBroken = true;
+    const failed = await runCli(['run', '--file', CODEGEN, '--id', id, 'retry me'], { env: cliEnv, cwd: dir });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /failed at step "test".*review model overloaded/);
+    assert.match(failed.stderr, new RegExp(`pallet retry ${id}`));
+
+    const status = await runCli(['status', id], { env: cliEnv });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /FAILED/);
+    assert.match(status.stdout, /finished: plan, build/);
+    assert.match(status.stdout, /error: Step "test" .*review model overloaded/);
+
+    reviewBroken = false;
+    const retried = await runCli(['retry', id], { env: cliEnv });
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stdout, /reusing 2 finished step\(s\): plan, build/);
+    assert.equal(agent.callsTo('create_plan').length - plansBefore, 1, 'plan was not called again');
+    assert.equal(agent.callsTo('generate_code').length - buildsBefore, 1, 'build was not called again');
+
+    const env = await temporalEnv();
+    const result = (await env.client.workflow.getHandle(id).result()) as { step_outputs: Record<string, unknown> };
+    assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'test']);
+
+    const replay = await runCli(['replay', id], { env: cliEnv });
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /OK/);
+  });
+
+  it('retry refuses a run that completed', async () => {
+    const id = uniqueId('cli-done');
+    assert.equal((await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'x'], { env: cliEnv })).code, 0);
+    const res = await runCli(['retry', id], { env: cliEnv });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /is completed; only failed/);
+  });
+
+  it('run --no-wait returns the workflow id and Web UI address at once', async () => {
+    const id = uniqueId('cli-nowait');
+    const res = await runCli(['run', '--file', CODEGEN, '--id', id, '--no-wait', 'x'], { env: cliEnv });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, new RegExp(`started ${id}\\nhttp://ui\\.example:8233/namespaces/default/workflows/${id}/`));
+    const env = await temporalEnv();
+    await env.client.workflow.getHandle(id).result();
+  });
+
+  it('bad input gives one clear line and exit 1: invalid --input, invalid file, unknown workflow id', async () => {
+    const badJson = await runCli(['run', '--file', CODEGEN, '--input', '{nope'], { env: cliEnv });
+    assert.equal(badJson.code, 1);
+    assert.match(badJson.stderr, /--input is not valid JSON/);
+    const badFile = path.join(dir, 'bad.yaml');
+    await writeFile(badFile, 'metadata: { id: x, name: X, version: "1" }\nsteps:\n  - { id: a, skill: s, inputs: { v: "{{ steps.zz.outputs }}" } }\n');
+    const invalid = await runCli(['run', '--file', badFile], { env: cliEnv });
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /bad\.yaml:3:\d+: step "a": template "\{\{ steps\.zz\.outputs \}\}" refers to step "zz", but there is no such step/);
+    const unknown = await runCli(['run', '--workflow', 'no-such-flow-v1'], { env: cliEnv });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no workflow "no-such-flow-v1" in folder .*known: code-generation-v1/);
+  });
+});
