@@ -122,7 +122,9 @@ class InputValidators {
       validate = agent.skill.input_schema ? this.compile(agent.skill.input_schema) : null;
       this.cache.set(key, validate);
     }
-    if (!validate || validate(inputs)) return undefined;
+    // A template that found nothing gives null: for the schema, treat it as "not given".
+    const given = Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== null));
+    if (!validate || validate(given)) return undefined;
     return (validate.errors ?? [])
       .map((e) => {
         const missing = (e.params as { missingProperty?: string }).missingProperty;

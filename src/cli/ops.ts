@@ -2,17 +2,19 @@
 // (restart a failed run from its point of failure) and `agents` (the example agents).
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { connectClient, uiLink, type PalletClient, STATE_QUERY, WORKFLOW_TYPE } from '../client';
 import type { PalletWorkflowInput } from '../workflows/interpreter';
 import type { RunState } from '../workflows/walker';
+import { parseHistoryJson, replayHistory } from '../replay';
 
 export function registerOpsCommands(program: Command): void {
   program
     .command('replay')
     .description("replay a run's history against the current workflow code and report any nondeterminism")
-    .argument('[workflowId]', 'run to fetch from the server')
+    .argument('[workflowId]', 'run to fetch from the server (with --history: the id the history ran under, if the file lacks it)')
     .option('--run-id <runId>')
     .option('--history <file>', 'replay a history JSON file (as exported by the Web UI or `temporal workflow show -o json`) instead')
     .action(async (workflowId: string | undefined, opts: { runId?: string; history?: string }) => {
@@ -44,13 +46,12 @@ export function registerOpsCommands(program: Command): void {
 }
 
 async function replayCommand(workflowId: string | undefined, opts: { runId?: string; history?: string }): Promise<boolean> {
-  const { Worker } = await import('@temporalio/worker');
-  let history: temporal.api.history.v1.IHistory | unknown;
+  let history: temporal.api.history.v1.IHistory;
   let label: string;
   if (opts.history) {
-    const { historyFromJSON } = await import('@temporalio/common/lib/proto-utils');
-    history = historyFromJSON(JSON.parse(await readFile(opts.history, 'utf8')));
-    label = opts.history;
+    const parsed = parseHistoryJson(JSON.parse(await readFile(opts.history, 'utf8')));
+    history = parsed.history;
+    label = workflowId ?? parsed.workflowId ?? path.basename(opts.history, '.json');
   } else if (workflowId) {
     const pc = await connectClient();
     try {
@@ -63,7 +64,7 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
     throw new Error('give a workflow id or --history FILE');
   }
   try {
-    await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows'), replayName: label }, history as temporal.api.history.v1.IHistory);
+    await replayHistory(history, label);
   } catch (err) {
     console.error(`replay of ${label} FAILED: ${(err as Error).name}: ${(err as Error).message}`);
     console.error('the current workflow code would not reproduce this history: runs like it would get stuck if this code were deployed');

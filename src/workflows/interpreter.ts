@@ -136,13 +136,13 @@ export function describeError(err: unknown, step?: Step): string {
   if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure) {
-      const limit = step ? ` of ${step.timeout} s` : '';
+      const limit = step && err instanceof ActivityFailure ? ` of ${step.timeout} s` : '';
       const attempts = err instanceof ActivityFailure ? `, gave up after ${AGENT_RETRY.maximumAttempts} attempts` : '';
       return `timed out (${timeoutName(cause.timeoutType)} timeout${limit})${attempts}`;
     }
     if (cause instanceof CancelledFailure) return 'cancelled';
-    if (cause) return cause.message;
-    return err.message;
+    const reason = cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure ? describeError(cause) : (cause?.message ?? err.message);
+    return err instanceof ChildWorkflowFailure ? `child workflow ${err.execution.workflowId}: ${reason}` : reason;
   }
   if (err instanceof Error) return err.message;
   return String(err);

@@ -13,11 +13,19 @@ let env: Promise<TestWorkflowEnvironment> | undefined;
 let uiPort: number | undefined;
 let bundle: Promise<{ codePath: string }> | undefined;
 
+let runtimeInstalled = false;
+
+/** Failed runs are expected in tests: keep the SDK's own log to errors. Call before any worker. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+}
+
 export function temporalEnv(): Promise<TestWorkflowEnvironment> {
   if (!env) {
     if (!existsSync(TEMPORAL_CLI)) throw new Error(`${TEMPORAL_CLI} is missing: run \`bash scripts/install-tools.sh\``);
-    // Failed runs are expected in tests; keep the worker's own log to errors.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    quietRuntime();
     env = freePort().then((port) => {
       uiPort = port;
       return TestWorkflowEnvironment.createLocal({
