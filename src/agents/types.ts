@@ -1,0 +1,50 @@
+// Shapes shared by the agent server, the example agents and their skills.
+
+/** JSON Schema as it appears on an agent card (kept loose: cards are plain JSON data). */
+export type JsonSchema = Record<string, unknown>;
+
+/** One skill as listed on an agent card. */
+export interface SkillCard {
+  id: string;
+  description: string;
+  input_schema: JsonSchema;
+  output_schema: JsonSchema;
+}
+
+/** Pallet's agent card: `GET /agent-card`. */
+export interface AgentCard {
+  name: string;
+  url: string;
+  skills: SkillCard[];
+}
+
+/** What a skill gets besides its params. */
+export interface SkillContext {
+  /** The JSON-RPC id of the call (null when the caller sent none). */
+  id: unknown;
+  /** Environment the agents were started with (LLM settings, PALLET_PYTHON). */
+  env: NodeJS.ProcessEnv;
+  /** Aborted when the server shuts down, so long calls (LLM requests) stop with it. */
+  signal: AbortSignal;
+}
+
+export type SkillHandler = (params: Record<string, unknown>, ctx: SkillContext) => unknown;
+
+export interface SkillSpec extends SkillCard {
+  run: SkillHandler;
+}
+
+/** An agent: its name, the port it normally listens on, and its skills (= its card). */
+export interface AgentSpec {
+  name: string;
+  defaultPort: number;
+  skills: SkillSpec[];
+}
+
+/** Thrown by a skill to fail the call with a JSON-RPC error (code -1, as Pallet's agents do). */
+export class SkillError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SkillError';
+  }
+}
