@@ -33,12 +33,21 @@ export function registerOpsCommands(program: Command): void {
     .command('agents')
     .description('serve the example agents (plan, build, test, analysis, router) until Ctrl-C')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--base-port <port>', 'port of the first agent; the others follow', '8001')
-    .option('--only <names>', 'comma-separated agent names to start')
-    .action(async (opts: { host: string; basePort: string; only?: string }) => {
+    .option('--base-port <port>', 'port of plan-agent; the others follow (+1..+4); 0 for free ports', '8001')
+    .option('--only <names>', 'comma-separated agent names to start (plan,build,test,analysis,router)')
+    .option('--public-host <host>', 'host name written into the agent cards (e.g. a container name)')
+    .option('--quiet', 'do not log each call')
+    .action(async (opts: { host: string; basePort: string; only?: string; publicHost?: string; quiet?: boolean }) => {
       const { startExampleAgents } = await import('../agents/main');
-      const running = await startExampleAgents({ host: opts.host, basePort: Number(opts.basePort), only: opts.only?.split(',').map((s) => s.trim()) });
-      for (const a of running.agents) console.log(`${a.name}: ${a.url}`);
+      const running = await startExampleAgents({
+        host: opts.host,
+        basePort: Number(opts.basePort),
+        only: opts.only?.split(','),
+        publicHost: opts.publicHost,
+        log: opts.quiet ? undefined : (line) => console.log(line),
+      });
+      for (const a of running.agents) console.log(`${a.name}: ${a.url} (${a.skills.join(', ')})`);
+      console.log(running.llm ? `LLM mode: ${running.llm.model} at ${running.llm.url}` : 'deterministic mode (set PALLET_LLM_URL and PALLET_LLM_MODEL to use a model)');
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
