@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
-import { createRegistry, registryFromEnv } from '../registry';
+import { createRegistry, RegistryError, registryFromEnv } from '../registry';
 import { agentCardSchema, fetchAgentCard, type AgentCard } from '../sources/agents';
 import { DirectoryStore, RegistryStore } from '../sources/definitions';
 
@@ -82,6 +82,16 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     // Named after the id, so that `--workflow <id>` finds it by Pallet's rule (strip -vN).
     const name = id.replace(/-v\d+$/, '');
     const tag = opts.tag ?? /-(v\d+)$/.exec(id)?.[1] ?? 'v1';
+    // Re-pushing the same bytes would still move the tag (oras stamps a creation time):
+    // leave an identical definition where it is, so digests only change with content.
+    const current = await registry.pullWorkflow(`workflows/${name}:${tag}`).catch((err: unknown) => {
+      if (err instanceof RegistryError && err.code === 'not_found') return undefined;
+      throw err;
+    });
+    if (current?.text === text) {
+      console.log(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${current.digest} (unchanged)`);
+      continue;
+    }
     const pushed = await registry.pushWorkflow(name, path.basename(file), text, tag);
     console.log(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
   }
