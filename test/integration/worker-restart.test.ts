@@ -1,37 +1,12 @@
 // Durability: a worker process killed (SIGKILL) in the middle of a run; a new worker
 // finishes the run without calling the steps that had already completed.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseDefinition } from '../../src/dsl/loader';
 import { gate, startTestAgent } from '../helpers/agents';
+import { exited, startWorkerProcess, until } from '../helpers/processes';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
-
-/** The real `pallet worker` entry point, as a separate process. */
-function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'worker.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    if (process.env.DEBUG_WORKER) process.stderr.write(d);
-  });
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('worker killed mid-run', function () {
   this.timeout(180_000);
