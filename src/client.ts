@@ -85,20 +85,26 @@ function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Waits for a run, reporting its live state (from the `state` query) when it changes. */
-export async function waitForResult(handle: WorkflowHandle, onProgress?: (state: RunState) => void, pollMs = 1000): Promise<RunResult> {
+/**
+ * Waits for a run, reporting its live state (from the `state` query) when it changes, and
+ * again every `repeatMs` while a long step keeps running.
+ */
+export async function waitForResult(handle: WorkflowHandle, onProgress?: (state: RunState) => void, pollMs = 1000, repeatMs = 15_000): Promise<RunResult> {
   const result = handle.result() as Promise<RunResult>;
   if (!onProgress) return result;
   let done = false;
   let last = '';
+  let lastShown = 0;
   const poll = (async () => {
     while (!done) {
       await new Promise((r) => setTimeout(r, pollMs));
       if (done) break;
       const state = await handle.query<RunState | null>(STATE_QUERY).catch(() => null);
-      const key = state ? JSON.stringify([state.running, state.finished]) : '';
-      if (state && key !== last) {
+      if (!state || done) continue;
+      const key = JSON.stringify([state.running, state.finished]);
+      if (key !== last || (state.running.length > 0 && Date.now() - lastShown >= repeatMs)) {
         last = key;
+        lastShown = Date.now();
         onProgress(state);
       }
     }

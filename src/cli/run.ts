@@ -77,9 +77,18 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
   }
 }
 
+/** Seconds since each running step was first seen, so a long step shows it is alive. */
+const firstSeen = new Map<string, number>();
+
 function progressLine(state: RunState): string {
   const parts = [`done: ${state.finished.join(', ') || '-'}`];
-  if (state.running.length) parts.push(`running: ${state.running.join(', ')}`);
+  const now = Date.now();
+  const running = state.running.map((id) => {
+    if (!firstSeen.has(id)) firstSeen.set(id, now);
+    const secs = Math.round((now - firstSeen.get(id)!) / 1000);
+    return secs >= 5 ? `${id} (${secs} s)` : id;
+  });
+  if (running.length) parts.push(`running: ${running.join(', ')}`);
   return parts.join('  ');
 }
 
