@@ -3,9 +3,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './net';
+
+export { freePort };
 
 const REGISTRY_BIN = process.env.DOCKER_REGISTRY_BIN || '/usr/bin/docker-registry';
 
@@ -34,17 +36,6 @@ export function runOras(args: string[], cwd?: string): Promise<string> {
     execFile(orasPath(), args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`oras ${args.join(' ')} failed: ${stderr || stdout || err.message}`));
       else resolve(stdout);
-    });
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

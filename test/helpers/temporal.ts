@@ -3,8 +3,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger } from '@temporalio/worker';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './net';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TEMPORAL_CLI = process.env.TEMPORAL_CLI ?? path.join(ROOT, '.tools', 'venv', 'bin', 'temporal');
@@ -36,27 +36,16 @@ export function temporalEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-/**
- * The interpreter bundled once for all tests, written to a file: the worker then runs it
- * under that file name, so coverage (c8 over V8) can map the sandbox code back to src/.
- */
 /** Address of the shared server's Web UI. */
 export async function temporalUiUrl(): Promise<string> {
   await temporalEnv();
   return `http://127.0.0.1:${uiPort}`;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
+/**
+ * The interpreter bundled once for all tests, written to a file: the worker then runs it
+ * under that file name, so coverage (c8 over V8) can map the sandbox code back to src/.
+ */
 export function workflowBundle(): Promise<{ codePath: string }> {
   bundle ??= (async () => {
     const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });

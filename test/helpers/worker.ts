@@ -1,7 +1,7 @@
 // Runs a real worker (bundled interpreter + real activities) against the shared dev
 // server for the length of a test body.
 import { Worker } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import path from 'node:path';
 import { createActivities } from '../../src/activities';
 import type { RunResult, WorkflowDefinition } from '../../src/dsl/types';
