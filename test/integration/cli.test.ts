@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
+import { PALLET_TEST_WORKFLOWS } from '../helpers/pallet';
 import { temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 import type { Worker } from '@temporalio/worker';
 
 const CODEGEN = path.resolve(__dirname, '..', '..', 'pallet-workflows', 'code-generation.yaml');
-const PALLET_FIXTURES = path.resolve(__dirname, '..', '..', '..', 'shared', 'pallet', 'test-workflows');
+const PALLET_FIXTURES = PALLET_TEST_WORKFLOWS;
 
 describe('pallet CLI', function () {
   this.timeout(180_000);

@@ -1,8 +1,9 @@
 // The example agents' cards: Pallet's three cards served unchanged (but for url), this
 // project's two matching their files, and every skill the workflows call offered once.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { PALLET_ORIGINALS } from '../../helpers/pallet';
 import net from 'node:net';
 import YAML from 'yaml';
 import { EXAMPLE_AGENTS, startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
@@ -50,8 +51,8 @@ describe('example agents: cards', () => {
   }
 
   it("has Pallet's own cards unchanged in agent-cards/ (when Pallet's files are at hand)", function () {
-    const pallet = '/work/shared/pallet/agent-cards';
-    if (!existsSync(pallet)) return this.skip();
+    if (!PALLET_ORIGINALS) return this.skip();
+    const pallet = path.join(PALLET_ORIGINALS, 'agent-cards');
     for (const file of ['plan_agent_card.json', 'build_agent_card.json', 'test_agent_card.json']) {
       assert.deepEqual(cardFile(file), JSON.parse(readFileSync(path.join(pallet, file), 'utf8')), file);
     }

@@ -8,6 +8,7 @@ import { formatProblem, parseDefinition, type LintProblem } from '../../../src/d
 import { definitionSchema } from '../../../src/dsl/schema';
 import { STEP_TYPES } from '../../../src/dsl/types';
 import { formatPath, validateDefinition } from '../../../src/dsl/validate';
+import { PALLET_WORKFLOWS } from '../../helpers/pallet';
 
 const HEAD = 'metadata: {id: t, name: T, version: "1"}\nsteps:\n';
 
@@ -53,7 +54,7 @@ describe('dsl/validate', () => {
   describe("Pallet's workflows", () => {
     for (const name of ['code-generation.yaml', 'parallel-analysis.yaml', 'smart-router.yaml']) {
       it(`${name} has no problems`, () => {
-        const text = readFileSync(path.join('/work/shared/pallet/workflows', name), 'utf8');
+        const text = readFileSync(path.join(PALLET_WORKFLOWS, name), 'utf8');
         const def = definitionSchema.parse(parseYaml(text));
         assert.deepEqual(validateDefinition(def), []);
       });
