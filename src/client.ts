@@ -51,10 +51,12 @@ export async function resolveTarget(opts: { file?: string; workflow?: string }, 
   }
   // Registry: pin the tag to its digest now, so the run (and any retry or replay) executes
   // exactly this definition even if the tag moves; the worker pulls it in an activity.
+  // The reference is recorded without the registry host: the worker reaches the registry
+  // by its own PALLET_REGISTRY, which may name it differently (a container, a cluster).
   const parsed = workflowReference(ref, config.registry);
   const { digest } = await createRegistry(env).client.resolve(formatReference(parsed));
   return {
-    source: { ref: formatReference(parsed), digest, repository: parsed.repository, tag: parsed.tag },
+    source: { ref: formatReference(parsed, false), digest, repository: parsed.repository, tag: parsed.tag },
     definitionId: /-v\d+$/.test(ref) ? ref : `${parsed.repository.split('/').pop()}-${parsed.tag ?? 'pinned'}`,
   };
 }

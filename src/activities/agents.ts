@@ -43,7 +43,10 @@ export function createCallAgent({ directory, maxResultBytes = DEFAULT_MAX_RESULT
     }
     // Stable across retries of this step, so an agent can recognise a repeated call.
     const callId = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${req.stepId}`;
-    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    // Heartbeats let Temporal notice a dead worker long before the step timeout, and show
+    // in the Web UI's pending activities who is being waited for.
+    const started = Date.now();
+    const heartbeat = setInterval(() => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000) }), HEARTBEAT_EVERY_MS);
     try {
       const result = await invokeSkill(agent, req.skill, req.inputs, callId, ctx.cancellationSignal);
       checkSize(result, agent, req, maxResultBytes);

@@ -59,13 +59,11 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
     source = loaded.source;
   }
   const { metadata } = definition;
-  upsertMemo({
-    definitionId: metadata.id,
-    definitionName: metadata.name,
-    definitionVersion: metadata.version,
-    definitionRef: source?.ref ?? null,
-    definitionDigest: source?.digest ?? null,
-  });
+  // Only known values: upserting null would delete a key the client set at start.
+  const memo: Record<string, string> = { definitionId: metadata.id, definitionName: metadata.name, definitionVersion: metadata.version };
+  if (source?.ref) memo.definitionRef = source.ref;
+  if (source?.digest) memo.definitionDigest = source.digest;
+  upsertMemo(memo);
 
   const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), args.completed ?? {});
   state = run.state;
