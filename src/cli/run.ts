@@ -54,7 +54,8 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
     } catch (err) {
       const failure = failureOf(err);
       console.error(`run ${handle.workflowId} failed${failure.step ? ` at step "${failure.step.stepId}"` : ''}: ${failure.message}`);
-      console.error(`  ${link}\n  fix the cause, then: npx pallet retry ${handle.workflowId}`);
+      console.error(`  ${link}`);
+      if (failure.step) console.error(`  fix the cause, then: npx pallet retry ${handle.workflowId}`);
       process.exitCode = 1;
       return;
     }

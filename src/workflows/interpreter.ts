@@ -51,10 +51,12 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   if (!definition) {
     if (!source) throw ApplicationFailure.nonRetryable('palletWorkflow needs a definition or a source reference', 'InvalidInput');
     setCurrentDetails(`loading definition ${source.ref}`);
-    const loaded = await activities.loadDefinition.executeWithOptions(
-      { activityId: 'load-definition', summary: `load definition ${source.ref}`, startToCloseTimeout: '60s' },
-      [{ ref: source.ref, digest: source.digest || undefined }],
-    );
+    const ref = source.ref;
+    const loaded = await activities.loadDefinition
+      .executeWithOptions({ activityId: 'load-definition', summary: `load definition ${ref}`, startToCloseTimeout: '60s' }, [{ ref, digest: source.digest || undefined }])
+      .catch((err: unknown) => {
+        throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: 'DefinitionLoadFailed', nonRetryable: true, cause: err as Error });
+      });
     definition = loaded.definition;
     source = loaded.source;
   }
