@@ -139,7 +139,8 @@ export function findStepOutput(result: unknown, stepId: string): unknown {
   if (!r || typeof r !== 'object' || !r.step_outputs) return undefined;
   if (stepId in r.step_outputs) return r.step_outputs[stepId].outputs;
   for (const { outputs } of Object.values(r.step_outputs)) {
-    const nested = findStepOutput(outputs, stepId) ?? findStepOutput(Object.values((outputs as object) ?? {})[0], stepId);
+    // A child workflow's result is stored as is, or under the step's `outputs` name.
+    const nested = findStepOutput(outputs, stepId) ?? findStepOutput(unwrap(outputs), stepId);
     if (nested !== undefined) return nested;
   }
   return undefined;
