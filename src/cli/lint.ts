@@ -1,6 +1,7 @@
 // `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message.
 import { readFile } from 'node:fs/promises';
 import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
+import type { FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../workflows/walker';
 import { createAgentDirectory, loadConfig } from '../config';
@@ -32,29 +33,30 @@ export async function lintFile(file: string, agents?: AgentEntry[]): Promise<Lin
   }
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) return parsed.problems;
-  return agents ? checkAgainstAgents(parsed.definition, file, agents) : [];
+  return agents ? checkAgainstAgents(parsed.definition, file, agents, parsed.locate) : [];
 }
 
 /** Skills no agent offers, and inputs an agent card requires that a step does not give. */
-export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[]): LintProblem[] {
+export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[], locate: (path: FieldPath) => { line?: number; col?: number } = () => ({})): LintProblem[] {
   const problems: LintProblem[] = [];
   const known = [...new Set(agents.flatMap((a) => a.card.skills.map((s) => s.id)))].sort();
-  const visit = (steps: Step[]) => {
-    for (const step of steps) {
-      Object.values(step.branches ?? {}).forEach(visit);
-      if (step.step_type !== 'sequential' || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) continue;
+  const visit = (steps: Step[], at: FieldPath) => {
+    steps.forEach((step, i) => {
+      const path = [...at, i];
+      for (const [name, branch] of Object.entries(step.branches ?? {})) visit(branch, [...path, 'branches', name]);
+      if (step.step_type !== 'sequential' || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) return;
       const agent = agents.find((a) => a.card.skills.some((s) => s.id === step.skill));
       if (!agent) {
-        problems.push({ file, message: `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})` });
-        continue;
+        problems.push({ file, ...locate([...path, 'skill']), message: `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})` });
+        return;
       }
       const schema = agent.card.skills.find((s) => s.id === step.skill)?.input_schema as { required?: unknown } | undefined;
       const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
       for (const name of required.filter((r) => !(r in step.inputs))) {
-        problems.push({ file, message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
+        problems.push({ file, ...locate([...path, 'inputs']), message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
       }
-    }
+    });
   };
-  visit(def.steps);
+  visit(def.steps, ['steps']);
   return problems;
 }

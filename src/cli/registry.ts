@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
-import { createRegistry, RegistryError, registryFromEnv } from '../registry';
+import { agentReference, createRegistry, formatReference, RegistryError, registryFromEnv, type PalletRegistry } from '../registry';
 import { agentCardSchema, fetchAgentCard, type AgentCard } from '../sources/agents';
 import { DirectoryStore, RegistryStore } from '../sources/definitions';
 
@@ -28,6 +28,12 @@ export function registerRegistryCommands(program: Command): void {
       for (const source of cards) {
         // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
         const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
+        const ref = formatReference(agentReference(card.name, registry.registry), false);
+        const same = await unchangedDigest(registry, ref, text);
+        if (same) {
+          console.log(`${source} (${card.name}) = ${registry.registry}/${ref} ${same} (unchanged)`);
+          continue;
+        }
         const pushed = await registry.pushAgentCard(card.name, text);
         console.log(`${source} (${card.name}, ${card.skills.map((s) => s.id).join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
       }
@@ -82,14 +88,9 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     // Named after the id, so that `--workflow <id>` finds it by Pallet's rule (strip -vN).
     const name = id.replace(/-v\d+$/, '');
     const tag = opts.tag ?? /-(v\d+)$/.exec(id)?.[1] ?? 'v1';
-    // Re-pushing the same bytes would still move the tag (oras stamps a creation time):
-    // leave an identical definition where it is, so digests only change with content.
-    const current = await registry.pullWorkflow(`workflows/${name}:${tag}`).catch((err: unknown) => {
-      if (err instanceof RegistryError && err.code === 'not_found') return undefined;
-      throw err;
-    });
-    if (current?.text === text) {
-      console.log(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${current.digest} (unchanged)`);
+    const same = await unchangedDigest(registry, `workflows/${name}:${tag}`, text);
+    if (same) {
+      console.log(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${same} (unchanged)`);
       continue;
     }
     const pushed = await registry.pushWorkflow(name, path.basename(file), text, tag);
@@ -115,4 +116,19 @@ async function readCard(file: string): Promise<{ card: AgentCard; text: string }
   const card = agentCardSchema.safeParse(data);
   if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { card: card.data, text };
+}
+
+/**
+ * The digest at `ref` when it already holds exactly `text`. Re-pushing the same bytes would
+ * still move the tag (oras stamps a creation time), so identical content is left in place.
+ */
+async function unchangedDigest(registry: PalletRegistry, ref: string, text: string): Promise<string | undefined> {
+  try {
+    const current = await registry.client.pullArtifact(ref);
+    const only = current.files.length === 1 ? current.files[0] : undefined;
+    return only && only.data.toString('utf8') === text ? current.digest : undefined;
+  } catch (err) {
+    if (err instanceof RegistryError && (err.code === 'not_found' || err.code === 'invalid_manifest')) return undefined;
+    throw err;
+  }
 }

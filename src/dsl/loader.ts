@@ -18,7 +18,8 @@ export interface LintProblem {
 }
 
 export type LoadResult =
-  | { ok: true; definition: WorkflowDefinition; digest: string }
+  /** `locate` gives the line and column of a field, for checks made after loading. */
+  | { ok: true; definition: WorkflowDefinition; digest: string; locate(path: FieldPath): { line?: number; col?: number } }
   | { ok: false; problems: LintProblem[] };
 
 export class DefinitionError extends Error {
@@ -60,7 +61,7 @@ export function parseDefinition(text: string, file: string): LoadResult {
   if (!parsed.success) return { ok: false, problems: schemaProblems(parsed.error, file, locate) };
   const problems = validateDefinition(parsed.data).map((p) => ({ file, ...locate(p.path), field: formatPath(p.path), message: p.message }));
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, definition: parsed.data, digest: sha256Digest(text) };
+  return { ok: true, definition: parsed.data, digest: sha256Digest(text), locate };
 }
 
 /** Reads and checks a definition file; throws DefinitionError listing every problem. */

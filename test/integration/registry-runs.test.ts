@@ -62,7 +62,7 @@ describe('registry commands and registry-pinned runs', function () {
     assert.equal(shown.stdout, await readFile(path.join(PALLET_WORKFLOWS, 'code-generation.yaml'), 'utf8'));
     const before = (await pallet.client.resolve(`${registry.host}/workflows/code-generation:v1`)).digest;
     const again = await runCli(['push'], { env });
-    assert.match(again.stdout, /unchanged/);
+    assert.match(again.stdout, /code-generation-v1\) = .*\(unchanged\)/);
     assert.equal((await pallet.client.resolve(`${registry.host}/workflows/code-generation:v1`)).digest, before);
   });
 
@@ -88,14 +88,17 @@ describe('registry commands and registry-pinned runs', function () {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /not-a-card\.json: not an agent card: name: /);
 
-    const published = await runCli(['publish-agent', path.join(path.dirname(PALLET_WORKFLOWS), 'agent-cards', 'plan_agent_card.json')], { env });
+    const card = path.join(path.dirname(PALLET_WORKFLOWS), 'agent-cards', 'plan_agent_card.json');
+    const published = await runCli(['publish-agent', card], { env });
     assert.equal(published.code, 0, published.stderr);
+    assert.match(published.stdout, /-> .*agents\/plan:v1 sha256:/);
+    assert.match((await runCli(['publish-agent', card], { env })).stdout, /= .*agents\/plan:v1 sha256:.*\(unchanged\)/);
     const flow = path.join(dir, 'uses-cards.yaml');
     await writeFile(flow, 'metadata: { id: uses-cards, name: U, version: "1" }\nsteps:\n  - { id: plan, skill: create_plan, inputs: { wrong: x } }\n  - { id: fly, skill: fly_to_moon }\n');
     const lint = await runCli(['lint', '--check-agents', flow], { env: { ...env, PALLET_AGENT_URLS: '' } });
     assert.equal(lint.code, 1);
-    assert.match(lint.stdout, /uses-cards\.yaml: step "plan": skill "create_plan" of agent plan-agent requires input "requirements"/);
-    assert.match(lint.stdout, /uses-cards\.yaml: step "fly": no agent offers skill "fly_to_moon" \(known skills: create_plan\)/);
+    assert.match(lint.stdout, /uses-cards\.yaml:3:\d+: step "plan": skill "create_plan" of agent plan-agent requires input "requirements"/);
+    assert.match(lint.stdout, /uses-cards\.yaml:4:\d+: step "fly": no agent offers skill "fly_to_moon" \(known skills: create_plan\)/);
   });
 
   it('runs name:tag and name@sha256:...; the digest pins the definition even after the tag moves', async () => {
