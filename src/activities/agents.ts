@@ -6,10 +6,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { AgentDirectory, networkReason, UnknownSkillError, type FoundAgent } from '../sources/agents';
+import { MAX_PAYLOAD_BYTES } from '../dsl/types';
 import { FailureTypes, type CallAgentReply, type CallAgentRequest } from './contract';
 
-/** Temporal refuses payloads over 2 MB; stay clear of it with room for the envelope. */
-export const DEFAULT_MAX_RESULT_BYTES = 1_900_000;
 const HEARTBEAT_EVERY_MS = 2_000;
 
 export interface AgentCallOptions {
@@ -17,7 +16,7 @@ export interface AgentCallOptions {
   maxResultBytes?: number;
 }
 
-export function createCallAgent({ directory, maxResultBytes = DEFAULT_MAX_RESULT_BYTES }: AgentCallOptions) {
+export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES }: AgentCallOptions) {
   const validators = new InputValidators();
 
   return async function callAgent(req: CallAgentRequest): Promise<CallAgentReply> {

@@ -58,3 +58,6 @@ export interface RunResult {
   step_outputs: Record<string, { outputs: unknown }>;
   final_output: unknown;
 }
+
+/** Temporal refuses payloads over 2 MB: agent results and run results stay under this. */
+export const MAX_PAYLOAD_BYTES = 1_900_000;

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PalletActivities } from '../activities/contract';
-import type { DefinitionSource, RunResult, Step, WorkflowDefinition } from '../dsl/types';
+import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type Step, type WorkflowDefinition } from '../dsl/types';
 import { WorkflowRun, type RunState, type StepEffects } from './walker';
 
 export interface PalletWorkflowInput {
@@ -69,7 +69,27 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
 
   const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), args.completed ?? {});
   state = run.state;
-  return await run.run();
+  const result = await run.run();
+  // A result over Temporal's payload limit would be refused by the server and leave the run
+  // retrying its last workflow task forever; fail it with a message instead.
+  const size = utf8Length(JSON.stringify(result));
+  if (size > MAX_PAYLOAD_BYTES) {
+    throw ApplicationFailure.nonRetryable(
+      `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; ` +
+        'every step finished: read their outputs with `pallet status`, and have agents return references instead of large data',
+      'ResultTooLarge',
+    );
+  }
+  return result;
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
 
 function progressText(state: RunState): string {

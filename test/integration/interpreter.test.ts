@@ -291,6 +291,16 @@ steps:
     assert.equal(agent.callsTo('slow').length - before, 1);
   });
 
+  it('a run whose outputs add up past the payload limit fails with a clear message instead of wedging', async () => {
+    const message = await failureMessage(runDefinition(opts(), def(`
+metadata: { id: bigrun, name: BigRun, version: "1" }
+steps:
+  - { id: part1, skill: huge, inputs: { bytes: 1000000 } }
+  - { id: part2, skill: huge, inputs: { bytes: 1000000 } }
+`)));
+    assert.match(message, /the run's result \(all step outputs\) is \d+ bytes, over the 1900000-byte limit/);
+  });
+
   it('an agent result too large for a Temporal payload fails its step with a clear message', async () => {
     const message = await failureMessage(runDefinition({ agentUrls: [agent.url], maxResultBytes: 100_000 }, def(`
 metadata: { id: big, name: Big, version: "1" }
