@@ -1,6 +1,7 @@
-// Lint rules. The workflow sandbox files get extra rules: workflow code must be
-// deterministic, so Node built-ins, I/O, clocks, timers and randomness are forbidden there
-// (Temporal's own sandbox replaces some of them, but a run's history must never depend on them).
+// Lint rules. src/ (the engine) may not import examples/. The workflow sandbox files get
+// extra rules: workflow code must be deterministic, so Node built-ins, I/O, clocks, timers and
+// randomness are forbidden there (Temporal's own sandbox replaces some of them, but a run's
+// history must never depend on them).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -21,6 +22,13 @@ export default tseslint.config(
   {
     files: ['bin/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },
+  },
+  {
+    // src/ is the engine; examples/ (example agents, app writers) build on it, never the reverse.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)examples(/|$)', message: 'The engine (src/) must not import the examples: load them at run time by path, as `pallet agents` does.' }] }],
+    },
   },
   {
     files: SANDBOX,

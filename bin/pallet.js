@@ -3,9 +3,10 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const cli = path.join(__dirname, '..', 'lib', 'cli', 'index.js');
+// tsc compiles src/ to lib/src/ and examples/ to lib/examples/.
+const cli = path.join(__dirname, '..', 'lib', 'src', 'cli', 'index.js');
 if (!fs.existsSync(cli)) {
-  console.error('pallet: lib/cli/index.js is missing; run `npm install` (or `npm run build`) first.');
+  console.error('pallet: lib/src/cli/index.js is missing; run `npm install` (or `npm run build`) first.');
   process.exit(1);
 }
 require(cli).main(process.argv).catch((err) => {

@@ -1,5 +1,6 @@
 // Operating runs: `replay` (check a recorded history against the current code), `retry`
-// (restart a failed run from its point of failure) and `agents` (the example agents).
+// (restart a failed run from its point of failure), and `agents`, which serves the example
+// agents of examples/agents/ (not part of the engine: loaded from beside it only when asked).
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -38,7 +39,7 @@ export function registerOpsCommands(program: Command): void {
     .option('--public-host <host>', 'host name written into the agent cards (e.g. a container name)')
     .option('--quiet', 'do not log each call')
     .action(async (opts: { host: string; basePort: string; only?: string; publicHost?: string; quiet?: boolean }) => {
-      const { startExampleAgents } = await import('../agents/main');
+      const { startExampleAgents } = await loadExampleAgents();
       const running = await startExampleAgents({
         host: opts.host,
         basePort: Number(opts.basePort),
@@ -52,6 +53,33 @@ export function registerOpsCommands(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** What `pallet agents` uses of examples/agents/main. */
+interface ExampleAgentsModule {
+  startExampleAgents(opts: { host: string; basePort: number; only?: string[]; publicHost?: string; log?: (line: string) => void }): Promise<{
+    agents: { name: string; url: string; skills: string[] }[];
+    llm: { url: string; model: string } | null;
+    close(): Promise<void>;
+  }>;
+}
+
+/**
+ * examples/agents/main: the same path relative to this file from source (src/cli/) and
+ * compiled (lib/src/cli/ → lib/examples/agents/). Resolved at run time so the engine does not
+ * depend on the examples.
+ */
+export const EXAMPLE_AGENTS_MODULE = path.join(__dirname, '..', '..', 'examples', 'agents', 'main');
+
+async function loadExampleAgents(): Promise<ExampleAgentsModule> {
+  try {
+    return (await import(EXAMPLE_AGENTS_MODULE)) as ExampleAgentsModule;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(EXAMPLE_AGENTS_MODULE)) {
+      throw new Error(`the example agents are not installed here (${EXAMPLE_AGENTS_MODULE} is missing); build them with \`npm run build\``);
+    }
+    throw err;
+  }
 }
 
 async function replayCommand(workflowId: string | undefined, opts: { runId?: string; history?: string }): Promise<boolean> {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { startExampleAgents, type ExampleAgents } from '../../src/agents/main';
+import { startExampleAgents, type ExampleAgents } from '../../examples/agents/main';
 import type { RunResult } from '../../src/dsl/types';
 import { createRegistry } from '../../src/registry';
 import { AgentDirectory } from '../../src/sources/agents';

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { EXAMPLE_AGENTS } from '../../src/agents/main';
+import { loadExampleAgents } from '../../examples/agents/main';
 import { buildProgram } from '../../src/cli';
 import { loadConfig, temporalConnectConfig } from '../../src/config';
 import { registryFromEnv } from '../../src/registry';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const EXAMPLE_AGENTS = loadExampleAgents();
 
 interface Service {
   image?: string;
@@ -241,7 +242,7 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     assert.ok(buildProgram().commands.some((c) => c.name() === argv[2]), `pallet ${argv[2]} is a command`);
 
     // Everything the runtime needs is copied in, and nothing the build needs is ignored.
-    for (const needed of ['bin', 'pallet-workflows', 'agent-cards', 'src', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+    for (const needed of ['bin', 'pallet-workflows', 'agent-cards', 'src', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       assert.match(dockerfile, new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b`, 'm'), `the Dockerfile copies ${needed}`);
       assert.ok(existsSync(path.join(ROOT, needed)), `${needed} exists`);
     }
@@ -250,7 +251,7 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
     for (const entry of ['node_modules', 'lib', '.tools', '.pallet']) assert.ok(ignored.includes(entry), `.dockerignore keeps ${entry} out of the build context`);
-    for (const needed of ['bin', 'src', 'pallet-workflows', 'agent-cards', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+    for (const needed of ['bin', 'src', 'examples', 'pallet-workflows', 'agent-cards', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       assert.ok(!ignored.includes(needed), `.dockerignore must not exclude ${needed}`);
     }
   });

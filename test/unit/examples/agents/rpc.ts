@@ -1,7 +1,7 @@
 // Test helpers: JSON-RPC calls over real HTTP to the agents under test.
 import assert from 'node:assert/strict';
 import Ajv from 'ajv';
-import type { AgentCard } from '../../../src/agents/types';
+import type { AgentCard } from '../../../../examples/agents/types';
 
 export interface RpcReply {
   status: number;

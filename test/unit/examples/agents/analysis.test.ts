@@ -1,8 +1,8 @@
 // parallel-analysis's agents over HTTP: security_scan, performance_check, aggregate_results;
 // and smart-router's analyze_request.
 import assert from 'node:assert/strict';
-import { startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
-import type { AgentCard } from '../../../src/agents/types';
+import { startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
+import type { AgentCard } from '../../../../examples/agents/types';
 import { assertMatchesCard, call, callFails, getCard, rpc } from './rpc';
 
 interface Finding {

@@ -1,15 +1,19 @@
-// The example agents' cards: Pallet's three cards served unchanged (but for url), this
-// project's two matching their files, and every skill the workflows call offered once.
+// The example agents' cards: agent-cards/*.json is their one source (read at start-up), so
+// each agent serves its file (but for url), Pallet's three cards are Pallet's unchanged, every
+// skill the workflows call is offered once, and a card and its handlers must agree.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { PALLET_ORIGINALS } from '../../helpers/pallet';
+import { PALLET_ORIGINALS } from '../../../helpers/pallet';
 import net from 'node:net';
 import YAML from 'yaml';
-import { EXAMPLE_AGENTS, startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
+import { defaultCardsDir } from '../../../../examples/agents/cards';
+import { loadExampleAgents, startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
 import { getCard } from './rpc';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../../../..');
+const EXAMPLE_AGENTS = loadExampleAgents();
 const cardFile = (name: string) => JSON.parse(readFileSync(path.join(ROOT, 'agent-cards', name), 'utf8')) as { name: string; url: string; skills: unknown[] };
 
 describe('example agents: cards', () => {
@@ -75,6 +79,54 @@ describe('example agents: cards', () => {
     assert.deepEqual([...called].sort(), ['aggregate_results', 'analyze_request', 'create_plan', 'generate_code', 'performance_check', 'review_code', 'security_scan']);
     for (const skill of called) assert.equal(offered.filter((s) => s === skill).length, 1, skill);
     assert.equal(new Set(offered).size, offered.length);
+  });
+});
+
+describe('example agents: the card files are the one source', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'pallet-cards-'));
+    cpSync(path.join(ROOT, 'agent-cards'), dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const edit = (file: string, change: (card: { name: string; url: string; skills: { id: string }[] }) => void) => {
+    const card = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    change(card);
+    writeFileSync(path.join(dir, file), JSON.stringify(card));
+  };
+
+  it('finds agent-cards/ of the checkout, from source and from lib/', () => {
+    assert.equal(defaultCardsDir(), path.join(ROOT, 'agent-cards'));
+    assert.equal(defaultCardsDir(path.join(ROOT, 'lib', 'examples', 'agents')), path.join(ROOT, 'agent-cards'));
+  });
+
+  it('takes names, skills and ports from the files', async () => {
+    edit('router_agent_card.json', (c) => {
+      c.name = 'renamed-router';
+      c.url = 'http://localhost:8105';
+    });
+    const agents = loadExampleAgents(dir);
+    assert.equal(agents[4].name, 'renamed-router');
+    assert.equal(agents[4].defaultPort, 8105);
+    const running = await startExampleAgents({ basePort: 0, only: ['renamed-router'], cardsDir: dir, env: {} });
+    try {
+      assert.equal((await getCard(running.agents[0].url)).name, 'renamed-router');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses a card that lists a skill no handler serves, a handler whose skill is not on the card, and a card without a port', () => {
+    edit('plan_agent_card.json', (c) => c.skills.push({ ...c.skills[0], id: 'fly_to_moon' }));
+    assert.throws(() => loadExampleAgents(dir), /plan_agent_card\.json lists skill "fly_to_moon", which plan-agent has no handler for/);
+    cpSync(path.join(ROOT, 'agent-cards', 'plan_agent_card.json'), path.join(dir, 'plan_agent_card.json'));
+    edit('analysis_agent_card.json', (c) => (c.skills = c.skills.filter((s) => s.id !== 'aggregate_results')));
+    assert.throws(() => loadExampleAgents(dir), /analysis-agent has handlers for aggregate_results, which its card .*analysis_agent_card\.json does not list/);
+    cpSync(path.join(ROOT, 'agent-cards', 'analysis_agent_card.json'), path.join(dir, 'analysis_agent_card.json'));
+    edit('build_agent_card.json', (c) => (c.url = 'http://localhost'));
+    assert.throws(() => loadExampleAgents(dir), /build_agent_card\.json: "url" must be an http URL with a port/);
+    writeFileSync(path.join(dir, 'build_agent_card.json'), '{ nope');
+    assert.throws(() => loadExampleAgents(dir), /cannot read agent card .*build_agent_card\.json/);
   });
 });
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { llmConfigFromEnv } from '../../../src/agents/llm';
-import { startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
+import { llmConfigFromEnv } from '../../../../examples/agents/llm';
+import { startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
 import { call, callFails, rpc } from './rpc';
 
 interface ChatRequest {

@@ -1,7 +1,7 @@
 // review_code without python3 (PALLET_PYTHON=none): the lexer's checks stand in for ast.parse.
 import assert from 'node:assert/strict';
-import { startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
-import { lexPython } from '../../../src/agents/skills/python';
+import { startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
+import { lexPython } from '../../../../examples/agents/skills/python';
 import { call } from './rpc';
 
 interface Review {

@@ -1,7 +1,10 @@
-// The example agents: every skill Pallet's three workflows call, as five HTTP agents
-// (`pallet agents`). Deterministic by default; with PALLET_LLM_URL and PALLET_LLM_MODEL set,
-// create_plan, generate_code and review_code ask that model instead.
-import { ANALYSIS_SKILLS, BUILD_SKILLS, PLAN_SKILLS, ROUTER_SKILLS, TEST_SKILLS } from './cards';
+// The example agents: every skill Pallet's example workflows call, as five HTTP agents
+// (`pallet agents`). Each agent is its card file in agent-cards/ (read at start-up: the one
+// copy of the cards) plus a handler per skill on the card. Deterministic by default; with
+// PALLET_LLM_URL and PALLET_LLM_MODEL set, create_plan, generate_code and review_code ask
+// that model instead.
+import path from 'node:path';
+import { defaultCardsDir, portOf, readCardFile } from './cards';
 import { llmConfigFromEnv } from './llm';
 import { startAgentServer, type RunningAgent } from './server';
 import { aggregateResults } from './skills/aggregate';
@@ -12,80 +15,90 @@ import { createPlan } from './skills/plan';
 import { reviewCode } from './skills/review';
 import { analyzeRequest } from './skills/router';
 import { securityScan } from './skills/security';
-import { SkillError, type AgentSpec, type SkillCard, type SkillHandler, type SkillSpec } from './types';
+import { SkillError, type AgentCard, type AgentSpec, type SkillHandler, type SkillSpec } from './types';
 
 export type { AgentSpec } from './types';
 export { startAgentServer } from './server';
 
-/** The first agent's port; the others follow in EXAMPLE_AGENTS order (8001..8005). */
-export const DEFAULT_BASE_PORT = 8001;
-
-function skills(cards: SkillCard[], handlers: Record<string, SkillHandler>): SkillSpec[] {
-  return cards.map((card) => {
-    const run = handlers[card.id];
-    if (!run) throw new Error(`no handler for skill ${card.id}`);
-    return { ...card, run };
-  });
-}
-
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
-export const EXAMPLE_AGENTS: AgentSpec[] = [
+/** The example agents in port order: the card file each one serves, and its skills' handlers. */
+export const EXAMPLE_HANDLERS: { card: string; handlers: Record<string, SkillHandler> }[] = [
   {
-    name: 'plan-agent',
-    defaultPort: 8001,
-    skills: skills(PLAN_SKILLS, {
+    card: 'plan_agent_card.json',
+    handlers: {
       create_plan: (p, ctx) => {
         const requirements = text(p.requirements);
         if (!requirements.trim()) throw new SkillError('requirements is empty: describe what to build');
         const llm = llmConfigFromEnv(ctx.env);
         return llm ? planWithLlm(llm, requirements, ctx.signal) : createPlan(requirements);
       },
-    }),
+    },
   },
   {
-    name: 'build-agent',
-    defaultPort: 8002,
-    skills: skills(BUILD_SKILLS, {
+    card: 'build_agent_card.json',
+    handlers: {
       generate_code: (p, ctx) => {
         const plan = p.plan as Record<string, unknown>;
         const llm = llmConfigFromEnv(ctx.env);
         return llm ? codeWithLlm(llm, plan, ctx.signal) : generateCode(plan);
       },
-    }),
+    },
   },
   {
-    name: 'test-agent',
-    defaultPort: 8003,
-    skills: skills(TEST_SKILLS, {
+    card: 'test_agent_card.json',
+    handlers: {
       review_code: (p, ctx) => {
         const language = typeof p.language === 'string' ? p.language : undefined;
         const llm = llmConfigFromEnv(ctx.env);
         return llm ? reviewWithLlm(llm, text(p.code), language, ctx.env, ctx.signal) : reviewCode(text(p.code), language, ctx.env);
       },
-    }),
+    },
   },
   {
-    name: 'analysis-agent',
-    defaultPort: 8004,
-    skills: skills(ANALYSIS_SKILLS, {
+    card: 'analysis_agent_card.json',
+    handlers: {
       security_scan: (p) => securityScan(text(p.code)),
       performance_check: (p) => performanceCheck(text(p.code)),
       aggregate_results: (p) => aggregateResults({ quality: p.quality, security: p.security, performance: p.performance }),
-    }),
+    },
   },
   {
-    name: 'router-agent',
-    defaultPort: 8005,
-    skills: skills(ROUTER_SKILLS, { analyze_request: (p) => analyzeRequest(text(p.request)) }),
+    card: 'router_agent_card.json',
+    handlers: { analyze_request: (p) => analyzeRequest(text(p.request)) },
   },
 ];
+
+/**
+ * The example agents, built from their card files: each card's skills with their handlers,
+ * and the port of the card's url as the agent's default port. Throws when a card lists a
+ * skill without a handler, or a handler has no skill on its card.
+ */
+export function loadExampleAgents(cardsDir = defaultCardsDir()): AgentSpec[] {
+  return EXAMPLE_HANDLERS.map(({ card: file, handlers }) => {
+    const where = path.join(cardsDir, file);
+    const card = readCardFile(where);
+    return { name: card.name, defaultPort: portOf(card.url), skills: withHandlers(card, handlers, where) };
+  });
+}
+
+function withHandlers(card: AgentCard, handlers: Record<string, SkillHandler>, where: string): SkillSpec[] {
+  const extra = Object.keys(handlers).filter((id) => !card.skills.some((s) => s.id === id));
+  if (extra.length) throw new Error(`${card.name} has handlers for ${extra.join(', ')}, which its card ${where} does not list`);
+  return card.skills.map((skill) => {
+    const run = handlers[skill.id];
+    if (!run) throw new Error(`${where} lists skill "${skill.id}", which ${card.name} has no handler for`);
+    return { ...skill, run };
+  });
+}
 
 export interface StartExampleAgentsOptions {
   /** Interface to bind; default 127.0.0.1 (use 0.0.0.0 to serve other hosts or containers). */
   host?: string;
-  /** Port of plan-agent; the others follow (+1..+4). 0 gives every agent a free port. Default 8001. */
+  /** Port of plan-agent; the others keep their offsets from it (+1..+4). 0 gives every agent a free port. Default: the ports on the cards (8001..8005). */
   basePort?: number;
+  /** Folder of the card files; default the checkout's agent-cards/. */
+  cardsDir?: string;
   /** Agent names to start ("plan-agent" or "plan"); default all. Ports stay those of the full set. */
   only?: string[];
   /** Environment for LLM settings and PALLET_PYTHON; default process.env. */
@@ -106,14 +119,16 @@ export interface ExampleAgents {
 export async function startExampleAgents(opts: StartExampleAgentsOptions = {}): Promise<ExampleAgents> {
   const env = opts.env ?? process.env;
   const llm = llmConfigFromEnv(env); // fail at start-up, not on the first call, if half-configured
-  const basePort = opts.basePort ?? DEFAULT_BASE_PORT;
-  const selected = selectAgents(opts.only);
+  const all = loadExampleAgents(opts.cardsDir);
+  const firstPort = all[0].defaultPort;
+  const basePort = opts.basePort ?? firstPort;
+  const selected = selectAgents(all, opts.only);
 
   const running: RunningAgent[] = [];
   const closeAll = () => Promise.all(running.map((a) => a.close())).then(() => undefined);
   try {
     for (const agent of selected) {
-      const port = basePort === 0 ? 0 : basePort + (agent.defaultPort - DEFAULT_BASE_PORT);
+      const port = basePort === 0 ? 0 : basePort + (agent.defaultPort - firstPort);
       const publicUrl = opts.publicHost && port ? `http://${opts.publicHost}:${port}` : undefined;
       running.push(await startAgentServer(agent, { host: opts.host, port, env, log: opts.log, publicUrl }));
     }
@@ -128,10 +143,10 @@ export async function startExampleAgents(opts: StartExampleAgentsOptions = {}): 
   };
 }
 
-function selectAgents(only: string[] | undefined): AgentSpec[] {
-  if (!only?.length) return EXAMPLE_AGENTS;
+function selectAgents(all: AgentSpec[], only: string[] | undefined): AgentSpec[] {
+  if (!only?.length) return all;
   const wanted = only.map((n) => n.trim()).filter(Boolean);
-  const unknown = wanted.filter((n) => !EXAMPLE_AGENTS.some((a) => a.name === n || a.name === `${n}-agent`));
-  if (unknown.length) throw new Error(`unknown agent(s) ${unknown.join(', ')}; known: ${EXAMPLE_AGENTS.map((a) => a.name).join(', ')}`);
-  return EXAMPLE_AGENTS.filter((a) => wanted.some((n) => a.name === n || a.name === `${n}-agent`));
+  const unknown = wanted.filter((n) => !all.some((a) => a.name === n || a.name === `${n}-agent`));
+  if (unknown.length) throw new Error(`unknown agent(s) ${unknown.join(', ')}; known: ${all.map((a) => a.name).join(', ')}`);
+  return all.filter((a) => wanted.some((n) => a.name === n || a.name === `${n}-agent`));
 }

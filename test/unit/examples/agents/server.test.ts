@@ -1,7 +1,7 @@
 // The agent server's protocol, with a toy agent: card, calls, errors, idempotent replay.
 import assert from 'node:assert/strict';
-import { startAgentServer, type RunningAgent } from '../../../src/agents/server';
-import { SkillError, type AgentSpec } from '../../../src/agents/types';
+import { startAgentServer, type RunningAgent } from '../../../../examples/agents/server';
+import { SkillError, type AgentSpec } from '../../../../examples/agents/types';
 import { getCard, rpc } from './rpc';
 
 describe('agent server (Pallet JSON-RPC)', () => {

@@ -1,7 +1,7 @@
 // code-generation's agents over HTTP: create_plan → generate_code → review_code.
 import assert from 'node:assert/strict';
-import { startExampleAgents, type ExampleAgents } from '../../../src/agents/main';
-import type { AgentCard } from '../../../src/agents/types';
+import { startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
+import type { AgentCard } from '../../../../examples/agents/types';
 import { assertMatchesCard, call, callFails, getCard, pythonParses } from './rpc';
 
 interface Plan {
