@@ -7,7 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { AgentDirectory, networkReason, UnknownSkillError, type FoundAgent } from '../sources/agents';
 import { MAX_PAYLOAD_BYTES } from '../dsl/types';
-import { FailureTypes, type CallAgentReply, type CallAgentRequest } from './contract';
+import { FailureTypes } from '../contract';
+import type { CallAgentReply, CallAgentRequest } from './contract';
 
 const HEARTBEAT_EVERY_MS = 2_000;
 

@@ -1,5 +1,6 @@
 // The activities' signatures, shared by the worker (implementations) and the workflow
-// sandbox (type-only import), so both sides agree on names and shapes.
+// sandbox (type-only import), so both sides agree on names and shapes. Their failure types
+// are in ../contract.ts with every other failure of a run.
 import type { DefinitionSource, WorkflowDefinition } from '../dsl/types';
 
 export interface CallAgentRequest {
@@ -30,18 +31,3 @@ export interface PalletActivities {
   callAgent(req: CallAgentRequest): Promise<CallAgentReply>;
   loadDefinition(req: LoadDefinitionRequest): Promise<LoadedDefinition>;
 }
-
-/** Failure types the activities raise; the retry policy and the CLI key off them. */
-export const FailureTypes = {
-  agentUnavailable: 'AgentUnavailable',
-  agentServerError: 'AgentServerError',
-  agentRejected: 'AgentRejected',
-  agentSkillError: 'AgentSkillError',
-  agentBadResponse: 'AgentBadResponse',
-  unknownSkill: 'UnknownSkill',
-  invalidInput: 'InvalidInput',
-  resultTooLarge: 'ResultTooLarge',
-  unknownWorkflow: 'UnknownWorkflow',
-  invalidDefinition: 'InvalidDefinition',
-  registryError: 'RegistryError',
-} as const;

@@ -4,7 +4,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isRetryable, RegistryError } from '../registry';
 import { DefinitionNotFoundError, InvalidDefinitionError, loadFromStore, type DefinitionStore } from '../sources/definitions';
-import { FailureTypes, type LoadDefinitionRequest, type LoadedDefinition } from './contract';
+import { FailureTypes } from '../contract';
+import type { LoadDefinitionRequest, LoadedDefinition } from './contract';
 
 export function createLoadDefinition(store: DefinitionStore) {
   return async function loadDefinition({ ref, digest }: LoadDefinitionRequest): Promise<LoadedDefinition> {

@@ -58,9 +58,13 @@ export function parseDefinition(text: string, file: string): LoadResult {
   keepVersionText(doc, text, data as { metadata?: Record<string, unknown> });
   const locate = (path: FieldPath) => locateField(doc, lines, path);
   const parsed = definitionSchema.safeParse(data);
-  if (!parsed.success) return { ok: false, problems: schemaProblems(parsed.error, file, locate) };
-  const problems = validateDefinition(parsed.data).map((p) => ({ file, ...locate(p.path), field: formatPath(p.path), message: p.message }));
-  if (problems.length > 0) return { ok: false, problems };
+  // Schema and reference problems together, in the order of the file, so that one lint
+  // shows every problem at once.
+  const problems = [
+    ...(parsed.success ? [] : schemaProblems(parsed.error, data, file, locate)),
+    ...validateDefinition(data).map((p) => ({ file, ...locate(p.path), field: formatPath(p.path), message: p.message })),
+  ].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
   return { ok: true, definition: parsed.data, digest: sha256Digest(text), locate };
 }
 
@@ -77,16 +81,34 @@ export async function loadDefinitionFile(file: string): Promise<{ definition: Wo
   return { definition: result.definition, digest: result.digest, text };
 }
 
-function schemaProblems(error: ZodError, file: string, locate: (p: FieldPath) => { line?: number; col?: number }): LintProblem[] {
-  return error.issues.map((issue) => {
+function schemaProblems(error: ZodError, data: unknown, file: string, locate: (p: FieldPath) => { line?: number; col?: number }): LintProblem[] {
+  return error.issues.flatMap((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const field = formatPath(path);
-    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-    // A missing field has no node of its own: point at the map that should hold it.
-    const where = missing ? locate(path.slice(0, -1)) : locate(path);
-    const message = missing ? `${field} is required` : `${field || 'file'}: ${issue.message}`;
-    return { file, ...where, field, message };
+    // One problem per unknown key, located at that key.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+    return keys.map((key) => {
+      const at = key === undefined ? path : [...path, key];
+      const field = formatPath(at);
+      const where = locate(at);
+      if (issue.message.includes('{step}')) return { file, ...where, field, message: stepMessage(issue.message, data, at, key) };
+      const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+      return { file, ...where, field, message: missing ? `${field} is required` : `${field || 'file'}: ${issue.message}` };
+    });
   });
+}
+
+/** Fills in the schema's `{step}` (`step "id"`), `{type}` and `{key}` from the step the path is in. */
+function stepMessage(template: string, data: unknown, path: FieldPath, key?: string): string {
+  let node = data;
+  let step: Record<string, unknown> = {};
+  for (const segment of path) {
+    node = (node as Record<string | number, unknown> | undefined)?.[segment];
+    if (typeof segment === 'number' && typeof node === 'object' && node !== null && !Array.isArray(node)) step = node as Record<string, unknown>;
+  }
+  return template
+    .replace('{step}', `step ${JSON.stringify(step.id ?? null)}`)
+    .replace('{type}', String(step.step_type ?? 'sequential'))
+    .replace('{key}', JSON.stringify(key ?? ''));
 }
 
 /** Line and column of the YAML node at a field path, or of its nearest existing parent. */

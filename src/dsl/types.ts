@@ -1,39 +1,13 @@
-// Plain data types of a Pallet workflow definition. Kept free of imports so that both the
+// Plain data types of Pallet workflows and runs. Free of value imports so that both the
 // workflow sandbox and Node-side code can use them.
 
-/** The step types the interpreter knows. New types are added here and in the walker. */
+/** The step types the interpreter knows; each has a schema (schema.ts) and a runner (workflows/steps). */
 export const STEP_TYPES = ['sequential', 'parallel', 'conditional', 'switch'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-export interface Step {
-  id: string;
-  /** Required for sequential steps; optional on container steps (Pallet's files omit it). */
-  skill?: string;
-  inputs: Record<string, unknown>;
-  /** When set, the step's result R is stored as `{ [outputs]: R }`. */
-  outputs?: string;
-  /** Seconds; the start-to-close timeout of one agent call. */
-  timeout: number;
-  step_type: StepType;
-  condition?: string;
-  /** parallel: `{ steps: [...] }`; conditional: `if_true` / `if_false`; switch: value → steps. */
-  branches?: Record<string, Step[]>;
-}
-
-export interface WorkflowMetadata {
-  id: string;
-  name: string;
-  version: string;
-  description: string;
-  tags: string[];
-}
-
-export interface WorkflowDefinition {
-  metadata: WorkflowMetadata;
-  steps: Step[];
-  /** Free-form in Pallet and never read by its engine; kept for round-tripping. */
-  error_handling?: Record<string, unknown>;
-}
+// The definition's types are inferred from its zod schema (type-only: nothing of zod reaches
+// the workflow sandbox through this file).
+export type { ConditionalStep, ContainerStep, ParallelStep, SequentialStep, Step, SwitchStep, WorkflowDefinition, WorkflowMetadata } from './schema';
 
 /** Where a definition came from, recorded in the run so that it can be traced and re-pulled. */
 export interface DefinitionSource {

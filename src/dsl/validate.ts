@@ -1,8 +1,7 @@
-// Static checks of a whole definition, run before anything executes. Every problem is
-// collected (not just the first) with the path of the field it concerns, so the loader can
-// point at the file, line and column.
+// The checks of a whole definition that its schema cannot express: unique step ids and
+// template references (to steps that exist and can have run). Every problem is collected
+// with the path of the field it concerns, so the loader can point at file, line and column.
 import { findTemplates, parseTemplatePath } from './templates';
-import { STEP_TYPES, type Step, type WorkflowDefinition } from './types';
 
 export type FieldPath = (string | number)[];
 
@@ -10,13 +9,6 @@ export interface Problem {
   path: FieldPath;
   message: string;
 }
-
-/** Branch names each container step type accepts (`undefined`: any name). */
-const BRANCH_NAMES: Record<string, readonly string[] | undefined> = {
-  parallel: ['steps'],
-  conditional: ['if_true', 'if_false'],
-  switch: undefined,
-};
 
 /** Step ids visible to templates at a point of the walk: ids that have certainly or possibly run. */
 type Visible = ReadonlySet<string>;
@@ -29,78 +21,70 @@ interface Walk {
   all: Set<string>;
 }
 
-export function validateDefinition(def: WorkflowDefinition): Problem[] {
+/**
+ * A step as these checks read it. They also run on a file that failed its schema (so that
+ * every problem is reported at once), so nothing about its shape is taken for granted.
+ */
+interface RawStep {
+  id?: unknown;
+  step_type?: unknown;
+  inputs?: unknown;
+  condition?: unknown;
+  branches?: unknown;
+}
+
+export function validateDefinition(def: { steps?: unknown }): Problem[] {
+  const steps = stepList(def.steps);
   const walk: Walk = { problems: [], seen: new Map(), all: new Set() };
-  collectIds(def.steps, walk.all);
-  if (def.steps.length === 0) walk.problems.push({ path: ['steps'], message: 'a workflow needs at least one step' });
-  checkSteps(def.steps, ['steps'], new Set(), walk);
+  collectIds(steps, walk.all);
+  if (Array.isArray(def.steps) && def.steps.length === 0) walk.problems.push({ path: ['steps'], message: 'a workflow needs at least one step' });
+  checkSteps(steps, ['steps'], new Set(), walk);
   return walk.problems;
 }
 
-function collectIds(steps: Step[], into: Set<string>): void {
-  for (const step of steps) {
-    into.add(step.id);
-    for (const branch of Object.values(step.branches ?? {})) collectIds(branch, into);
+/** The maps of a list (anything else is the schema's to report). */
+function stepList(value: unknown): [number, RawStep][] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v, i): [number, RawStep][] => (typeof v === 'object' && v !== null && !Array.isArray(v) ? [[i, v as RawStep]] : []));
+}
+
+function branchesOf(step: RawStep): [string, [number, RawStep][]][] {
+  const branches = step.branches;
+  if (typeof branches !== 'object' || branches === null || Array.isArray(branches)) return [];
+  return Object.entries(branches).map(([name, list]) => [name, stepList(list)]);
+}
+
+function collectIds(steps: [number, RawStep][], into: Set<string>): void {
+  for (const [, step] of steps) {
+    if (typeof step.id === 'string') into.add(step.id);
+    for (const [, branch] of branchesOf(step)) collectIds(branch, into);
   }
 }
 
 /** Checks a list of steps run one after another; returns the ids visible after it. */
-function checkSteps(steps: Step[], path: FieldPath, visible: Visible, walk: Walk): Set<string> {
+function checkSteps(steps: [number, RawStep][], path: FieldPath, visible: Visible, walk: Walk): Set<string> {
   const after = new Set(visible);
-  steps.forEach((step, i) => {
+  for (const [i, step] of steps) {
     for (const id of checkStep(step, [...path, i], after, walk)) after.add(id);
-  });
+  }
   return after;
 }
 
 /** Checks one step; returns the ids that may have run once it is done. */
-function checkStep(step: Step, path: FieldPath, visible: Visible, walk: Walk): Set<string> {
-  const { problems } = walk;
-  const first = walk.seen.get(step.id);
-  if (first) problems.push({ path: [...path, 'id'], message: `duplicate step id "${step.id}" (first defined at ${formatPath(first)})` });
-  else walk.seen.set(step.id, path);
+function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk): Set<string> {
+  const id = typeof step.id === 'string' ? step.id : '';
+  const first = walk.seen.get(id);
+  if (first) walk.problems.push({ path: [...path, 'id'], message: `duplicate step id "${id}" (first defined at ${formatPath(first)})` });
+  else if (id) walk.seen.set(id, path);
 
-  checkTemplates(step.inputs, [...path, 'inputs'], step.id, visible, walk);
-  const type = step.step_type;
-  if (!(STEP_TYPES as readonly string[]).includes(type)) {
-    problems.push({ path: [...path, 'step_type'], message: `unknown step_type "${type}" in step "${step.id}" (expected one of: ${STEP_TYPES.join(', ')})` });
-    return new Set([step.id]);
-  }
-  if (type === 'sequential') {
-    if (!step.skill) problems.push({ path: [...path, 'skill'], message: `step "${step.id}" needs a skill` });
-    if (step.branches) problems.push({ path: [...path, 'branches'], message: `sequential step "${step.id}" cannot have branches` });
-    return new Set([step.id]);
-  }
-  return checkContainer(step, type, path, visible, walk);
-}
-
-function checkContainer(step: Step, type: string, path: FieldPath, visible: Visible, walk: Walk): Set<string> {
-  const { problems } = walk;
-  const ran = new Set([step.id]);
-  if (type === 'conditional' || type === 'switch') {
-    if (step.condition === undefined) problems.push({ path: [...path, 'condition'], message: `${type} step "${step.id}" needs a condition` });
-    else checkTemplates(step.condition, [...path, 'condition'], step.id, visible, walk);
-  }
-  const branches = step.branches;
-  if (!branches || Object.keys(branches).length === 0) {
-    const what = type === 'parallel' ? 'branches.steps (the steps to run in parallel)' : 'branches';
-    problems.push({ path: [...path, 'branches'], message: `${type} step "${step.id}" needs ${what}` });
-    return ran;
-  }
-  const allowed = BRANCH_NAMES[type];
-  for (const name of Object.keys(branches)) {
-    if (allowed && !allowed.includes(name)) {
-      problems.push({ path: [...path, 'branches', name], message: `${type} step "${step.id}" has unknown branch "${name}" (expected: ${allowed.join(', ')})` });
-    }
-  }
-  if (type === 'parallel' && !branches.steps) {
-    problems.push({ path: [...path, 'branches'], message: `parallel step "${step.id}" needs branches.steps (the steps to run in parallel)` });
-  }
-  for (const [name, steps] of Object.entries(branches)) {
+  checkTemplates(step.inputs, [...path, 'inputs'], id, visible, walk);
+  checkTemplates(step.condition, [...path, 'condition'], id, visible, walk);
+  const ran = new Set([id]);
+  for (const [name, steps] of branchesOf(step)) {
     const branchPath = [...path, 'branches', name];
-    if (type === 'parallel') {
+    if (step.step_type === 'parallel') {
       // Siblings run at once: each sees only what ran before the parallel step.
-      steps.forEach((sub, i) => checkStep(sub, [...branchPath, i], visible, walk).forEach((id) => ran.add(id)));
+      for (const [i, sub] of steps) checkStep(sub, [...branchPath, i], visible, walk).forEach((ran_) => ran.add(ran_));
     } else {
       // One branch runs; later steps may read any of its steps (null when it did not run).
       checkSteps(steps, branchPath, visible, walk).forEach((id) => ran.add(id));

@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow type the worker registers.
-export { palletWorkflow, stateQuery } from './interpreter';
-export type { PalletWorkflowInput } from './interpreter';
+export { palletWorkflow } from './interpreter';
+export { stateQuery } from '../contract';
+export type { PalletWorkflowInput } from '../contract';

@@ -8,8 +8,9 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
-  defineQuery,
+  defaultPayloadConverter,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -18,19 +19,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PalletActivities } from '../activities/contract';
-import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type Step, type WorkflowDefinition } from '../dsl/types';
-import { WorkflowRun, type RunState, type StepEffects } from './walker';
+import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
+import { MAX_PAYLOAD_BYTES, type RunResult, type Step } from '../dsl/types';
+import { WorkflowRun, type StepEffects } from './walker';
 
-export interface PalletWorkflowInput {
-  /** The definition to run. When absent it is loaded by an activity from `source.ref`. */
-  definition?: WorkflowDefinition;
-  source?: DefinitionSource;
-  input?: Record<string, unknown>;
-  /** Stored outputs of steps finished by an earlier run (`pallet retry`): not called again. */
-  completed?: Record<string, unknown>;
-}
+export type { PalletWorkflowInput } from '../contract';
 
-export const stateQuery = defineQuery<RunState | null>('state');
+/** Patch id: an `execute_workflow` step loads (pins) its child's definition before starting it. */
+export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
 
 /** Agent calls: transport errors, 5xx and timeouts are retried; agents mark the rest non-retryable. */
 export const AGENT_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 } as const;
@@ -49,13 +45,13 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
 
   let { definition, source } = args;
   if (!definition) {
-    if (!source) throw ApplicationFailure.nonRetryable('palletWorkflow needs a definition or a source reference', 'InvalidInput');
+    if (!source) throw ApplicationFailure.nonRetryable('palletWorkflow needs a definition or a source reference', FailureTypes.invalidInput);
     setCurrentDetails(`loading definition ${source.ref}`);
     const ref = source.ref;
     const loaded = await activities.loadDefinition
       .executeWithOptions({ activityId: 'load-definition', summary: `load definition ${ref}`, startToCloseTimeout: '60s' }, [{ ref, digest: source.digest || undefined }])
       .catch((err: unknown) => {
-        throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: 'DefinitionLoadFailed', nonRetryable: true, cause: err as Error });
+        throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: FailureTypes.definitionLoadFailed, nonRetryable: true, cause: err as Error });
       });
     definition = loaded.definition;
     source = loaded.source;
@@ -67,35 +63,29 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   if (source?.digest) memo.definitionDigest = source.digest;
   upsertMemo(memo);
 
-  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), args.completed ?? {});
+  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), { completed: args.completed, pinned: args.pinned });
   state = run.state;
   const result = await run.run();
   // A result over Temporal's payload limit would be refused by the server and leave the run
   // retrying its last workflow task forever; fail it with a message instead.
-  const size = utf8Length(JSON.stringify(result));
+  const size = defaultPayloadConverter.toPayload(result).data?.length ?? 0;
   if (size > MAX_PAYLOAD_BYTES) {
     throw ApplicationFailure.nonRetryable(
       `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; ` +
         'every step finished: read their outputs with `pallet status`, and have agents return references instead of large data',
-      'ResultTooLarge',
+      FailureTypes.resultTooLarge,
     );
   }
   return result;
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0;
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-  }
-  return bytes;
 }
 
 function progressText(state: RunState): string {
   const lines = [`**${state.workflow.name}** (${state.workflow.id} ${state.workflow.version}): ${state.status}`];
   if (state.finished.length) lines.push(`finished: ${state.finished.join(', ')}`);
   if (state.running.length) lines.push(`running: ${state.running.join(', ')}`);
+  for (const [id, c] of Object.entries(state.containers)) {
+    if (c.step_type !== 'parallel') lines.push(`${id} (${c.step_type}): branch ${c.branch ?? '(none)'}`);
+  }
   if (state.error) lines.push(`error: ${state.error}`);
   return lines.join('\n\n');
 }
@@ -116,14 +106,25 @@ function temporalEffects(): StepEffects {
       return reply.result;
     },
 
-    async runWorkflow({ step, workflowId, input }) {
-      const child = await executeChild(palletWorkflow, {
-        workflowId: `${workflowInfo().workflowId}.${step.id}`,
-        args: [{ source: { ref: workflowId, digest: '' }, input }],
-        staticSummary: `${step.id}: run workflow ${workflowId}`,
-      });
-      return child;
+    async pinWorkflow({ step, workflowId, digest }) {
+      // Runs recorded before pinning started their children by reference: replay them so.
+      if (!patched(PIN_CHILD_DEFINITIONS)) return undefined;
+      return activities.loadDefinition.executeWithOptions(
+        { activityId: `${step.id}.definition`, summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s' },
+        [{ ref: workflowId, digest }],
+      );
     },
+
+    async runWorkflow({ step, workflowId, input, pinned }) {
+      const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, input } : { source: { ref: workflowId, digest: '' }, input };
+      return executeChild(palletWorkflow, {
+        workflowId: `${workflowInfo().workflowId}.${step.id}`,
+        args: [args],
+        staticSummary: `${step.id}: run workflow ${workflowId}${pinned ? ` ${pinned.source.digest.slice(0, 19)}` : ''}`,
+      });
+    },
+
+    patched,
 
     async all(tasks) {
       const scope = new CancellationScope();
@@ -168,7 +169,7 @@ export function describeError(err: unknown, step?: Step): string {
   return String(err);
 }
 
-function timeoutName(type: unknown): string {
-  const names: Record<number, string> = { 1: 'start-to-close', 2: 'schedule-to-start', 3: 'schedule-to-close', 4: 'heartbeat' };
-  return typeof type === 'number' ? (names[type] ?? 'unknown') : String(type).toLowerCase().replace(/_/g, '-');
+/** `START_TO_CLOSE` (the SDK's TimeoutType) → `start-to-close`. */
+function timeoutName(type: TimeoutFailure['timeoutType']): string {
+  return String(type).toLowerCase().replace(/_/g, '-');
 }

@@ -112,7 +112,9 @@ steps:
       { x: 7 },
     );
     assert.deepEqual(result.final_output, { echoed: { a: 7, b: 3 } });
-    assert.deepEqual(result.step_outputs.fan.outputs, { a: { ra: { echoed: { v: 7 } } }, b: { rb: { count: 3 } } });
+    // As Pallet: the branch steps in declaration order, no entry for the parallel step itself.
+    assert.deepEqual(Object.keys(result.step_outputs), ['a', 'b', 'join']);
+    assert.deepEqual(result.step_outputs.a.outputs, { ra: { echoed: { v: 7 } } });
   });
 
   const conditional = def(`
@@ -163,7 +165,7 @@ steps:
   it('switch: runs the branch named by the value', async () => {
     const result = await runDefinition(opts(), switchDef, { text: 'code please' });
     assert.deepEqual(result.final_output, { echoed: { went: 'code' } });
-    assert.deepEqual(Object.keys(result.step_outputs), ['kind', 'to_code', 'route']);
+    assert.deepEqual(Object.keys(result.step_outputs), ['kind', 'to_code']);
   });
 
   it('switch: runs default when no branch matches', async () => {
@@ -202,8 +204,9 @@ steps:
 `),
       { kind: 'b' },
     );
-    assert.deepEqual(Object.keys(result.step_outputs), ['route']);
-    assert.equal(result.final_output, null);
+    // As Pallet: nothing ran, so there is no entry and the final output is {}.
+    assert.deepEqual(result.step_outputs, {});
+    assert.deepEqual(result.final_output, {});
   });
 
   it('a JSON-RPC error fails the step at once with the agent message and the step id', async () => {

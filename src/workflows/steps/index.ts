@@ -1,0 +1,18 @@
+// The step types and their runners. A new step type adds its schema (dsl/schema.ts), a
+// module here and a line in this table.
+import type { Step, StepType } from '../../dsl/types';
+import { runConditional } from './conditional';
+import { runParallel } from './parallel';
+import { runSequential } from './sequential';
+import { runSwitch } from './switch';
+import type { StepRunner } from './types';
+
+export const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }>> } = {
+  sequential: runSequential,
+  parallel: runParallel,
+  conditional: runConditional,
+  switch: runSwitch,
+};
+
+/** Runs a step with the runner of its type (TypeScript cannot relate the two by itself). */
+export const runnerOf = (step: Step) => STEP_RUNNERS[step.step_type] as StepRunner<Step>;

@@ -1,0 +1,24 @@
+// switch: the condition's value, written as Python's str() writes it (6 → "6", true →
+// "True"), names the branch to run; a missing or empty branch falls back to `default`, and
+// without a default nothing runs (Pallet: `branches.get(value) or branches.get("default")`).
+import { pythonStr } from '../../dsl/templates';
+import type { SwitchStep } from '../../dsl/types';
+import { inside, type StepRunner, type Walker } from './types';
+
+/** Before this change an empty matching branch ran nothing instead of `default`. */
+export const EMPTY_BRANCH_RUNS_DEFAULT = 'switch-empty-branch-runs-default';
+
+export const runSwitch: StepRunner<SwitchStep> = async (walker, step, scope) => {
+  const value = walker.resolve(step.condition);
+  const branch = chooseBranch(walker, step.branches, pythonStr(value));
+  const steps = branch === null ? [] : step.branches[branch];
+  walker.noteContainer(step.id, { step_type: 'switch', value, branch, steps: steps.map((s) => s.id) });
+  await walker.runSteps(steps, inside(scope, step.id, { inBranch: true }));
+};
+
+function chooseBranch(walker: Walker, branches: SwitchStep['branches'], key: string): string | null {
+  const has = (name: string) => Object.prototype.hasOwnProperty.call(branches, name);
+  if (has(key) && (branches[key].length > 0 || !has('default'))) return key;
+  if (has(key) && !(walker.effects.patched?.(EMPTY_BRANCH_RUNS_DEFAULT) ?? true)) return key;
+  return has('default') ? 'default' : null;
+}

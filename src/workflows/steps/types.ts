@@ -1,0 +1,72 @@
+// What a step runner works with: the walker's services and the effects of the outside world.
+import type { ContainerSummary, RunState } from '../../contract';
+import type { DefinitionSource, Step, WorkflowDefinition } from '../../dsl/types';
+
+export interface AgentCall {
+  step: Step;
+  inputs: Record<string, unknown>;
+}
+
+export interface ChildCall {
+  step: Step;
+  /** The workflow named by the step (an id or a registry reference). */
+  workflowId: string;
+  input: Record<string, unknown>;
+}
+
+/** A child workflow's definition resolved to an exact digest. */
+export interface PinnedWorkflow {
+  definition: WorkflowDefinition;
+  source: DefinitionSource;
+}
+
+/** What the walker needs from the outside world. Rejections carry the root cause. */
+export interface StepEffects {
+  callAgent(call: AgentCall): Promise<unknown>;
+  /**
+   * Resolves a child workflow to an exact definition once (`digest`: the one an earlier run
+   * pinned). Optional: without it children run by reference.
+   */
+  pinWorkflow?(call: ChildCall & { digest?: string }): Promise<PinnedWorkflow | undefined>;
+  runWorkflow(call: ChildCall & { pinned?: PinnedWorkflow }): Promise<unknown>;
+  /** Runs tasks concurrently; on the first failure cancels the others and rejects with it. */
+  all<T>(tasks: (() => Promise<T>)[]): Promise<T[]>;
+  /** Turns whatever a failed effect rejected with into a one-line reason. */
+  describeError(err: unknown, step: Step): string;
+  /** Whether a change of the interpreter's commands applies (Temporal's `patched`); default yes. */
+  patched?(changeId: string): boolean;
+  /** Told whenever a step starts or finishes (e.g. to show progress). */
+  onChange?(state: RunState): void;
+}
+
+/** Where a step runs: inside which containers, and where its result is recorded. */
+export interface Scope {
+  /** Container steps enclosing this one, outermost first. */
+  within: string[];
+  /** Directly inside a conditional or switch branch, where Pallet ignores `outputs`. */
+  inBranch: boolean;
+  /** Appends a finished agent or workflow step to the run's result, in Pallet's order. */
+  record(stepId: string, stored: unknown): void;
+}
+
+/** The walker's services to step runners. */
+export interface Walker {
+  readonly effects: StepEffects;
+  resolve(value: unknown): unknown;
+  runSteps(steps: Step[], scope: Scope): Promise<void>;
+  runStep(step: Step, scope: Scope): Promise<void>;
+  /** The stored output an earlier run left for this step, if any (and notes its reuse). */
+  completedOutput(stepId: string): { stored: unknown } | undefined;
+  pinnedSource(stepId: string): DefinitionSource | undefined;
+  notePinned(stepId: string, source: DefinitionSource): void;
+  /** A call step finished: visible to templates and the live state, recorded in the scope. */
+  finish(stepId: string, stored: unknown, scope: Scope): void;
+  noteContainer(stepId: string, summary: ContainerSummary): void;
+}
+
+export type StepRunner<S extends Step> = (walker: Walker, step: S, scope: Scope) => Promise<void>;
+
+/** The scope of the steps inside a container. */
+export function inside(scope: Scope, stepId: string, changes: Partial<Scope> = {}): Scope {
+  return { ...scope, within: [...scope.within, stepId], ...changes };
+}
