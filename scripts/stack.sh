@@ -4,7 +4,8 @@
 #   bash scripts/stack.sh up [REQUIREMENTS]   (npm start)  install what is missing; start, or reuse if
 #       already running, the Temporal dev server + Web UI (SQLite state in .pallet/), the OCI
 #       registry, the example agents and a worker; publish the agent cards and pallet-workflows/;
-#       run code-generation-v1 and print the Web UI address of the run.
+#       run code-generation-v1, writing Pallet's app/ files (main.py...) with the code-generation
+#       example's app writer (PALLET_APP_WRITER overrides it), and print the Web UI address of the run.
 #   bash scripts/stack.sh down                (npm stop)   stop what `up` started, and nothing else.
 #   bash scripts/stack.sh status                           show what is running.
 #
@@ -118,7 +119,7 @@ cmd_up() {
   start_worker
   publish
   log "running code-generation-v1"
-  pallet run --workflow code-generation-v1 "${*:-$SAMPLE_REQUIREMENTS}"
+  pallet run --workflow code-generation-v1 --app-writer "${PALLET_APP_WRITER:-$root/lib/examples/code-generation/app-files.js}" "${*:-$SAMPLE_REQUIREMENTS}"
   log "Web UI: $TEMPORAL_UI_URL   stop everything with: npm stop"
 }
 

@@ -1,7 +1,7 @@
 // The thin client: starts interpreter runs by workflow ID, waits for them with progress,
-// and reads their state. The CLI (cli.ts) is a front end to these functions.
+// and reads their state. The CLI (cli/) is a front end to these functions; the files a
+// finished run leaves in app/ are written by app-files.ts.
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadDefinitionFile } from './dsl/loader';
 import type { DefinitionSource, RunResult, WorkflowDefinition } from './dsl/types';
@@ -9,7 +9,7 @@ import { formatReference, workflowReference, createRegistry } from './registry';
 import { DirectoryStore, loadFromStore } from './sources/definitions';
 import { loadConfig, runUrl, temporalConnectConfig, type Env, type PalletConfig } from './config';
 import type { PalletWorkflowInput } from './workflows/interpreter';
-import type { RunState, StepFailureDetails } from './workflows/walker';
+import type { RunState, StepFailureDetails } from './contract';
 
 export const WORKFLOW_TYPE = 'palletWorkflow';
 export const STATE_QUERY = 'state';
@@ -131,44 +131,4 @@ export function failureOf(err: unknown): { message: string; step?: StepFailureDe
 
 export function uiLink(pc: PalletClient, workflowId: string, runId?: string): string {
   return runUrl(pc.config, pc.namespace, workflowId, runId);
-}
-
-/** Stored output of a step anywhere in a result, including nested (child workflow) results. */
-export function findStepOutput(result: unknown, stepId: string): unknown {
-  const r = result as Partial<RunResult> | null;
-  if (!r || typeof r !== 'object' || !r.step_outputs) return undefined;
-  if (stepId in r.step_outputs) return r.step_outputs[stepId].outputs;
-  for (const { outputs } of Object.values(r.step_outputs)) {
-    // A child workflow's result is stored as is, or under the step's `outputs` name.
-    const nested = findStepOutput(outputs, stepId) ?? findStepOutput(unwrap(outputs), stepId);
-    if (nested !== undefined) return nested;
-  }
-  return undefined;
-}
-
-/** `{ result: R }` (a step with `outputs: result`) → R; anything else as it is. */
-function unwrap(stored: unknown): unknown {
-  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
-    const keys = Object.keys(stored);
-    if (keys.length === 1) return (stored as Record<string, unknown>)[keys[0]];
-  }
-  return stored;
-}
-
-/** Writes Pallet's CLI files: metadata.json, plan.json, main.py and review.json when those steps ran. */
-export async function writeAppFiles(result: RunResult, dir: string, meta: Record<string, unknown>): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const written: string[] = [];
-  const put = async (name: string, content: string) => {
-    await writeFile(path.join(dir, name), content);
-    written.push(path.join(dir, name));
-  };
-  await put('metadata.json', JSON.stringify({ ...meta, workflow_id: result.workflow_id, workflow_name: result.workflow_name, workflow_version: result.workflow_version, initial_input: result.initial_input }, null, 2) + '\n');
-  const plan = findStepOutput(result, 'plan');
-  if (plan !== undefined) await put('plan.json', JSON.stringify(unwrap(plan), null, 2) + '\n');
-  const build = unwrap(findStepOutput(result, 'build')) as { code?: unknown } | undefined;
-  if (build && typeof build.code === 'string') await put('main.py', build.code.endsWith('\n') ? build.code : `${build.code}\n`);
-  const review = findStepOutput(result, 'test') ?? findStepOutput(result, 'review');
-  if (review !== undefined) await put('review.json', JSON.stringify(unwrap(review), null, 2) + '\n');
-  return written;
 }

@@ -32,7 +32,8 @@ export function buildProgram(): Command {
     .option('--id <workflowId>', 'Temporal workflow id (default: definition id plus a unique suffix)')
     .option('--json', 'print only the result object as JSON on stdout')
     .option('--no-wait', 'print the workflow id and Web UI address, and return at once')
-    .option('--app-dir <dir>', 'where to write the result files', 'app')
+    .option('--app-dir <dir>', 'where to write the result files (result.json, metadata.json and the app writer\'s)', 'app')
+    .option('--app-writer <module>', 'module that writes workflow-specific files into the app dir, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)')
     .action(runCommand);
 
   program

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
 import type { FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
-import { EXECUTE_WORKFLOW_SKILL } from '../workflows/walker';
+import { EXECUTE_WORKFLOW_SKILL } from '../contract';
 import { createAgentDirectory, loadConfig } from '../config';
 import type { AgentEntry } from '../sources/agents';
 

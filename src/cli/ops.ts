@@ -8,7 +8,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { connectClient, uiLink, type PalletClient, STATE_QUERY, WORKFLOW_TYPE } from '../client';
 import type { PalletWorkflowInput } from '../workflows/interpreter';
-import type { RunState } from '../workflows/walker';
+import type { RunState } from '../contract';
 import { parseHistoryJson, replayHistory } from '../replay';
 
 export function registerOpsCommands(program: Command): void {

@@ -1,8 +1,9 @@
 // `pallet run` and `pallet status`: start a run and wait for it; show a run's live state.
 import path from 'node:path';
-import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, writeAppFiles, type PalletClient } from '../client';
+import { loadAppWriter, writeRunFiles, type AppWriter } from '../app-files';
+import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, type PalletClient } from '../client';
 import { DefinitionError, formatProblem } from '../dsl/loader';
-import type { RunState } from '../workflows/walker';
+import type { RunState } from '../contract';
 
 export interface RunOptions {
   file?: string;
@@ -12,6 +13,8 @@ export interface RunOptions {
   json?: boolean;
   wait: boolean;
   appDir: string;
+  /** Module that writes workflow-specific files into appDir (default: PALLET_APP_WRITER). */
+  appWriter?: string;
 }
 
 /** `--input` JSON, or plain requirements text, as the workflow input object. */
@@ -32,6 +35,9 @@ export function parseInput(json: string | undefined, words: string[]): Record<st
 export async function runCommand(words: string[], opts: RunOptions): Promise<void> {
   if (opts.file && opts.workflow) throw new Error('give either --file or --workflow, not both');
   const input = parseInput(opts.input, words);
+  // Loaded before the run starts, so a wrong module name costs no run.
+  const writerName = opts.appWriter ?? process.env.PALLET_APP_WRITER;
+  const writer: AppWriter | undefined = !opts.json && opts.wait && writerName ? await loadAppWriter(writerName) : undefined;
   let pc: PalletClient | undefined;
   try {
     pc = await connectClient();
@@ -63,15 +69,21 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
       console.log(JSON.stringify(result, null, 2));
       return;
     }
-    const files = await writeAppFiles(result, path.resolve(opts.appDir), {
+    log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
+    log(`  final output: ${preview(result.final_output)}`);
+    const meta = {
       temporal_workflow_id: handle.workflowId,
       temporal_run_id: handle.firstExecutionRunId,
       definition_ref: target.source.ref,
       definition_digest: target.source.digest,
-    });
-    log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
-    log(`  final output: ${preview(result.final_output)}`);
-    log(`  wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+    };
+    try {
+      const files = await writeRunFiles(result, path.resolve(opts.appDir), meta, writer);
+      log(`  wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+    } catch (err) {
+      console.error(`the run completed, but writing its files to ${opts.appDir} failed${writer ? ` (app writer ${writerName})` : ''}: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
     log(`  ${link}`);
   } finally {
     await pc?.connection.close();

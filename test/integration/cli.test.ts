@@ -2,7 +2,7 @@
 // lint, run (JSON and readable), a failed run, status, retry from the point of failure,
 // and replay of the recorded history.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
@@ -11,9 +11,12 @@ import { PALLET_TEST_WORKFLOWS } from '../helpers/pallet';
 import { temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 import type { Worker } from '@temporalio/worker';
+import type { RunResult } from '../../src/dsl/types';
 
 const CODEGEN = path.resolve(__dirname, '..', '..', 'pallet-workflows', 'code-generation.yaml');
 const PALLET_FIXTURES = PALLET_TEST_WORKFLOWS;
+/** The code-generation example's app writer (TypeScript: the CLI runs under ts-node here). */
+const APP_WRITER = path.resolve(__dirname, '..', '..', 'examples', 'code-generation', 'app-files.ts');
 
 describe('pallet CLI', function () {
   this.timeout(180_000);
@@ -75,18 +78,55 @@ describe('pallet CLI', function () {
     assert.match(res.stderr, new RegExp(`http://ui\\.example:8233/namespaces/default/workflows/${id}/`));
   });
 
-  it('run --workflow ID (from a folder) writes Pallet\'s app/ files and prints a summary', async () => {
-    const res = await runCli(['run', '--workflow', 'code-generation-v1', 'an expense report'], { env: cliEnv, cwd: dir });
+  it('run --workflow ID (from a folder) writes result.json and metadata.json to app/ and prints a summary; no other files without an app writer', async () => {
+    const runDir = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-plain-'));
+    const res = await runCli(['run', '--workflow', 'code-generation-v1', 'an expense report'], { env: { ...cliEnv, PALLET_APP_WRITER: '' }, cwd: runDir });
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /completed Code Generation Pipeline \(code-generation-v1 1\.0\.0\): 3 steps/);
-    const plan = JSON.parse(await readFile(path.join(dir, 'app', 'plan.json'), 'utf8')) as { title: string };
-    assert.equal(plan.title, 'Plan: an expense report');
-    assert.equal(await readFile(path.join(dir, 'app', 'main.py'), 'utf8'), '# Plan: an expense report\nprint("hi")\n');
-    const review = JSON.parse(await readFile(path.join(dir, 'app', 'review.json'), 'utf8')) as { lines: number };
-    assert.equal(review.lines, 2);
-    const meta = JSON.parse(await readFile(path.join(dir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    assert.match(res.stdout, /wrote app\/metadata\.json, app\/result\.json$/m);
+    assert.deepEqual((await readdir(path.join(runDir, 'app'))).sort(), ['metadata.json', 'result.json']);
+    const result = JSON.parse(await readFile(path.join(runDir, 'app', 'result.json'), 'utf8')) as RunResult;
+    assert.equal(result.workflow_id, 'code-generation-v1');
+    assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'test']);
+    assert.deepEqual(result.final_output, result.step_outputs.test.outputs);
+    const meta = JSON.parse(await readFile(path.join(runDir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(meta.workflow_id, 'code-generation-v1');
+    assert.equal(meta.workflow_name, 'Code Generation Pipeline');
+    assert.deepEqual(meta.initial_input, { requirements: 'an expense report' });
     assert.match(String(meta.definition_digest), /^sha256:[0-9a-f]{64}$/);
+    assert.match(String(meta.temporal_workflow_id), /^code-generation-v1-/);
+  });
+
+  it("run --app-writer / PALLET_APP_WRITER: the code-generation example's writer adds Pallet's plan.json, main.py and review.json", async () => {
+    for (const how of ['option', 'env'] as const) {
+      const runDir = await mkdtemp(path.join(os.tmpdir(), `pallet-cli-writer-${how}-`));
+      const args = ['run', '--workflow', 'code-generation-v1', 'an expense report'];
+      const res =
+        how === 'option'
+          ? await runCli([...args, '--app-writer', APP_WRITER], { env: cliEnv, cwd: runDir })
+          : await runCli(args, { env: { ...cliEnv, PALLET_APP_WRITER: APP_WRITER }, cwd: runDir });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /wrote app\/metadata\.json, app\/result\.json, app\/plan\.json, app\/main\.py, app\/review\.json$/m, how);
+      const plan = JSON.parse(await readFile(path.join(runDir, 'app', 'plan.json'), 'utf8')) as { title: string };
+      assert.equal(plan.title, 'Plan: an expense report');
+      assert.equal(await readFile(path.join(runDir, 'app', 'main.py'), 'utf8'), '# Plan: an expense report\nprint("hi")\n');
+      const review = JSON.parse(await readFile(path.join(runDir, 'app', 'review.json'), 'utf8')) as { lines: number };
+      assert.equal(review.lines, 2);
+    }
+  });
+
+  it('run with an app writer that cannot be loaded exits 1 before starting a run', async () => {
+    const notAWriter = path.join(dir, 'not-a-writer.js');
+    await writeFile(notAWriter, 'exports.something = 1;\n');
+    const [missing, wrong] = await Promise.all([
+      runCli(['run', '--workflow', 'code-generation-v1', '--app-writer', './no-such-writer.js', 'x'], { env: cliEnv, cwd: dir }),
+      runCli(['run', '--workflow', 'code-generation-v1', 'x'], { env: { ...cliEnv, PALLET_APP_WRITER: notAWriter }, cwd: dir }),
+    ]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^cannot load the app writer \.\/no-such-writer\.js: Cannot find module/m);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /the app writer .*not-a-writer\.js exports no function writeAppFiles/);
+    assert.doesNotMatch(missing.stdout + wrong.stdout, /started/, 'no run was started');
   });
 
   it('a failed run exits 1 naming the step and the agent message; retry finishes it without repeating finished steps', async () => {

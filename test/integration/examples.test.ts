@@ -167,15 +167,16 @@ describe('Pallet example workflows, end to end through the registry', function (
     await maybeRecord('parallel-analysis-failed', id);
   });
 
-  it('pallet run without --json writes app/ like Pallet\'s CLI', async () => {
+  it("pallet run without --json, with the code-generation app writer as npm start uses it, writes app/ like Pallet's CLI", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-app-'));
-    const res = await runCli(['run', 'A tool that counts words in a text file'], { env: cliEnv, cwd: dir });
+    const writer = path.join(ROOT, 'examples', 'code-generation', 'app-files.ts');
+    const res = await runCli(['run', '--app-writer', writer, 'A tool that counts words in a text file'], { env: cliEnv, cwd: dir });
     assert.equal(res.code, 0, res.stderr);
     const main = await readFile(path.join(dir, 'app', 'main.py'), 'utf8');
     assert.match(main, /if __name__ == "__main__":/);
     const meta = JSON.parse(await readFile(path.join(dir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(meta.workflow_id, 'code-generation-v1');
     assert.match(String(meta.definition_digest), /^sha256:/);
-    for (const f of ['plan.json', 'review.json']) JSON.parse(await readFile(path.join(dir, 'app', f), 'utf8'));
+    for (const f of ['plan.json', 'review.json', 'result.json']) JSON.parse(await readFile(path.join(dir, 'app', f), 'utf8'));
   });
 });
