@@ -48,11 +48,12 @@ export function temporalConnectConfig(env: Env = process.env): { connection: Cli
   };
 }
 
-export function createAgentDirectory(config: PalletConfig, env: Env = process.env): AgentDirectory {
+/** Agents from PALLET_AGENT_URLS first, then the registry's cards: the order skills are looked up in. */
+export function createAgentDirectory(config: PalletConfig, env: Env = process.env, onWarning?: (warning: string) => void): AgentDirectory {
   const sources: AgentSource[] = [];
   if (config.agentUrls.length > 0) sources.push(new UrlAgentSource(config.agentUrls));
   if (config.registryDiscovery) sources.push(new RegistryAgentSource(createRegistry(env), config.registry));
-  return new AgentDirectory(sources, config.discoveryTtlMs);
+  return new AgentDirectory(sources, config.discoveryTtlMs, Date.now, onWarning);
 }
 
 export function createDefinitionStore(config: PalletConfig, env: Env = process.env): DefinitionStore {

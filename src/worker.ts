@@ -16,7 +16,7 @@ export function workerOptions(env: Env = process.env): Omit<WorkerOptions, 'conn
   return {
     taskQueue: config.taskQueue,
     activities: createActivities({
-      directory: createAgentDirectory(config, env),
+      directory: createAgentDirectory(config, env, (warning) => console.warn(`pallet worker: warning: ${warning}`)),
       definitions: createDefinitionStore(config, env),
     }),
   };

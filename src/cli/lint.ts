@@ -5,13 +5,13 @@ import type { FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
 import { createAgentDirectory, loadConfig } from '../config';
-import type { AgentEntry } from '../sources/agents';
+import { lookupSkill, type AgentEntry } from '../sources/agents';
 
 export async function lintFiles(files: string[], opts: { checkAgents?: boolean } = {}): Promise<boolean> {
   let agents: AgentEntry[] | undefined;
   if (opts.checkAgents) {
     const listed = await createAgentDirectory(loadConfig()).agents();
-    for (const problem of listed.problems) console.error(`warning: ${problem}`);
+    for (const problem of [...listed.problems, ...listed.warnings]) console.error(`warning: ${problem}`);
     agents = listed.agents;
   }
   let ok = true;
@@ -45,12 +45,13 @@ export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents
       const path = [...at, i];
       for (const [name, branch] of Object.entries(step.branches ?? {})) visit(branch, [...path, 'branches', name]);
       if (step.step_type !== 'sequential' || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) return;
-      const agent = agents.find((a) => a.card.skills.some((s) => s.id === step.skill));
+      // The agent the worker would call: the first in the directory's order.
+      const agent = lookupSkill(agents, step.skill);
       if (!agent) {
         problems.push({ file, ...locate([...path, 'skill']), message: `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})` });
         return;
       }
-      const schema = agent.card.skills.find((s) => s.id === step.skill)?.input_schema as { required?: unknown } | undefined;
+      const schema = agent.skill.input_schema as { required?: unknown } | undefined;
       const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
       for (const name of required.filter((r) => !(r in step.inputs))) {
         problems.push({ file, ...locate([...path, 'inputs']), message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });

@@ -1,4 +1,6 @@
-// Agent cards stored in the OCI registry as `agents/<agent>:v1` (Pallet's discovery).
+// Agent cards stored in the OCI registry as `agents/<agent>:v1` (Pallet's discovery), in the
+// order of their repository names, so which agent offers a skill first does not depend on
+// which card was read first.
 import type { PalletRegistry } from '../registry';
 import { agentCardSchema, type AgentEntry, type AgentSource } from './agents';
 
@@ -21,7 +23,8 @@ export class RegistryAgentSource implements AgentSource {
     }
     const agents: AgentEntry[] = [];
     const problems = [...listed.problems];
-    for (const entry of listed.cards) {
+    const byRepository = [...listed.cards].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
+    for (const entry of byRepository) {
       const card = agentCardSchema.safeParse(entry.card);
       const where = `registry ${this.host} ${entry.repository}:${entry.tag}`;
       if (!card.success) problems.push(`${where}: invalid agent card: ${card.error.issues[0]?.message}`);
