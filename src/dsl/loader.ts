@@ -2,7 +2,7 @@
 // every problem located by file, line and column.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Tags } from 'yaml';
 import type { ZodError } from 'zod';
 import { definitionSchema } from './schema';
 import type { WorkflowDefinition } from './types';
@@ -39,9 +39,36 @@ export function sha256Digest(text: string | Uint8Array): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
+/**
+ * Pallet reads its files with PyYAML, which speaks YAML 1.1: `yes`/`no`/`on`/`off` are
+ * booleans, `010` is octal, `1:30` is base 60. So do we, with PyYAML's exact patterns where
+ * the yaml package's 1.1 schema is wider (`y`/`n` stay text, `1e3` is text as it needs a dot
+ * and a signed exponent), and dates kept as text (PyYAML's date objects are not JSON).
+ */
+const PYYAML_PATTERNS: Record<string, RegExp> = {
+  'bool:true': /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
+  'bool:false': /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
+  'float:EXP': /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/,
+  'float:': /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+};
+
+const pyyamlTags = (tags: Tags): Tags =>
+  tags
+    .filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp')
+    .map((t) => {
+      if (typeof t === 'string' || !('test' in t) || !t.test) return t;
+      const kind = t.tag.replace('tag:yaml.org,2002:', '');
+      const variant = kind === 'bool' ? String(t.test.test('true')) : (t.format ?? '');
+      const pattern = PYYAML_PATTERNS[`${kind}:${variant}`];
+      // The yaml package's own nan/inf float tag has no format: keep it, PyYAML's plain float covers it too.
+      return pattern && !String(t.test).includes('inf') ? { ...t, test: pattern } : t;
+    });
+
+export const YAML_OPTIONS = { version: '1.1', customTags: pyyamlTags, uniqueKeys: true } as const;
+
 export function parseDefinition(text: string, file: string): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,

@@ -113,7 +113,7 @@ function pythonRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
-  if (typeof value === 'number') return String(value);
+  if (typeof value === 'number') return pythonNumber(value);
   if (typeof value === 'string') return pythonStringRepr(value);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
   if (isPlainObject(value)) {
@@ -122,6 +122,20 @@ function pythonRepr(value: unknown): string {
       .join(', ')}}`;
   }
   return String(value);
+}
+
+/**
+ * A JSON number as Python writes it. Integers as digits; other numbers as Python's float
+ * repr, which switches to exponent form below 1e-4 (`1e-05`, JavaScript: `0.00001`).
+ * (A JSON `2.0` reaches us as 2, so it is written `2` where Python writes `2.0`.)
+ */
+function pythonNumber(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  if (Number.isInteger(n) || Math.abs(n) >= 1e-4) return String(n);
+  const [mantissa, exponent] = n.toExponential().split('e');
+  const exp = Number(exponent);
+  return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
 /** Python's repr() of a string: single quotes unless the text has ' and no ", escapes spelled out. */

@@ -15,8 +15,10 @@ type Visible = ReadonlySet<string>;
 
 interface Walk {
   problems: Problem[];
-  /** Where each step id is first defined, to report duplicates. */
-  seen: Map<string, FieldPath>;
+  /** Where each step id is defined, to report duplicates. */
+  seen: Map<string, FieldPath[]>;
+  /** step_type of each step by its path, to tell branches that exclude each other. */
+  types: Map<string, unknown>;
   /** Every step id in the definition, to tell "unknown" from "not yet run". */
   all: Set<string>;
 }
@@ -35,7 +37,7 @@ interface RawStep {
 
 export function validateDefinition(def: { steps?: unknown }): Problem[] {
   const steps = stepList(def.steps);
-  const walk: Walk = { problems: [], seen: new Map(), all: new Set() };
+  const walk: Walk = { problems: [], seen: new Map(), types: new Map(), all: new Set() };
   collectIds(steps, walk.all);
   if (Array.isArray(def.steps) && def.steps.length === 0) walk.problems.push({ path: ['steps'], message: 'a workflow needs at least one step' });
   checkSteps(steps, ['steps'], new Set(), walk);
@@ -73,9 +75,12 @@ function checkSteps(steps: [number, RawStep][], path: FieldPath, visible: Visibl
 /** Checks one step; returns the ids that may have run once it is done. */
 function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk): Set<string> {
   const id = typeof step.id === 'string' ? step.id : '';
-  const first = walk.seen.get(id);
-  if (first) walk.problems.push({ path: [...path, 'id'], message: `duplicate step id "${id}" (first defined at ${formatPath(first)})` });
-  else if (id) walk.seen.set(id, path);
+  walk.types.set(formatPath(path), step.step_type);
+  const earlier = walk.seen.get(id) ?? [];
+  // One id in two branches of one conditional or switch is fine (Pallet runs it): only one runs.
+  const clash = earlier.find((other) => !exclusive(other, path, walk));
+  if (clash) walk.problems.push({ path: [...path, 'id'], message: `duplicate step id "${id}" (first defined at ${formatPath(clash)})` });
+  if (id) walk.seen.set(id, [...earlier, path]);
 
   checkTemplates(step.inputs, [...path, 'inputs'], id, visible, walk);
   checkTemplates(step.condition, [...path, 'condition'], id, visible, walk);
@@ -91,6 +96,15 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
     }
   }
   return ran;
+}
+
+/** Whether two steps sit in different branches of one conditional or switch step. */
+function exclusive(a: FieldPath, b: FieldPath, walk: Walk): boolean {
+  let d = 0;
+  while (d < a.length && d < b.length && a[d] === b[d]) d++;
+  if (d === 0 || a[d - 1] !== 'branches' || d >= a.length || d >= b.length) return false;
+  const type = walk.types.get(formatPath(a.slice(0, d - 1)));
+  return type === 'conditional' || type === 'switch';
 }
 
 function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible: Visible, walk: Walk): void {

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { parseDefinition, sha256Digest, type LintProblem } from '../dsl/loader';
+import { parseDefinition, sha256Digest, YAML_OPTIONS, type LintProblem } from '../dsl/loader';
 import type { DefinitionSource, WorkflowDefinition } from '../dsl/types';
 import { RegistryError, workflowReference, formatReference, type PalletRegistry } from '../registry';
 
@@ -89,7 +89,7 @@ export class DirectoryStore implements DefinitionStore {
 /** `metadata.id` of a YAML text, read leniently: an invalid file still gets its lint report later. */
 function definitionId(text: string): string | undefined {
   try {
-    const id = (YAML.parse(text) as { metadata?: { id?: unknown } } | null)?.metadata?.id;
+    const id = (YAML.parse(text, YAML_OPTIONS) as { metadata?: { id?: unknown } } | null)?.metadata?.id;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;

@@ -27,13 +27,12 @@ export type PalletResult = RunResult & {
 
 export type PalletFixture = PalletError | PalletResult;
 
-/** What we give for a fixed-bug case: the documented fix. */
-export interface OurExpectation {
-  /** The fix, as docs/language.md names it; used as the test title. */
-  fix: string;
-  step_outputs: Record<string, { outputs: unknown }>;
-  final_output: unknown;
-}
+/**
+ * What we give where we deliberately differ from Pallet (docs/language.md lists each):
+ * either a result, or the refusal of the file by our loader (`refused`: a pattern of the
+ * problem it reports).
+ */
+export type OurExpectation = { fix: string } & ({ step_outputs: Record<string, { outputs: unknown }>; final_output: unknown; refused?: undefined } | { refused: string });
 
 export interface DiffCase {
   name: string;

@@ -89,19 +89,30 @@ describe('dsl/validate', () => {
       assertAt(p, { line: second.line, col: second.col + 'id: '.length });
     });
 
-    it('in two branches of one conditional, and between two switch branches', () => {
-      const cond =
+    it('one id in two branches of one conditional or switch is allowed (only one runs; Pallet runs it), and later steps may read it', () => {
+      assertClean(
         '  - id: c\n    step_type: conditional\n    condition: "{{ workflow.input.go }}"\n    branches:\n' +
-        '      if_true:\n        - id: same\n          skill: a\n      if_false:\n        - id: same\n          skill: b\n';
-      const p = single(cond);
-      assert.equal(p.message, 'duplicate step id "same" (first defined at steps[0].branches.if_true[0])');
-      const second = posOf(cond, 'id: same', 1);
-      assertAt(p, { line: second.line, col: second.col + 'id: '.length });
-
-      const sw =
+          '      if_true:\n        - id: same\n          skill: a\n      if_false:\n        - id: same\n          skill: b\n' +
+          '  - { id: after, skill: k, inputs: { x: "{{ steps.same.outputs }}" } }\n',
+      );
+      assertClean(
         '  - id: s\n    step_type: switch\n    condition: "{{ workflow.input.kind }}"\n    branches:\n' +
-        '      a:\n        - id: dup\n          skill: a\n      b:\n        - id: dup\n          skill: b\n';
-      assert.equal(single(sw).field, 'steps[0].branches.b[0].id');
+          '      a:\n        - id: dup\n          skill: a\n      b:\n        - id: dup\n          skill: b\n',
+      );
+    });
+
+    it('but not twice in one branch, nor in a branch and outside the conditional', () => {
+      const inBranch =
+        '  - id: s\n    step_type: switch\n    condition: "{{ workflow.input.kind }}"\n    branches:\n' +
+        '      a:\n        - id: dup\n          skill: a\n        - id: dup\n          skill: b\n';
+      assert.equal(single(inBranch).field, 'steps[0].branches.a[1].id');
+      const outside =
+        '  - id: c\n    step_type: conditional\n    condition: "{{ workflow.input.go }}"\n    branches:\n' +
+        '      if_true:\n        - id: same\n          skill: a\n  - { id: same, skill: k }\n';
+      const p = single(outside);
+      assert.equal(p.message, 'duplicate step id "same" (first defined at steps[0].branches.if_true[0])');
+      const parallel = '  - id: p\n    step_type: parallel\n    branches:\n      steps:\n        - { id: twin, skill: a }\n        - { id: twin, skill: b }\n';
+      assert.equal(single(parallel).field, 'steps[0].branches.steps[1].id');
     });
 
     it('a container may not reuse the id of one of its own sub-steps', () => {

@@ -36,7 +36,7 @@ describe('step walker', () => {
       steps(`
   - id: outer
     step_type: conditional
-    condition: yes
+    condition: go
     branches:
       if_true:
         - id: fan

@@ -8,14 +8,14 @@ const COND = (condition: string) => `
     step_type: conditional
     condition: ${JSON.stringify(condition)}
     branches:
-      if_true: [{ id: t, skill: s, inputs: { reply: yes }, outputs: named }]
+      if_true: [{ id: t, skill: s, inputs: { reply: yep }, outputs: named }]
 `;
 
 describe('steps/conditional', () => {
   it('a truthy condition runs if_true; `outputs` is ignored inside the branch, as in Pallet', async () => {
     const { result, walker } = await run(steps(COND('{{ workflow.input.flag }}')), { s: echo }, { flag: [0] });
-    assert.deepEqual(result.step_outputs, { before: { outputs: 'before' }, t: { outputs: 'yes' } });
-    assert.equal(result.final_output, 'yes');
+    assert.deepEqual(result.step_outputs, { before: { outputs: 'before' }, t: { outputs: 'yep' } });
+    assert.equal(result.final_output, 'yep');
     assert.deepEqual(walker.state.containers.c, { step_type: 'conditional', value: [0], branch: 'if_true', steps: ['t'] });
   });
 
@@ -30,7 +30,7 @@ describe('steps/conditional', () => {
 
   it('a condition that is not a template is a literal string, so "false" is true (as in Pallet)', async () => {
     const { result } = await run(steps(COND('false')), { s: echo });
-    assert.equal(result.final_output, 'yes');
+    assert.equal(result.final_output, 'yep');
   });
 
   it('a run in which no step ran has {} as its final output (as Pallet)', async () => {

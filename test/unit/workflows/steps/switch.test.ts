@@ -9,7 +9,7 @@ const SWITCH = `
     condition: "{{ workflow.input.v }}"
     branches:
       "6": [{ id: six, skill: s, inputs: { reply: six } }]
-      "True": [{ id: yes, skill: s, inputs: { reply: yes } }]
+      "True": [{ id: yep, skill: s, inputs: { reply: yep } }]
       "None": [{ id: none, skill: s, inputs: { reply: none } }]
       "['a', 1]": [{ id: list, skill: s, inputs: { reply: list } }]
       empty: []
@@ -20,7 +20,7 @@ describe('steps/switch', () => {
   const cases: [unknown, string][] = [
     [6, 'six'],
     ['6', 'six'],
-    [true, 'yes'],
+    [true, 'yep'],
     [null, 'none'],
     [['a', 1], 'list'],
     [6.5, 'other'],
