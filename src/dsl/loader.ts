@@ -2,7 +2,7 @@
 // every problem located by file, line and column.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Tags } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Tags } from 'yaml';
 import type { ZodError } from 'zod';
 import { definitionSchema } from './schema';
 import type { WorkflowDefinition } from './types';
@@ -66,19 +66,37 @@ const pyyamlTags = (tags: Tags): Tags =>
 
 export const YAML_OPTIONS = { version: '1.1', customTags: pyyamlTags, uniqueKeys: true } as const;
 
+/** How deep maps and lists may nest in a definition (documented in docs/language.md). */
+export const MAX_NESTING = 100;
+
+/**
+ * Parses and checks a definition. Never throws: whatever the text (alias bombs, unresolved
+ * aliases, nesting past any stack, keys such as `constructor`), the answer is a definition or
+ * a list of problems with file, line and column.
+ */
 export function parseDefinition(text: string, file: string): LoadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, message: `YAML syntax error: ${firstLine(e.message)}` };
-      }),
-    };
+  const at = (offset: number | undefined, message: string): LintProblem => {
+    const pos = offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
+    return { file, line: pos.line, col: pos.col, message };
+  };
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines, prettyErrors: false });
+  } catch (err) {
+    // The YAML parser recurses per level: far past MAX_NESTING it runs out of stack.
+    const deepest = deepestOffset(text);
+    return { ok: false, problems: [at(deepest, `the file nests too deeply to read (${err instanceof RangeError ? `more than ${MAX_NESTING} levels` : (err as Error).message})`)] };
   }
-  const data: unknown = doc.toJS();
+  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => at(e.pos[0], `YAML syntax error: ${firstLine(e.message)}`)) };
+  const tooDeep = nestedPast(doc.contents, MAX_NESTING);
+  if (tooDeep) return { ok: false, problems: [at(tooDeep.range?.[0], `maps and lists nest more than ${MAX_NESTING} levels deep here; flatten the definition (the limit keeps every check within bounds)`)] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { ok: false, problems: [aliasProblem(doc, err as Error, at)] };
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { ok: false, problems: [{ file, line: 1, col: 1, message: 'a workflow file must be a YAML map with "metadata" and "steps"' }] };
   }
@@ -93,6 +111,56 @@ export function parseDefinition(text: string, file: string): LoadResult {
   ].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   return { ok: true, definition: parsed.data, digest: sha256Digest(text), locate };
+}
+
+/** The first collection node nested deeper than `limit`, found without recursion. */
+function nestedPast(root: unknown, limit: number): Node | undefined {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= limit) return node;
+    for (const item of node.items) {
+      if (isPair(item)) stack.push([item.key, depth + 1], [item.value, depth + 1]);
+      else stack.push([item, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** Where the text is most deeply indented or bracketed: a place to point at when it cannot be parsed. */
+function deepestOffset(text: string): number {
+  let depth = 0;
+  let best = 0;
+  let bestAt = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') depth--;
+    else if (c === '\n') {
+      let j = i + 1;
+      while (text[j] === ' ' || text[j] === '-') j++;
+      if (j - i > best) [best, bestAt] = [j - i, j];
+      continue;
+    }
+    if (depth > best) [best, bestAt] = [depth, i];
+  }
+  return bestAt;
+}
+
+/** An alias that cannot be expanded: unknown anchor, or too many expansions (an alias bomb). */
+function aliasProblem(doc: Document, err: Error, at: (offset: number | undefined, message: string) => LintProblem): LintProblem {
+  let first: Alias | undefined;
+  let unresolved: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      first ??= node;
+      if (!unresolved && node.resolve(doc) === undefined) unresolved = node;
+    },
+  });
+  if (unresolved) return at(unresolved.range?.[0], `alias *${unresolved.source} refers to no anchor &${unresolved.source} defined before it`);
+  if (/alias count/i.test(err.message)) return at(first?.range?.[0], 'aliases expand to too much data (an alias bomb?): expand them by hand or use fewer');
+  return at(first?.range?.[0], `cannot expand YAML aliases: ${err.message}`);
 }
 
 /** Reads and checks a definition file; throws DefinitionError listing every problem. */

@@ -9,16 +9,41 @@ import { STEP_TYPES } from './types';
 const stepId = z
   // A missing id keeps zod's own message, which the loader turns into "... is required".
   .string({ error: (issue) => (issue.input === undefined ? undefined : 'step id must be a string') })
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'step id may only contain letters, digits, "_" and "-" and must not start with a digit');
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'step id may only contain letters, digits, "_" and "-" and must not start with a digit')
+  .refine((id) => id !== '__proto__', 'step id "__proto__" is reserved');
 
 const required = (what: string, type: string) => (issue: { input: unknown }) => (issue.input === undefined ? `{step} needs ${what}` : `${what.replace(/^an? /, '')} must be a ${type}`);
 const containerRequired = (what: string, type: string) => (issue: { input: unknown }) => (issue.input === undefined ? `{type} {step} needs ${what}` : `${what.replace(/^an? /, '')} must be a ${type}`);
 
 /** Fields every step has. `skill` is optional on containers: Pallet's own files omit it there. */
+/**
+ * A map of free-form data, taken as it is (not copied): keys such as `constructor` or
+ * `__proto__` are data like any other.
+ */
+const isMapValue = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const notAMap = (issue: { input: unknown }) => `must be a map, not ${Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`}`;
+const dataMap = z.custom<Record<string, unknown>>(isMapValue, { error: notAMap });
+
+/**
+ * A map whose values each follow `value`, keeping every key (zod's record would drop
+ * `__proto__` and trip over `constructor`).
+ */
+function keyedMap<T extends z.ZodType>(value: T, error: (issue: { input: unknown; code?: string }) => string | undefined) {
+  return z.custom<Record<string, unknown>>(isMapValue, { error }).transform((map, ctx) => {
+    const entries: [string, z.output<T>][] = [];
+    for (const [key, item] of Object.entries(map)) {
+      const parsed = value.safeParse(item);
+      if (parsed.success) entries.push([key, parsed.data]);
+      else for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, path: [key, ...issue.path], input: item } as (typeof ctx.issues)[number]);
+    }
+    return Object.fromEntries(entries) as Record<string, z.output<T>>;
+  });
+}
+
 const common = {
   id: stepId,
   skill: z.string().min(1).optional(),
-  inputs: z.record(z.string(), z.unknown()).default({}),
+  inputs: dataMap.default({}),
   /** When set, the step's result R is stored as `{ [outputs]: R }`. */
   outputs: z.string().min(1).optional(),
   /** Seconds; the start-to-close timeout of one agent call. */
@@ -68,7 +93,7 @@ const conditionalStep = branchingHead.extend({
 });
 const switchStep = branchingHead.extend({
   step_type: z.literal('switch'),
-  branches: z.record(z.string(), stepList, { error: branchesError('branches') }).refine(nonEmpty, { error: '{type} {step} needs branches' }),
+  branches: keyedMap(stepList, (issue) => (issue.input === undefined ? '{type} {step} needs branches' : notAMap(issue))).refine(nonEmpty, { error: '{type} {step} needs branches' }),
 });
 
 const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep], {
@@ -100,7 +125,7 @@ export const definitionSchema = z.object({
   metadata: metadataSchema,
   steps: z.array(stepSchema),
   /** Free-form in Pallet and never read by its engine; kept for round-tripping. */
-  error_handling: z.record(z.string(), z.unknown()).optional(),
+  error_handling: dataMap.optional(),
 });
 
 export type WorkflowMetadata = z.infer<typeof metadataSchema>;

@@ -87,11 +87,8 @@ export function resolveValue(value: unknown, ctx: TemplateContext): unknown {
     return value.replace(ANY, (_m, path: string) => interpolationText(lookup(path, ctx)));
   }
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, ctx));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = resolveValue(v, ctx);
-    return out;
-  }
+  // fromEntries defines every key as data, `__proto__` included.
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveValue(v, ctx)]));
   return value;
 }
 

@@ -250,7 +250,7 @@ describe('dsl/loader + schema', () => {
       const problems = problemsOf(text);
       assert.equal(problems.length, 1);
       assert.equal(problems[0].field, 'steps[0].inputs');
-      assert.match(problems[0].message, /^steps\[0\]\.inputs: .*record.*array/);
+      assert.match(problems[0].message, /^steps\[0\]\.inputs: must be a map, not a list/);
       const at = posOf(text, '- a');
       assert.deepEqual([problems[0].line, problems[0].col], [at.line, at.col]);
     });
