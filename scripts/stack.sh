@@ -106,7 +106,7 @@ start_worker() {
 }
 
 publish() {
-  log "registry: publishing agent cards and pallet-workflows/"
+  log "registry: publishing agent-cards/*.json and pallet-workflows/*.yaml (data-analysis included)"
   pallet publish-agent agent-cards/*.json >&2
   pallet push >&2
 }

@@ -9,6 +9,7 @@ import { llmConfigFromEnv } from './llm';
 import { startAgentServer, type RunningAgent } from './server';
 import { aggregateResults } from './skills/aggregate';
 import { generateCode } from './skills/build';
+import { analyzeData } from './skills/data';
 import { codeWithLlm, planWithLlm, reviewWithLlm } from './skills/llm-skills';
 import { performanceCheck } from './skills/performance';
 import { createPlan } from './skills/plan';
@@ -61,6 +62,7 @@ export const EXAMPLE_HANDLERS: { card: string; handlers: Record<string, SkillHan
       security_scan: (p) => securityScan(text(p.code)),
       performance_check: (p) => performanceCheck(text(p.code)),
       aggregate_results: (p) => aggregateResults({ quality: p.quality, security: p.security, performance: p.performance }),
+      analyze_data: (p) => analyzeData({ requirements: p.requirements, data: p.data }),
     },
   },
   {

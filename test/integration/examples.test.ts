@@ -1,7 +1,8 @@
-// Pallet's three example workflows end to end, as a user runs them: the workflow files
-// pushed to a real OCI registry with the real `oras` CLI, the example agents running and
-// their cards published, a worker that finds both in the registry, and `pallet run
-// --workflow ID`. smart-router's branch runs as a child workflow.
+// Pallet's three example workflows, and data-analysis-v1 that smart-router routes data
+// requests to, end to end as a user runs them: the workflow files pushed to a real OCI
+// registry with the real `oras` CLI, the example agents running and their cards published,
+// a worker that finds both in the registry, and `pallet run --workflow ID`. smart-router's
+// branches run as child workflows.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { ROOT, TEMPORAL_CLI, temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 
 const HISTORIES = path.join(ROOT, 'test', 'histories');
+const EXAMPLE_WORKFLOWS = ['code-generation', 'data-analysis', 'parallel-analysis', 'smart-router'];
 
 /**
  * With RECORD_HISTORIES=1, keeps a run's history in test/histories/ for the replay tests,
@@ -48,7 +50,7 @@ describe('Pallet example workflows, end to end through the registry', function (
     agents = await startExampleAgents({ host: '127.0.0.1', basePort: 0 });
     const regEnv = { PALLET_REGISTRY: registry.host };
     // Pallet's way of publishing workflows: the oras CLI, one YAML layer per file.
-    for (const name of ['code-generation', 'parallel-analysis', 'smart-router']) {
+    for (const name of EXAMPLE_WORKFLOWS) {
       await runOras(['push', '--plain-http', `${registry.host}/workflows/${name}:v1`, `${name}.yaml:application/yaml`], path.join(ROOT, 'pallet-workflows'));
     }
     // Each running agent's card (with the address it really serves on) goes to the registry.
@@ -84,7 +86,7 @@ describe('Pallet example workflows, end to end through the registry', function (
     const res = await runCli(['list', '--json'], { env: cliEnv });
     assert.equal(res.code, 0, res.stderr);
     const rows = JSON.parse(res.stdout) as { id: string; version: string; tags: string[]; digest: string }[];
-    assert.deepEqual(rows.map((r) => r.id).sort(), ['code-generation-v1', 'parallel-analysis-v1', 'smart-router-v1']);
+    assert.deepEqual(rows.map((r) => r.id).sort(), EXAMPLE_WORKFLOWS.map((n) => `${n}-v1`));
     for (const row of rows) {
       assert.deepEqual(row.tags, ['v1']);
       assert.equal(row.version, '1.0.0');
@@ -142,12 +144,31 @@ describe('Pallet example workflows, end to end through the registry', function (
     await maybeRecord('smart-router-completed', id);
   });
 
-  it('smart-router-v1: a route to a workflow that does not exist fails clearly', async () => {
-    const id = uniqueId('router-missing');
+  it('smart-router-v1: routes a data request to data-analysis-v1 as a child workflow, which summarises its numbers', async () => {
+    const { id, result } = await run('smart-router-v1', ['analyze this sales data: 3, 5, 8']);
+    assert.equal((result.step_outputs.analyze.outputs as { request_type: string }).request_type, 'data_analysis');
+    assert.deepEqual(Object.keys(result.step_outputs), ['analyze', 'analyze_data_workflow']);
+    const child = result.final_output as RunResult;
+    assert.equal(child.workflow_id, 'data-analysis-v1');
+    assert.deepEqual(child.initial_input, { requirements: 'analyze this sales data: 3, 5, 8' });
+    const stats = (child.final_output as { result: { count: number; min: number; max: number; mean: number; trend: string; summary: string } }).result;
+    assert.deepEqual([stats.count, stats.min, stats.max, stats.mean, stats.trend], [3, 3, 8, 5.333333, 'increasing']);
+    assert.match(stats.summary, /^3 values from 3 to 8: mean 5\.33/);
+    const childRun = await (await temporalEnv()).client.workflow.getHandle(`${id}.analyze_data_workflow`).describe();
+    assert.equal(childRun.parentExecution?.workflowId, id);
+    assert.equal(childRun.status.name, 'COMPLETED');
+  });
+
+  it('data-analysis-v1 on its own: numbers from the input data, or a clear failure when there are none', async () => {
+    const { result } = await run('data-analysis-v1', ['--input', JSON.stringify({ data: [120, 80, 100] })]);
+    const stats = (result.final_output as { result: { values: number[]; source: string; trend: string; median: number } }).result;
+    assert.deepEqual([stats.values, stats.source, stats.trend, stats.median], [[120, 80, 100], 'data', 'mixed', 100]);
+
+    const id = uniqueId('router-no-numbers');
     const res = await runCli(['run', '--workflow', 'smart-router-v1', '--id', id, 'Analyze this sales data CSV and find trends'], { env: cliEnv });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /failed at step "analyze_data_workflow"/);
-    assert.match(res.stderr, /workflow data-analysis-v1 not found in registry/);
+    assert.match(res.stderr, /no numbers found in the request/);
     await maybeRecord('smart-router-failed', id);
   });
 

@@ -1,5 +1,5 @@
 // parallel-analysis's agents over HTTP: security_scan, performance_check, aggregate_results;
-// and smart-router's analyze_request.
+// smart-router's analyze_request, and analyze_data for its data_analysis branch.
 import assert from 'node:assert/strict';
 import { startExampleAgents, type ExampleAgents } from '../../../../examples/agents/main';
 import type { AgentCard } from '../../../../examples/agents/types';
@@ -211,6 +211,7 @@ describe('example agents: analysis and router', () => {
     it('returns a bare branch name for the switch step', async () => {
       assert.equal(await route('build a REST API'), 'code_generation');
       assert.equal(await route('analyze sales data csv'), 'data_analysis');
+      assert.equal(await route('analyze this sales data: 3, 5, 8'), 'data_analysis', 'the README example reaches data-analysis-v1');
       assert.equal(await route('What is the capital of France?'), 'general');
       assert.equal(await route(''), 'general');
     });
@@ -221,6 +222,54 @@ describe('example agents: analysis and router', () => {
       assert.equal(await route('write a script to analyze the sales CSV'), 'data_analysis');
       const routerCard = await getCard(router);
       assertMatchesCard(routerCard, 'analyze_request', await route('implement a function'));
+    });
+  });
+
+  describe('analyze_data', () => {
+    const analyze = (params: Record<string, unknown>) => call<Record<string, unknown>>(analysis, 'analyze_data', params);
+
+    it('summarises the numbers after the last colon of the request', async () => {
+      const result = await analyze({ requirements: 'Q3 2024 report. Analyze this sales data: 3, 5, 8' });
+      assertMatchesCard(card, 'analyze_data', result);
+      assert.deepEqual(result, {
+        count: 3,
+        sum: 16,
+        min: 3,
+        max: 8,
+        mean: 5.333333,
+        median: 5,
+        stdev: 2.054805,
+        trend: 'increasing',
+        values: [3, 5, 8],
+        source: 'requirements',
+        summary: '3 values from 3 to 8: mean 5.33, median 5, sum 16, standard deviation 2.05; steadily increasing.',
+      });
+    });
+
+    it('takes every free-standing number without a colon: decimals, negatives, percentages; not Q3 or v2', async () => {
+      const result = await analyze({ requirements: 'In Q3 of v2 the growth was 12.5% then -3 and 0.5, and 12.5 again' });
+      assert.deepEqual(result.values, [12.5, -3, 0.5, 12.5]);
+      assert.equal(result.trend, 'mixed');
+      assert.equal(result.median, 6.5);
+    });
+
+    it('uses input data instead of the text: a list (numbers or numeric strings) or a text', async () => {
+      const list = await analyze({ requirements: 'ignored: 1, 2', data: [10, '20', 30.5] });
+      assert.deepEqual([list.values, list.source, list.sum], [[10, 20, 30.5], 'data', 60.5]);
+      const text = await analyze({ data: 'jan 7, feb 7, mar 7' });
+      assert.deepEqual([text.values, text.trend], [[7, 7, 7], 'flat']);
+      assert.match(String(text.summary), /all equal/);
+      const one = await analyze({ data: [4] });
+      assert.equal(one.summary, '1 value: 4.');
+      // Pallet resolves a missing template path to null: null data means "not given".
+      assert.deepEqual((await analyze({ requirements: 'sales: 9, 1', data: null })).values, [9, 1]);
+    });
+
+    it('fails with a message that says how to give the numbers', async () => {
+      assert.match(await callFails(analysis, 'analyze_data', { requirements: 'Analyze this sales data CSV and find trends' }), /no numbers found in the request "Analyze this sales data CSV and find trends": give them in the text \(e\.g\. "analyze this sales data: 3, 5, 8"\) or as input "data"/);
+      assert.match(await callFails(analysis, 'analyze_data', {}), /no numbers found in the request: give them/);
+      assert.match(await callFails(analysis, 'analyze_data', { data: [1, 'two'] }), /data\[1\] is "two", not a number/);
+      assert.match(await callFails(analysis, 'analyze_data', { data: 'none here' }), /data has no numbers in it/);
     });
   });
 });

@@ -76,7 +76,7 @@ describe('example agents: cards', () => {
     for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) walk((YAML.parse(readFileSync(path.join(dir, f), 'utf8')) as { steps: unknown[] }).steps);
 
     const offered = EXAMPLE_AGENTS.flatMap((a) => a.skills.map((s) => s.id));
-    assert.deepEqual([...called].sort(), ['aggregate_results', 'analyze_request', 'create_plan', 'generate_code', 'performance_check', 'review_code', 'security_scan']);
+    assert.deepEqual([...called].sort(), ['aggregate_results', 'analyze_data', 'analyze_request', 'create_plan', 'generate_code', 'performance_check', 'review_code', 'security_scan']);
     for (const skill of called) assert.equal(offered.filter((s) => s === skill).length, 1, skill);
     assert.equal(new Set(offered).size, offered.length);
   });
@@ -120,8 +120,8 @@ describe('example agents: the card files are the one source', () => {
     edit('plan_agent_card.json', (c) => c.skills.push({ ...c.skills[0], id: 'fly_to_moon' }));
     assert.throws(() => loadExampleAgents(dir), /plan_agent_card\.json lists skill "fly_to_moon", which plan-agent has no handler for/);
     cpSync(path.join(ROOT, 'agent-cards', 'plan_agent_card.json'), path.join(dir, 'plan_agent_card.json'));
-    edit('analysis_agent_card.json', (c) => (c.skills = c.skills.filter((s) => s.id !== 'aggregate_results')));
-    assert.throws(() => loadExampleAgents(dir), /analysis-agent has handlers for aggregate_results, which its card .*analysis_agent_card\.json does not list/);
+    edit('analysis_agent_card.json', (c) => (c.skills = c.skills.filter((s) => s.id !== 'analyze_data')));
+    assert.throws(() => loadExampleAgents(dir), /analysis-agent has handlers for analyze_data, which its card .*analysis_agent_card\.json does not list/);
     cpSync(path.join(ROOT, 'agent-cards', 'analysis_agent_card.json'), path.join(dir, 'analysis_agent_card.json'));
     edit('build_agent_card.json', (c) => (c.url = 'http://localhost'));
     assert.throws(() => loadExampleAgents(dir), /build_agent_card\.json: "url" must be an http URL with a port/);
