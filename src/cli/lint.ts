@@ -1,22 +1,45 @@
 // `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message.
+// With --check-agents, also what only the registry knows: skills no agent offers, inputs a
+// card requires, and workflows that `execute_workflow` steps name but that do not exist.
 import { readFile } from 'node:fs/promises';
 import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
 import type { FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
-import { createAgentDirectory, loadConfig } from '../config';
+import { createAgentDirectory, createDefinitionStore, loadConfig, type Env } from '../config';
+import { formatReference, workflowReference } from '../registry';
 import { lookupSkill, type AgentEntry } from '../sources/agents';
+import { DefinitionNotFoundError } from '../sources/definitions';
+
+type Locate = (path: FieldPath) => { line?: number; col?: number };
+
+/** What --check-agents checks a definition against. */
+export interface LintContext {
+  agents: AgentEntry[];
+  /** Agent discovery was incomplete (an agent or the registry could not be read). */
+  discoveryProblems?: boolean;
+  workflows?: WorkflowLookup;
+}
+
+/** Whether a workflow id exists where runs look it up (the registry, or PALLET_WORKFLOWS_DIR). */
+export interface WorkflowLookup {
+  /** `registry localhost:5000` or `folder /path`. */
+  describe(): string;
+  /** undefined when it exists, else where it was looked for (e.g. `workflows/x:v1`, may be ''); throws when it cannot tell. */
+  missing(id: string): Promise<string | undefined>;
+}
 
 export async function lintFiles(files: string[], opts: { checkAgents?: boolean } = {}): Promise<boolean> {
-  let agents: AgentEntry[] | undefined;
+  let context: LintContext | undefined;
   if (opts.checkAgents) {
-    const listed = await createAgentDirectory(loadConfig()).agents();
+    const config = loadConfig();
+    const listed = await createAgentDirectory(config).agents();
     for (const problem of [...listed.problems, ...listed.warnings]) console.error(`warning: ${problem}`);
-    agents = listed.agents;
+    context = { agents: listed.agents, discoveryProblems: listed.problems.length > 0, workflows: workflowLookup() };
   }
   let ok = true;
   for (const file of files) {
-    const problems = await lintFile(file, agents);
+    const problems = await lintFile(file, context);
     for (const p of problems) console.log(formatProblem(p));
     if (problems.length > 0) ok = false;
   }
@@ -24,7 +47,7 @@ export async function lintFiles(files: string[], opts: { checkAgents?: boolean }
   return ok;
 }
 
-export async function lintFile(file: string, agents?: AgentEntry[]): Promise<LintProblem[]> {
+export async function lintFile(file: string, context?: LintContext): Promise<LintProblem[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -33,11 +56,14 @@ export async function lintFile(file: string, agents?: AgentEntry[]): Promise<Lin
   }
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) return parsed.problems;
-  return agents ? checkAgainstAgents(parsed.definition, file, agents, parsed.locate) : [];
+  if (!context) return [];
+  const problems = checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems);
+  if (context.workflows) problems.push(...(await checkWorkflowIds(parsed.definition, file, context.workflows, parsed.locate)));
+  return problems;
 }
 
 /** Skills no agent offers, and inputs an agent card requires that a step does not give. */
-export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[], locate: (path: FieldPath) => { line?: number; col?: number } = () => ({})): LintProblem[] {
+export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[], locate: Locate = () => ({}), discoveryProblems = false): LintProblem[] {
   const problems: LintProblem[] = [];
   const known = [...new Set(agents.flatMap((a) => a.card.skills.map((s) => s.id)))].sort();
   const visit = (steps: Step[], at: FieldPath) => {
@@ -48,7 +74,11 @@ export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents
       // The agent the worker would call: the first in the directory's order.
       const agent = lookupSkill(agents, step.skill);
       if (!agent) {
-        problems.push({ file, ...locate([...path, 'skill']), message: `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})` });
+        // With discovery incomplete, the skill may be an unreadable agent's: say so, not that it is unknown.
+        const message = discoveryProblems
+          ? `step "${step.id}": skill "${step.skill}" is not offered by any agent that could be read (known skills: ${known.join(', ') || 'none'}); agent discovery failed in part, see the warnings`
+          : `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})`;
+        problems.push({ file, ...locate([...path, 'skill']), message });
         return;
       }
       const schema = agent.skill.input_schema as { required?: unknown } | undefined;
@@ -60,4 +90,65 @@ export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents
   };
   visit(def.steps, ['steps']);
   return problems;
+}
+
+/** Every step, with its field path, in containers and branches at any depth. */
+function allSteps(steps: Step[], at: FieldPath = ['steps']): { step: Step; path: FieldPath }[] {
+  return steps.flatMap((step, i) => {
+    const path = [...at, i];
+    const nested = Object.entries(step.branches ?? {}).flatMap(([name, branch]) => (Array.isArray(branch) ? allSteps(branch, [...path, 'branches', name]) : []));
+    return [{ step, path }, ...nested];
+  });
+}
+
+/**
+ * `execute_workflow` steps whose `inputs.workflow_id` is a literal naming a workflow that the
+ * registry (or PALLET_WORKFLOWS_DIR) does not have. Ids given by templates are not checked.
+ * A lookup that cannot tell (registry down) is a warning, not a problem.
+ */
+export async function checkWorkflowIds(def: WorkflowDefinition, file: string, workflows: WorkflowLookup, locate: Locate = () => ({})): Promise<LintProblem[]> {
+  const problems: LintProblem[] = [];
+  for (const { step, path } of allSteps(def.steps)) {
+    if (step.step_type !== 'sequential' || step.skill !== EXECUTE_WORKFLOW_SKILL) continue;
+    const id = step.inputs.workflow_id;
+    if (typeof id !== 'string' || id.includes('{{') || !id.trim()) continue;
+    let missing: string | undefined;
+    try {
+      missing = await workflows.missing(id);
+    } catch (err) {
+      console.error(`warning: cannot check workflow "${id}" of step "${step.id}" in ${workflows.describe()}: ${(err as Error).message}`);
+      continue;
+    }
+    if (missing === undefined) continue;
+    problems.push({
+      file,
+      ...locate([...path, 'inputs', 'workflow_id']),
+      message: `step "${step.id}": ${EXECUTE_WORKFLOW_SKILL} names workflow "${id}", which the ${workflows.describe()} does not have${missing ? ` (${missing})` : ''}`,
+    });
+  }
+  return problems;
+}
+
+/** Looks ids up where runs do: PALLET_WORKFLOWS_DIR when set, else the registry; each id once. */
+export function workflowLookup(env: Env = process.env): WorkflowLookup {
+  const config = loadConfig(env);
+  const store = createDefinitionStore(config, env);
+  const seen = new Map<string, Promise<string | undefined>>();
+  const lookup = async (id: string): Promise<string | undefined> => {
+    const where = config.workflowsDir ? '' : formatReference(workflowReference(id, config.registry), false);
+    try {
+      await store.fetch(id);
+      return undefined;
+    } catch (err) {
+      if (err instanceof DefinitionNotFoundError) return where;
+      throw err;
+    }
+  };
+  return {
+    describe: () => store.describe(),
+    missing: (id) => {
+      if (!seen.has(id)) seen.set(id, lookup(id));
+      return seen.get(id)!;
+    },
+  };
 }
