@@ -47,11 +47,22 @@ export function registerRegistryCommands(program: Command): void {
       const registry = createRegistry();
       const rows = [];
       for (const wf of await registry.listWorkflows()) {
-        const parsed = parseDefinition(wf.text, wf.repository);
-        const meta = parsed.ok ? parsed.definition.metadata : undefined;
-        rows.push({ repository: wf.repository, id: meta?.id ?? '(invalid)', name: meta?.name ?? '', version: meta?.version ?? '', tags: wf.tags, digest: wf.digest });
+        const parsed = wf.problem ? undefined : parseDefinition(wf.text, wf.repository);
+        const meta = parsed?.ok ? parsed.definition.metadata : undefined;
+        // Why a row is invalid: the artifact could not be read, or the definition's first problem.
+        const problem = wf.problem ?? (parsed && !parsed.ok ? parsed.problems.map(formatProblem)[0] : undefined);
+        rows.push({
+          repository: wf.repository,
+          id: meta?.id ?? '(invalid)',
+          name: meta?.name ?? wf.repository,
+          version: meta?.version ?? '',
+          tags: wf.tags,
+          digest: wf.digest,
+          ...(problem ? { problem } : {}),
+        });
       }
       if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+      for (const r of rows) if (r.problem) console.error(`warning: ${r.repository}${r.tags.length ? `:${r.tags.join(',')}` : ''} is invalid: ${r.problem}`);
       if (rows.length === 0) return console.log(`no workflows in registry ${registryFromEnv().registry}; push some with \`npx pallet push\``);
       const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
       const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
@@ -76,7 +87,15 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
   const registry = createRegistry();
   let ok = true;
   for (const file of targets) {
-    const text = await readFile(file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      // One unreadable file does not stop the others.
+      console.error(`${file}: cannot read: ${(err as Error).message}`);
+      ok = false;
+      continue;
+    }
     const parsed = parseDefinition(text, file);
     if (!parsed.ok) {
       parsed.problems.forEach((p) => console.error(formatProblem(p)));

@@ -200,13 +200,7 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal((await pallet.pullWorkflow('mixed-good:v3')).text, await readFile(good, 'utf8'));
     });
 
-    // BUG: `pallet push` of a file that does not exist aborts the whole push with Node's bare
-    // error, and the valid files given after it are not pushed (an invalid file, by contrast,
-    // is refused with a line and the others still go).
-    // Input: `pallet push /tmp/…/no-such.yaml /tmp/…/valid.yaml`
-    // Expected: exit 1, a line naming the file and saying it cannot be read, valid.yaml pushed.
-    // Actual: exit 1, stderr "ENOENT: no such file or directory, open '/tmp/…/no-such.yaml'", valid.yaml not pushed.
-    it.skip('push of a missing file and a valid one still pushes the valid one', async () => {
+    it('push of a missing file and a valid one still pushes the valid one', async () => {
       const missing = path.join(dir, 'no-such.yaml');
       const good = path.join(dir, 'after-missing.yaml');
       await writeFile(good, PINNED_OLD.replace('pinned-v1', 'after-missing-v1'));
@@ -217,14 +211,7 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.ok((await pallet.client.catalog()).includes('workflows/after-missing'));
     });
 
-    // BUG: `pallet list` shows a stored definition that is invalid, or a repository that is not a
-    // Pallet artifact, as a row "(invalid)" without its repository or the reason, so the user
-    // cannot tell which workflow is broken or why (the reason, ListedWorkflow.problem, is dropped;
-    // --json has the repository but not the problem).
-    // Input: workflows/broken:v1 holding an invalid definition and workflows/not-yaml:v1 holding only data.json; `pallet list`.
-    // Expected: each row names its repository (workflows/broken, workflows/not-yaml), and the reason ("has no YAML layer") is shown.
-    // Actual:   "(invalid)                 v1    sha256:1d4c22db05f1" and "(invalid)                 v1" — no name, no reason.
-    it.skip('list names the repository of an invalid or unreadable workflow and says why', async () => {
+    it('list names the repository of an invalid or unreadable workflow and says why', async () => {
       await pallet.pushWorkflow('broken', 'broken.yaml', 'metadata: { id: broken-v1, name: Broken, version: "1" }\nsteps: []\n', 'v1');
       await pallet.client.pushArtifact('workflows/not-yaml', 'v1', [{ name: 'data.json', mediaType: 'application/json', data: '{}' }]);
       const res = await runCli(['list'], { env });
@@ -233,7 +220,10 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal(invalid.length, 2, res.stdout);
       assert.ok(invalid.some((l) => l.includes('broken')), res.stdout);
       assert.ok(invalid.some((l) => l.includes('not-yaml')), res.stdout);
-      assert.match(res.stdout + res.stderr, /no YAML layer/);
+      assert.match(res.stderr, /^warning: workflows\/not-yaml:v1 is invalid: .*no YAML layer/m);
+      assert.match(res.stderr, /^warning: workflows\/broken:v1 is invalid: workflows\/broken:\d+:\d+: /m);
+      const rows = JSON.parse((await runCli(['list', '--json'], { env })).stdout) as { repository: string; problem?: string }[];
+      assert.match(rows.find((r) => r.repository === 'workflows/not-yaml')?.problem ?? '', /no YAML layer/);
     });
   });
 
