@@ -124,8 +124,8 @@ steps:
     step_type: conditional
     condition: "{{ workflow.input.flag }}"
     branches:
-      if_true: [{ id: yes, skill: echo, inputs: { branch: "true" } }]
-      if_false: [{ id: no, skill: echo, inputs: { branch: "false" } }]
+      if_true: [{ id: "yes", skill: echo, inputs: { branch: "true" } }]
+      if_false: [{ id: "no", skill: echo, inputs: { branch: "false" } }]
 `);
 
   for (const [flag, branch] of [
