@@ -139,7 +139,8 @@ async function retryCommand(workflowId: string, opts: { runId?: string; wait: bo
     const handle = await pc.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: pc.config.taskQueue,
       workflowId,
-      args: [{ ...args, completed }],
+      // Children run the definitions the failed run pinned, whatever their tags say now.
+      args: [{ ...args, completed, pinned: { ...(args.pinned ?? {}), ...(state.pinned ?? {}) } }],
       memo: { retryOf: opts.runId ?? 'latest', definitionRef: args.source?.ref ?? null, definitionDigest: args.source?.digest ?? null },
     });
     console.log(`retrying ${workflowId} as run ${handle.firstExecutionRunId}; reusing ${Object.keys(completed).length} finished step(s): ${Object.keys(completed).join(', ') || '-'}`);
