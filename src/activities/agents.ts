@@ -2,6 +2,12 @@
 // and make one JSON-RPC call. Every failure becomes an ApplicationFailure whose
 // retryability follows the agent's answer: transport errors and 5xx are retried,
 // a JSON-RPC error, a 4xx, an unknown skill or a garbage reply fail the step at once.
+//
+// A reply is read as a stream with a byte cap, never whole into memory: a reply over the cap
+// (by its Content-Length, or as it arrives) aborts the request and fails the step, so an
+// agent answering hundreds of megabytes costs the worker a few megabytes at most. A reply
+// must carry the JSON-RPC id of the call it answers.
+import { TextDecoder } from 'node:util';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -12,12 +18,29 @@ import type { CallAgentReply, CallAgentRequest } from './contract';
 
 const HEARTBEAT_EVERY_MS = 2_000;
 
+/**
+ * The most bytes of a reply read; a bigger reply fails the step (resultTooLarge) as soon as
+ * it passes this. Twice the result limit (MAX_PAYLOAD_BYTES), because that limit applies to
+ * the result as the worker re-serializes it (compact JSON, UTF-8) and the same result may
+ * arrive bigger: inside the JSON-RPC envelope, with Python's `", "` and `": "` separators or
+ * indentation, or with non-ASCII text as `\uXXXX` escapes (Python's default `json.dumps`:
+ * a 3-byte character takes 6). One call then holds at most a few times 3.8 MB (bytes, text,
+ * parsed value). A reply whose wire form is more than twice its result (mostly non-Latin
+ * text, escaped) is refused a little before the result limit, with the same advice.
+ */
+export const MAX_REPLY_BYTES = 2 * MAX_PAYLOAD_BYTES;
+/** Of an error reply (HTTP 4xx, 5xx) only the start is read, for its message. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
 export interface AgentCallOptions {
   directory: AgentDirectory;
+  /** Bytes of a step's result at most (as the worker serializes it); default MAX_PAYLOAD_BYTES. */
   maxResultBytes?: number;
+  /** Bytes of a reply read at most, whatever maxResultBytes is; default MAX_REPLY_BYTES. */
+  maxReplyBytes?: number;
 }
 
-export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES }: AgentCallOptions) {
+export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES, maxReplyBytes = MAX_REPLY_BYTES }: AgentCallOptions) {
   const validators = new InputValidators();
 
   return async function callAgent(req: CallAgentRequest): Promise<CallAgentReply> {
@@ -41,14 +64,15 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES 
     if (invalid) {
       throw ApplicationFailure.nonRetryable(`inputs do not match the input_schema of skill "${req.skill}" on agent ${agent.card.name}: ${invalid}`, FailureTypes.invalidInput);
     }
-    // Stable across retries of this step, so an agent can recognise a repeated call.
+    // Stable across retries of this step, so an agent can recognise a repeated call: sent as
+    // the Idempotency-Key header and as the JSON-RPC id, which the reply must carry back.
     const callId = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${req.stepId}`;
     // Heartbeats let Temporal notice a dead worker long before the step timeout, and show
     // in the Web UI's pending activities who is being waited for.
     const started = Date.now();
     const heartbeat = setInterval(() => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000) }), HEARTBEAT_EVERY_MS);
     try {
-      const result = await invokeSkill(agent, req.skill, req.inputs, callId, ctx.cancellationSignal);
+      const result = await invokeSkill(agent, req.skill, req.inputs, callId, ctx.cancellationSignal, maxReplyBytes);
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
     } finally {
@@ -58,30 +82,70 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES 
 }
 
 /** One JSON-RPC call to an agent; throws ApplicationFailures classified for retrying. */
-export async function invokeSkill(agent: FoundAgent, skill: string, params: Record<string, unknown>, callId: string, signal?: AbortSignal): Promise<unknown> {
+export async function invokeSkill(
+  agent: FoundAgent,
+  skill: string,
+  params: Record<string, unknown>,
+  callId: string,
+  signal?: AbortSignal,
+  maxReplyBytes = MAX_REPLY_BYTES,
+): Promise<unknown> {
   const who = `agent ${agent.card.name} (${agent.url})`;
-  let response: Response;
+  // Aborted when the activity is cancelled, and by us to stop a reply that is too big.
+  const request = new AbortController();
+  const cancelled = () => request.abort(signal?.reason);
+  if (signal?.aborted) throw cancellation(signal);
+  signal?.addEventListener('abort', cancelled, { once: true });
   try {
-    response = await fetch(`${agent.url}/execute`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': callId },
-      body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
-      signal,
-    });
-  } catch (err) {
-    if (signal?.aborted) throw signal.reason ?? err;
-    throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
+    let response: Response;
+    try {
+      response = await fetch(`${agent.url}/execute`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': callId },
+        body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
+        signal: request.signal,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw cancellation(signal);
+      throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
+    }
+
+    if (response.status >= 400) {
+      // Only the start of an error reply matters (its message); its status decides.
+      const read = await readCapped(response, ERROR_BODY_BYTES, request);
+      if (signal?.aborted) throw cancellation(signal);
+      const text = read.text();
+      if (response.status === 404) {
+        throw ApplicationFailure.nonRetryable(`${who} does not offer skill "${skill}" (HTTP 404${errorSuffix(text)})`, FailureTypes.unknownSkill);
+      }
+      if (response.status >= 500) {
+        throw ApplicationFailure.retryable(`${who} answered HTTP ${response.status}${errorSuffix(text)}`, FailureTypes.agentServerError);
+      }
+      throw ApplicationFailure.nonRetryable(`${who} rejected the call with HTTP ${response.status}${errorSuffix(text)}`, FailureTypes.agentRejected);
+    }
+
+    // Refuse by the announced length before reading anything. A compressed body's length says
+    // nothing about the decompressed size: that one is capped as it is read.
+    const announced = contentLength(response);
+    if (announced !== undefined && announced > maxReplyBytes) {
+      request.abort();
+      throw tooLarge(who, maxReplyBytes, `its Content-Length is ${announced}`);
+    }
+    const read = await readCapped(response, maxReplyBytes, request);
+    if (signal?.aborted) throw cancellation(signal);
+    if (read.over) throw tooLarge(who, maxReplyBytes, `stopped reading after ${read.bytes} bytes`);
+    if (read.error !== undefined) {
+      // The connection broke mid-reply: a transport failure, worth another attempt.
+      throw ApplicationFailure.retryable(`${who} broke off its reply after ${read.bytes} bytes (${brokenReason(read.error)})`, FailureTypes.agentUnavailable);
+    }
+    return parseReply(who, read.text(), callId);
+  } finally {
+    signal?.removeEventListener('abort', cancelled);
   }
-  const body = await response.text().catch(() => '');
-  if (response.status === 404) {
-    throw ApplicationFailure.nonRetryable(`${who} does not offer skill "${skill}" (HTTP 404${errorSuffix(body)})`, FailureTypes.unknownSkill);
-  }
-  if (response.status >= 500) {
-    throw ApplicationFailure.retryable(`${who} answered HTTP ${response.status}${errorSuffix(body)}`, FailureTypes.agentServerError);
-  }
-  if (response.status >= 400) {
-    throw ApplicationFailure.nonRetryable(`${who} rejected the call with HTTP ${response.status}${errorSuffix(body)}`, FailureTypes.agentRejected);
-  }
+}
+
+/** The result of a JSON-RPC reply to the call `callId`, or the ApplicationFailure it amounts to. */
+function parseReply(who: string, body: string, callId: string): unknown {
   let reply: unknown;
   try {
     reply = JSON.parse(body);
@@ -91,15 +155,103 @@ export async function invokeSkill(agent: FoundAgent, skill: string, params: Reco
   if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
     throw ApplicationFailure.nonRetryable(`${who} returned a reply that is not a JSON-RPC object: ${snippet(body)}`, FailureTypes.agentBadResponse);
   }
-  const rpc = reply as { result?: unknown; error?: { message?: unknown; code?: unknown } };
-  if (rpc.error !== undefined && rpc.error !== null) {
-    const message = typeof rpc.error.message === 'string' ? rpc.error.message : JSON.stringify(rpc.error);
-    throw ApplicationFailure.nonRetryable(`${who} reported an error: ${message}`, FailureTypes.agentSkillError, { code: rpc.error.code ?? null });
+  const rpc = reply as { result?: unknown; error?: { message?: unknown; code?: unknown } | null; id?: unknown };
+  const isError = rpc.error !== undefined && rpc.error !== null;
+  const errorMessage = isError ? (typeof rpc.error?.message === 'string' ? rpc.error.message : JSON.stringify(rpc.error)) : '';
+  // JSON-RPC 2.0: a reply carries the id of the request it answers; null only in an error
+  // reply to a request whose id the server could not read.
+  if (!('id' in rpc) || (rpc.id !== callId && !(isError && rpc.id === null))) {
+    const received = 'id' in rpc ? `JSON-RPC id ${idText(rpc.id)}` : 'no JSON-RPC id';
+    throw ApplicationFailure.nonRetryable(
+      `${who} answered with ${received} to the call with id ${idText(callId)}: the reply is not for this call${isError ? ` (its error: ${errorMessage})` : ''}`,
+      FailureTypes.agentBadResponse,
+      { sentId: callId, receivedId: 'id' in rpc ? idValue(rpc.id) : null },
+    );
+  }
+  if (isError) {
+    throw ApplicationFailure.nonRetryable(`${who} reported an error: ${errorMessage}`, FailureTypes.agentSkillError, { code: rpc.error?.code ?? null });
   }
   if (!('result' in rpc)) {
     throw ApplicationFailure.nonRetryable(`${who} returned a JSON-RPC reply with neither "result" nor "error": ${snippet(body)}`, FailureTypes.agentBadResponse);
   }
   return rpc.result;
+}
+
+interface CappedRead {
+  /** The bytes kept (at most the cap) as text, UTF-8: the whole body unless `over` or `error`. */
+  text(): string;
+  /** Bytes received (when `over`: those read before stopping, the last chunk included). */
+  bytes: number;
+  /** More than the cap arrived: reading stopped and the request was aborted. */
+  over: boolean;
+  /** The body broke off (connection reset, aborted). */
+  error?: unknown;
+}
+
+/**
+ * Reads a response body chunk by chunk, keeping at most `limit` bytes: past it, the request
+ * is aborted and the rest is never received. Never throws.
+ */
+async function readCapped(response: Response, limit: number, request: AbortController): Promise<CappedRead> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const text = () => new TextDecoder().decode(Buffer.concat(chunks));
+  if (!response.body) return { text, bytes, over: false };
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { text, bytes, over: false };
+      bytes += value.byteLength;
+      if (bytes > limit) {
+        request.abort();
+        reader.cancel().catch(() => undefined);
+        chunks.push(value.subarray(0, value.byteLength - (bytes - limit)));
+        return { text, bytes, over: true };
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    return { text, bytes, over: false, error: err };
+  }
+}
+
+function contentLength(response: Response): number | undefined {
+  const encoding = response.headers.get('content-encoding');
+  if (encoding && encoding.trim().toLowerCase() !== 'identity') return undefined;
+  const value = response.headers.get('content-length');
+  return value !== null && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+}
+
+function tooLarge(who: string, limit: number, how: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${who} replied with more than ${limit} bytes (the limit of a reply; ${how}); have the agent return a reference (URL, object key) instead of the data`,
+    FailureTypes.resultTooLarge,
+  );
+}
+
+/** What to throw when the activity was cancelled: the reason the SDK gave (a CancelledFailure). */
+function cancellation(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error('the call was cancelled');
+}
+
+/** Why a body broke off: `ECONNRESET`, `other side closed`, ... */
+function brokenReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.code && /^E[A-Z]+$/.test(cause.code)) return cause.code;
+  return cause?.message ?? (err as Error)?.message ?? String(err);
+}
+
+/** A received id for the failure's details: itself when small, else its shortened JSON (it goes into the history). */
+function idValue(id: unknown): unknown {
+  if (id === null || typeof id === 'number' || typeof id === 'boolean' || (typeof id === 'string' && id.length <= 200)) return id;
+  return idText(id);
+}
+
+/** A JSON-RPC id for a message: its JSON, shortened. */
+function idText(id: unknown): string {
+  const text = JSON.stringify(id) ?? String(id);
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
 }
 
 function checkSize(result: unknown, agent: FoundAgent, req: CallAgentRequest, limit: number): void {
