@@ -1,33 +1,25 @@
 // The thin client: starts interpreter runs by workflow ID, waits for them with progress,
 // and reads their state. The CLI (cli/) is a front end to these functions; the files a
 // finished run leaves in app/ are written by app-files.ts.
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import path from 'node:path';
+import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
 import { loadDefinitionFile } from './dsl/loader';
 import type { DefinitionSource, RunResult, WorkflowDefinition } from './dsl/types';
-import { formatReference, workflowReference, createRegistry } from './registry';
-import { DirectoryStore, loadFromStore } from './sources/definitions';
-import { loadConfig, runUrl, temporalConnectConfig, type Env, type PalletConfig } from './config';
-import type { PalletWorkflowInput } from './workflows/interpreter';
-import type { RunState, StepFailureDetails } from './contract';
+import { formatReference, workflowReference } from './registry';
+import type { Services } from './services';
+import { loadFromStore } from './sources/definitions';
+import { palletWorkflow } from './workflows';
 
-export const WORKFLOW_TYPE = 'palletWorkflow';
-export const STATE_QUERY = 'state';
-
+/** A connected client and the services it was built from. */
 export interface PalletClient {
   client: Client;
-  connection: Connection;
-  namespace: string;
-  config: PalletConfig;
-  env: Env;
+  services: Services;
 }
 
-export async function connectClient(env: Env = process.env): Promise<PalletClient> {
-  const { connection: options, namespace } = temporalConnectConfig(env);
-  const connection = await Connection.connect(options).catch((err: Error) => {
-    throw new Error(`cannot reach Temporal at ${options.address} (${err.message}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
-  });
-  return { client: new Client({ connection, namespace }), connection, namespace, config: loadConfig(env), env };
+export async function connectClient(services: Services): Promise<PalletClient> {
+  const { client } = await services.temporal();
+  return { client, services };
 }
 
 /** What to run: a definition inline (files, local folders) or a pinned registry reference. */
@@ -39,22 +31,22 @@ export interface RunTarget {
 }
 
 /** Resolves `--file` / `--workflow` into something a run can start from. */
-export async function resolveTarget(opts: { file?: string; workflow?: string }, config: PalletConfig, env: Env = process.env): Promise<RunTarget> {
+export async function resolveTarget(opts: { file?: string; workflow?: string }, services: Services): Promise<RunTarget> {
   if (opts.file) {
     const { definition, digest } = await loadDefinitionFile(opts.file);
     return { definition, source: { ref: path.resolve(opts.file), digest }, definitionId: definition.metadata.id };
   }
   const ref = opts.workflow ?? 'code-generation-v1';
-  if (config.workflowsDir) {
-    const { definition, source } = await loadFromStore(new DirectoryStore(config.workflowsDir), ref);
+  if (services.settings.workflowsDir) {
+    const { definition, source } = await loadFromStore(services.definitions, ref);
     return { definition, source, definitionId: definition.metadata.id };
   }
   // Registry: pin the tag to its digest now, so the run (and any retry or replay) executes
   // exactly this definition even if the tag moves; the worker pulls it in an activity.
   // The reference is recorded without the registry host: the worker reaches the registry
   // by its own PALLET_REGISTRY, which may name it differently (a container, a cluster).
-  const parsed = workflowReference(ref, config.registry);
-  const { digest } = await createRegistry(env).client.resolve(formatReference(parsed));
+  const parsed = workflowReference(ref, services.settings.registry.registry);
+  const { digest } = await services.registry.client.resolve(formatReference(parsed));
   return {
     source: { ref: formatReference(parsed, false), digest, repository: parsed.repository, tag: parsed.tag },
     definitionId: /-v\d+$/.test(ref) ? ref : `${parsed.repository.split('/').pop()}-${parsed.tag ?? 'pinned'}`,
@@ -70,8 +62,8 @@ export interface StartOptions {
 export async function startRun(pc: PalletClient, target: RunTarget, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = opts.workflowId ?? `${target.definitionId}-${uniqueSuffix()}`;
   const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
-  return pc.client.workflow.start(WORKFLOW_TYPE, {
-    taskQueue: pc.config.taskQueue,
+  return pc.client.workflow.start(palletWorkflow, {
+    taskQueue: pc.services.settings.taskQueue,
     workflowId,
     args: [args],
     memo: {
@@ -101,7 +93,7 @@ export async function waitForResult(handle: WorkflowHandle, onProgress?: (state:
     while (!done) {
       await new Promise((r) => setTimeout(r, pollMs));
       if (done) break;
-      const state = await handle.query<RunState | null>(STATE_QUERY).catch(() => null);
+      const state = await handle.query(stateQuery).catch(() => null);
       if (!state || done) continue;
       const key = JSON.stringify([state.running, state.finished]);
       if (key !== last || (state.running.length > 0 && Date.now() - lastShown >= repeatMs)) {
@@ -119,16 +111,26 @@ export async function waitForResult(handle: WorkflowHandle, onProgress?: (state:
   }
 }
 
-/** The failed step and reason from a failed run, when a step failed (not, say, a cancel). */
-export function failureOf(err: unknown): { message: string; step?: StepFailureDetails } {
+/** Why a run failed, by the failure's type: a step (with its details), or the run as a whole. */
+export interface RunFailure {
+  message: string;
+  /** The failure type from contract.ts (FailureTypes), when the workflow raised one. */
+  type?: string;
+  step?: StepFailureDetails;
+}
+
+export function failureOf(err: unknown): RunFailure {
   if (err instanceof WorkflowFailedError) {
-    const cause = err.cause as { message?: string; details?: unknown[] } | undefined;
-    const step = cause?.details?.[0] as StepFailureDetails | undefined;
-    return { message: cause?.message ?? err.message, step: step?.stepId ? step : undefined };
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const step = cause.type === FailureTypes.stepFailed ? (cause.details?.[0] as StepFailureDetails) : undefined;
+      return { message: cause.message, type: cause.type ?? undefined, step };
+    }
+    return { message: cause?.message ?? err.message };
   }
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
 export function uiLink(pc: PalletClient, workflowId: string, runId?: string): string {
-  return runUrl(pc.config, pc.namespace, workflowId, runId);
+  return pc.services.runUrl(workflowId, runId);
 }

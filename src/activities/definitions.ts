@@ -16,7 +16,8 @@ export function createLoadDefinition(store: DefinitionStore) {
       if (err instanceof DefinitionNotFoundError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.unknownWorkflow);
       if (err instanceof InvalidDefinitionError) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.invalidDefinition, err.problems);
       if (err instanceof RegistryError) {
-        const message = `cannot load workflow ${ref}: ${err.message}`;
+        // The workflow says which workflow it could not load; this says why.
+        const message = err.message;
         throw isRetryable(err)
           ? ApplicationFailure.retryable(message, FailureTypes.registryError)
           : ApplicationFailure.nonRetryable(message, FailureTypes.registryError);

@@ -6,7 +6,7 @@ import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader'
 import type { FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
-import { createAgentDirectory, createDefinitionStore, loadConfig, type Env } from '../config';
+import { services as processServices, type Services } from '../services';
 import { formatReference, workflowReference } from '../registry';
 import { lookupSkill, type AgentEntry } from '../sources/agents';
 import { DefinitionNotFoundError } from '../sources/definitions';
@@ -32,10 +32,11 @@ export interface WorkflowLookup {
 export async function lintFiles(files: string[], opts: { checkAgents?: boolean } = {}): Promise<boolean> {
   let context: LintContext | undefined;
   if (opts.checkAgents) {
-    const config = loadConfig();
-    const listed = await createAgentDirectory(config).agents();
-    for (const problem of [...listed.problems, ...listed.warnings]) console.error(`warning: ${problem}`);
-    context = { agents: listed.agents, discoveryProblems: listed.problems.length > 0, workflows: workflowLookup() };
+    const services = processServices();
+    // Agents that share a skill are reported by the directory itself, as in the worker's log.
+    const listed = await services.agents.agents();
+    for (const problem of listed.problems) console.error(`warning: ${problem}`);
+    context = { agents: listed.agents, discoveryProblems: listed.problems.length > 0, workflows: workflowLookup(services) };
   }
   let ok = true;
   for (const file of files) {
@@ -130,12 +131,12 @@ export async function checkWorkflowIds(def: WorkflowDefinition, file: string, wo
 }
 
 /** Looks ids up where runs do: PALLET_WORKFLOWS_DIR when set, else the registry; each id once. */
-export function workflowLookup(env: Env = process.env): WorkflowLookup {
-  const config = loadConfig(env);
-  const store = createDefinitionStore(config, env);
+export function workflowLookup(services: Services): WorkflowLookup {
+  const { settings } = services;
+  const store = services.definitions;
   const seen = new Map<string, Promise<string | undefined>>();
   const lookup = async (id: string): Promise<string | undefined> => {
-    const where = config.workflowsDir ? '' : formatReference(workflowReference(id, config.registry), false);
+    const where = settings.workflowsDir ? '' : formatReference(workflowReference(id, settings.registry.registry), false);
     try {
       await store.fetch(id);
       return undefined;

@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { connectClient, uiLink, type PalletClient, STATE_QUERY, WORKFLOW_TYPE } from '../client';
-import type { PalletWorkflowInput } from '../workflows/interpreter';
-import type { RunState } from '../contract';
+import { connectClient, uiLink, type PalletClient } from '../client';
+import { services as processServices } from '../services';
+import { palletWorkflow } from '../workflows';
+import { stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
 import { parseHistoryJson, replayHistory } from '../replay';
 
 export function registerOpsCommands(program: Command): void {
@@ -90,11 +91,12 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
     history = parsed.history;
     label = workflowId ?? parsed.workflowId ?? path.basename(opts.history, '.json');
   } else if (workflowId) {
-    const pc = await connectClient();
+    const services = processServices();
     try {
+      const pc = await connectClient(services);
       history = await pc.client.workflow.getHandle(workflowId, opts.runId).fetchHistory();
     } finally {
-      await pc.connection.close();
+      await services.close();
     }
     label = workflowId;
   } else {
@@ -115,7 +117,7 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
 export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState }> {
   const handle = pc.client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
-  if (description.type !== WORKFLOW_TYPE) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
+  if (description.type !== palletWorkflow.name) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
   const status = description.status.name;
   if (status === 'RUNNING' || status === 'COMPLETED') throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
   const history = await handle.fetchHistory();
@@ -123,7 +125,7 @@ export async function failedRunState(pc: PalletClient, workflowId: string, runId
   const payload = started?.input?.payloads?.[0];
   if (!payload) throw new Error(`cannot read the input of ${workflowId} from its history`);
   const args = defaultPayloadConverter.fromPayload<PalletWorkflowInput>(payload);
-  const state = await handle.query<RunState | null>(STATE_QUERY).catch((err: Error) => {
+  const state = await handle.query(stateQuery).catch((err: Error) => {
     throw new Error(`cannot read the finished steps of ${workflowId} (is a worker running?): ${err.message}`);
   });
   if (!state) throw new Error(`${workflowId} failed before its definition was loaded; start it again with \`pallet run\``);
@@ -131,13 +133,14 @@ export async function failedRunState(pc: PalletClient, workflowId: string, runId
 }
 
 async function retryCommand(workflowId: string, opts: { runId?: string; wait: boolean }): Promise<void> {
-  const pc = await connectClient();
+  const services = processServices();
   try {
+    const pc = await connectClient(services);
     const { args, state } = await failedRunState(pc, workflowId, opts.runId);
     const completed: Record<string, unknown> = { ...(args.completed ?? {}) };
     for (const id of state.finished) completed[id] = state.step_outputs[id].outputs;
-    const handle = await pc.client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: pc.config.taskQueue,
+    const handle = await pc.client.workflow.start(palletWorkflow, {
+      taskQueue: services.settings.taskQueue,
       workflowId,
       // Children run the definitions the failed run pinned, whatever their tags say now.
       args: [{ ...args, completed, pinned: { ...(args.pinned ?? {}), ...(state.pinned ?? {}) } }],
@@ -154,6 +157,6 @@ async function retryCommand(workflowId: string, opts: { runId?: string; wait: bo
       process.exitCode = 1;
     }
   } finally {
-    await pc.connection.close();
+    await services.close();
   }
 }

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
-import { agentReference, createRegistry, formatReference, RegistryError, registryFromEnv, type PalletRegistry } from '../registry';
+import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
+import { services } from '../services';
 import { agentCardSchema, fetchAgentCard, type AgentCard } from '../sources/agents';
-import { DirectoryStore, RegistryStore } from '../sources/definitions';
+import { DirectoryStore } from '../sources/definitions';
 
 const DEFAULT_DIR = 'pallet-workflows';
 
@@ -24,7 +25,7 @@ export function registerRegistryCommands(program: Command): void {
     .description("push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published")
     .argument('<cards...>', 'agent card JSON files or agent base URLs')
     .action(async (cards: string[]) => {
-      const registry = createRegistry();
+      const registry = services().registry;
       for (const source of cards) {
         // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
         const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
@@ -44,7 +45,7 @@ export function registerRegistryCommands(program: Command): void {
     .description("list the registry's workflows: id, name, version, tags, digest")
     .option('--json')
     .action(async (opts: { json?: boolean }) => {
-      const registry = createRegistry();
+      const registry = services().registry;
       const rows = [];
       for (const wf of await registry.listWorkflows()) {
         const parsed = wf.problem ? undefined : parseDefinition(wf.text, wf.repository);
@@ -63,7 +64,7 @@ export function registerRegistryCommands(program: Command): void {
       }
       if (opts.json) return console.log(JSON.stringify(rows, null, 2));
       for (const r of rows) if (r.problem) console.error(`warning: ${r.repository}${r.tags.length ? `:${r.tags.join(',')}` : ''} is invalid: ${r.problem}`);
-      if (rows.length === 0) return console.log(`no workflows in registry ${registryFromEnv().registry}; push some with \`npx pallet push\``);
+      if (rows.length === 0) return console.log(`no workflows in registry ${registry.registry}; push some with \`npx pallet push\``);
       const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
       const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
       for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
@@ -74,9 +75,7 @@ export function registerRegistryCommands(program: Command): void {
     .description('print a stored definition (id, name:tag or name@sha256:...)')
     .argument('<ref>')
     .action(async (ref: string) => {
-      const env = process.env;
-      const store = env.PALLET_WORKFLOWS_DIR ? new DirectoryStore(env.PALLET_WORKFLOWS_DIR) : new RegistryStore(createRegistry(), registryFromEnv().registry);
-      const fetched = await store.fetch(ref);
+      const fetched = await services().definitions.fetch(ref);
       console.error(`# ${fetched.file} ${fetched.source.digest}`);
       process.stdout.write(fetched.text);
     });
@@ -84,7 +83,7 @@ export function registerRegistryCommands(program: Command): void {
 
 async function pushCommand(files: string[], opts: { tag?: string }): Promise<boolean> {
   const targets = files.length ? files : (await new DirectoryStore(DEFAULT_DIR).files());
-  const registry = createRegistry();
+  const registry = services().registry;
   let ok = true;
   for (const file of targets) {
     let text: string;

@@ -1,9 +1,10 @@
 // `pallet run` and `pallet status`: start a run and wait for it; show a run's live state.
 import path from 'node:path';
 import { loadAppWriter, writeRunFiles, type AppWriter } from '../app-files';
-import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, type PalletClient } from '../client';
+import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, type RunFailure } from '../client';
+import { FailureTypes, stateQuery, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
-import type { RunState } from '../contract';
+import { services as processServices } from '../services';
 
 export interface RunOptions {
   file?: string;
@@ -36,12 +37,12 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
   if (opts.file && opts.workflow) throw new Error('give either --file or --workflow, not both');
   const input = parseInput(opts.input, words);
   // Loaded before the run starts, so a wrong module name costs no run.
-  const writerName = opts.appWriter ?? process.env.PALLET_APP_WRITER;
+  const services = processServices();
+  const writerName = opts.appWriter ?? services.settings.appWriter;
   const writer: AppWriter | undefined = !opts.json && opts.wait && writerName ? await loadAppWriter(writerName) : undefined;
-  let pc: PalletClient | undefined;
   try {
-    pc = await connectClient();
-    const target = await resolveTarget(opts, pc.config, pc.env).catch((err: unknown) => {
+    const pc = await connectClient(services);
+    const target = await resolveTarget(opts, services).catch((err: unknown) => {
       if (err instanceof DefinitionError) throw new Error(err.problems.map(formatProblem).join('\n'));
       throw err;
     });
@@ -61,7 +62,8 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
       const failure = failureOf(err);
       console.error(`run ${handle.workflowId} failed${failure.step ? ` at step "${failure.step.stepId}"` : ''}: ${failure.message}`);
       console.error(`  ${link}`);
-      if (failure.step) console.error(`  fix the cause, then: npx pallet retry ${handle.workflowId}`);
+      const hint = failureHint(failure, handle.workflowId);
+      if (hint) console.error(`  ${hint}`);
       process.exitCode = 1;
       return;
     }
@@ -86,7 +88,21 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
     }
     log(`  ${link}`);
   } finally {
-    await pc?.connection.close();
+    await services.close();
+  }
+}
+
+/** What a user can do next, by the type of the failure. */
+function failureHint(failure: RunFailure, workflowId: string): string | undefined {
+  switch (failure.type) {
+    case FailureTypes.stepFailed:
+      return `fix the cause, then: npx pallet retry ${workflowId} (finished steps are not run again)`;
+    case FailureTypes.resultTooLarge:
+      return `every step finished: read their outputs with \`npx pallet status ${workflowId}\``;
+    case FailureTypes.definitionLoadFailed:
+      return 'check the definition with `npx pallet lint` or `npx pallet show`, then start a new run';
+    default:
+      return undefined;
   }
 }
 
@@ -111,11 +127,12 @@ function preview(value: unknown): string {
 }
 
 export async function statusCommand(workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
-  const pc = await connectClient();
+  const services = processServices();
   try {
+    const pc = await connectClient(services);
     const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
     const description = await handle.describe();
-    const state = await handle.query<RunState | null>('state').catch((err: Error) => {
+    const state = await handle.query(stateQuery).catch((err: Error) => {
       throw new Error(`cannot query ${workflowId} (is a worker running?): ${err.message}`);
     });
     if (opts.json) {
@@ -132,11 +149,15 @@ export async function statusCommand(workflowId: string, opts: { runId?: string; 
     console.log(`  running:  ${state.running.join(', ') || '-'}`);
     console.log(`  finished: ${state.finished.join(', ') || '-'}`);
     if (state.reused.length) console.log(`  reused from an earlier run: ${state.reused.join(', ')}`);
+    for (const [id, c] of Object.entries(state.containers ?? {})) {
+      if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
+    }
+    for (const [id, source] of Object.entries(state.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
     for (const [id, { outputs }] of Object.entries(state.step_outputs)) console.log(`  ${id}: ${preview(outputs)}`);
     if (state.error) console.log(`  error: ${state.error}`);
     console.log(`  ${uiLink(pc, workflowId, description.runId)}`);
   } finally {
-    await pc.connection.close();
+    await services.close();
   }
 }
 

@@ -1,4 +1,5 @@
-// Registry settings from PALLET_REGISTRY* variables, and the registry built from them.
+// Registry settings from PALLET_REGISTRY* variables (read by settings.ts), and a registry built
+// from an environment (for tests and scripts; the program builds its one in services.ts).
 import type { Credentials } from './auth';
 import { RegistryClient } from './client';
 import { credentialsFor, type Env } from './credentials';
@@ -14,7 +15,7 @@ export interface RegistrySettings {
 
 export const DEFAULT_REGISTRY = 'localhost:5000';
 
-export function registryFromEnv(env: Env = process.env): RegistrySettings {
+export function registryFromEnv(env: Env): RegistrySettings {
   // Tolerate `http://host:5000/` as people paste it; the scheme then chooses plain HTTP.
   const raw = (env.PALLET_REGISTRY || DEFAULT_REGISTRY).trim();
   const scheme = /^(https?):\/\//i.exec(raw)?.[1]?.toLowerCase();
@@ -24,6 +25,6 @@ export function registryFromEnv(env: Env = process.env): RegistrySettings {
   return { registry, plainHttp, ...(credentials ? { credentials } : {}) };
 }
 
-export function createRegistry(env: Env = process.env): PalletRegistry {
+export function createRegistry(env: Env): PalletRegistry {
   return new PalletRegistry(new RegistryClient(registryFromEnv(env)));
 }

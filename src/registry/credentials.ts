@@ -13,7 +13,7 @@ import type { Credentials } from './auth';
 export type Env = Record<string, string | undefined>;
 
 /** Credentials from the environment: username + password, else a token. They apply to PALLET_REGISTRY, whatever its host. */
-export function envCredentials(env: Env = process.env): Credentials | undefined {
+export function envCredentials(env: Env): Credentials | undefined {
   if (env.PALLET_REGISTRY_USERNAME && env.PALLET_REGISTRY_PASSWORD !== undefined) {
     return { username: env.PALLET_REGISTRY_USERNAME, password: env.PALLET_REGISTRY_PASSWORD };
   }
@@ -21,7 +21,7 @@ export function envCredentials(env: Env = process.env): Credentials | undefined 
   return undefined;
 }
 
-export function dockerConfigPath(env: Env = process.env): string {
+export function dockerConfigPath(env: Env): string {
   const dir = env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker');
   return path.join(dir, 'config.json');
 }
@@ -61,6 +61,6 @@ export function dockerConfigCredentials(host: string, configPath: string): Crede
 }
 
 /** Credentials for a registry host: environment first, then the Docker config. */
-export function credentialsFor(host: string, env: Env = process.env): Credentials | undefined {
+export function credentialsFor(host: string, env: Env): Credentials | undefined {
   return envCredentials(env) ?? dockerConfigCredentials(host, dockerConfigPath(env));
 }

@@ -7,7 +7,8 @@ import { createActivities } from '../../src/activities';
 import type { RunResult, WorkflowDefinition } from '../../src/dsl/types';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { DirectoryStore, type DefinitionStore } from '../../src/sources/definitions';
-import type { PalletWorkflowInput } from '../../src/workflows/interpreter';
+import type { PalletWorkflowInput } from '../../src/contract';
+import { palletWorkflow } from '../../src/workflows';
 import { ROOT, temporalEnv, workflowBundle } from './temporal';
 
 export interface WorkerOptions {
@@ -45,7 +46,7 @@ export async function withWorker<T>(opts: WorkerOptions, body: (ctx: { start(arg
   const env = await temporalEnv();
   const { worker, taskQueue } = await createTestWorker(opts);
   const start = (args: PalletWorkflowInput, id?: string) =>
-    env.client.workflow.start('palletWorkflow', { taskQueue, workflowId: id ?? uniqueId('run'), args: [args] });
+    env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: id ?? uniqueId('run'), args: [args] });
   return worker.runUntil(body({ start, taskQueue }));
 }
 

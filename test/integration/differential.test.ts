@@ -15,6 +15,7 @@ import { fakeAnswer } from '../differential/fake-agent';
 import { SkillError, startTestAgent, type SkillFn, type TestAgent } from '../helpers/agents';
 import { temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
+import { palletWorkflow } from '../../src/workflows';
 
 /** How a case ended on Temporal. */
 type Outcome = { kind: 'refused'; problems: string } | { kind: 'completed'; result: RunResult } | { kind: 'failed'; error: unknown };
@@ -54,7 +55,7 @@ describe('differential on Temporal: our engine against Pallet’s own (test/diff
       const parsed = parseDefinition(c.text, c.file);
       if (!parsed.ok) return { kind: 'refused', problems: parsed.problems.map(formatProblem).join('\n') };
       try {
-        const handle = await env.client.workflow.start('palletWorkflow', {
+        const handle = await env.client.workflow.start(palletWorkflow, {
           taskQueue: created.taskQueue,
           workflowId: uniqueId(`diff-${c.name}`),
           args: [{ definition: parsed.definition, input: c.input }],

@@ -454,13 +454,8 @@ steps:
       assert.equal(load.failed[0]?.applicationFailureInfo?.nonRetryable, true);
     });
 
-    // BUG: when the worker cannot pull a definition (a RegistryError), the run's failure says
-    // "cannot load workflow REF:" twice: the loadDefinition activity already prefixes its message
-    // (src/activities/definitions.ts) and the interpreter prefixes it again (src/workflows/interpreter.ts).
-    // Input: `pallet run --workflow not-yaml-v1` where workflows/not-yaml:v1 holds only data.json.
-    // Expected: "run ID failed: cannot load workflow workflows/not-yaml:v1: workflows/not-yaml@sha256:… has no YAML layer …"
-    // Actual:   "run ID failed: cannot load workflow workflows/not-yaml:v1: cannot load workflow workflows/not-yaml:v1: workflows/not-yaml@sha256:… has no YAML layer …"
-    it.skip('that failure names the workflow once', async () => {
+    // The loadDefinition activity says why; the interpreter says which workflow: once.
+    it('that failure names the workflow once', async () => {
       await pallet.client.pushArtifact('workflows/not-yaml', 'v1', [{ name: 'data.json', mediaType: 'application/json', data: '{}' }]);
       const res = await runCli(['run', '--workflow', 'not-yaml-v1', 'x'], { env });
       assert.equal(res.code, 1);

@@ -8,6 +8,7 @@ import { gate, startTestAgent } from '../helpers/agents';
 import { exited, startWorkerProcess, until, type WorkerProcess } from '../helpers/processes';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
+import { palletWorkflow } from '../../src/workflows';
 
 function definition(yaml: string): WorkflowDefinition {
   const parsed = parseDefinition(yaml, 'scale.yaml');
@@ -60,7 +61,7 @@ steps:
 `);
       const ids = Array.from({ length: 12 }, () => uniqueId('chain'));
       const results = await Promise.all(
-        ids.map(async (workflowId) => (await env.client.workflow.start('palletWorkflow', { taskQueue, workflowId, args: [{ definition: chain, input: {} }] })).result()),
+        ids.map(async (workflowId) => (await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: chain, input: {} }] })).result()),
       );
       for (const r of results) assert.deepEqual((r as { final_output: unknown }).final_output, { n: 3 });
       const identities = new Set<string>();
@@ -71,7 +72,7 @@ steps:
       // A run whose step is in flight on one worker: kill that worker, the other finishes it.
       holding = true;
       const workflowId = uniqueId('survivor');
-      const handle = await env.client.workflow.start('palletWorkflow', {
+      const handle = await env.client.workflow.start(palletWorkflow, {
         taskQueue,
         workflowId,
         args: [{ definition: definition(`

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { loadConfig, runUrl } from '../../src/config';
+import { Services } from '../../src/services';
+import { loadSettings } from '../../src/settings';
 import { parseDefinition } from '../../src/dsl/loader';
 import type { RunResult } from '../../src/dsl/types';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
@@ -129,7 +130,7 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
 
       // 3. The history page, at the address `pallet run` prints: each step's scheduled
       //    activity shows its summary, its activity id (the step id) and the type callAgent.
-      await page.goto(runUrl(loadConfig({ TEMPORAL_UI_URL: uiUrl }), 'default', workflowId, runId));
+      await page.goto(new Services(loadSettings({ TEMPORAL_UI_URL: uiUrl })).runUrl(workflowId, runId));
       await page.getByRole('button', { name: 'Compact' }).click();
       for (const [i, step] of STEPS.entries()) {
         await page.getByTestId('event-summary-row').filter({ hasText: `${step.id}: ${step.skill}` }).click();

@@ -7,6 +7,7 @@ import { gate, startTestAgent } from '../helpers/agents';
 import { exited, startWorkerProcess, until } from '../helpers/processes';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
+import { palletWorkflow } from '../../src/workflows';
 
 describe('worker killed mid-run', function () {
   this.timeout(180_000);
@@ -45,7 +46,7 @@ steps:
     assert.ok(parsed.ok);
     let worker = startWorkerProcess(workerEnv);
     try {
-      const handle = await env.client.workflow.start('palletWorkflow', {
+      const handle = await env.client.workflow.start(palletWorkflow, {
         taskQueue,
         workflowId: uniqueId('durable'),
         args: [{ definition: parsed.definition, input: {} }],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { loadExampleAgents } from '../../examples/agents/main';
 import { buildProgram } from '../../src/cli';
-import { loadConfig, temporalConnectConfig } from '../../src/config';
+import { loadSettings } from '../../src/settings';
 import { registryFromEnv } from '../../src/registry';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -96,8 +96,8 @@ const pallet = (name: string) => Object.values(compose.services).filter((s) => p
 
 describe('docker-compose.yml and Dockerfile (static checks; no Docker engine needed)', () => {
   // The defaults the code uses when nothing is configured.
-  const defaults = loadConfig({});
-  const temporalDefault = temporalConnectConfig({ TEMPORAL_CONFIG_FILE: path.join(ROOT, 'no-such-temporal.toml') });
+  const defaults = loadSettings({ TEMPORAL_CONFIG_FILE: path.join(ROOT, 'no-such-temporal.toml') });
+  const temporalDefault = defaults.temporal;
   const registryDefault = registryFromEnv({}).registry;
 
   it('has the services: database, Temporal (+ its setup jobs), Web UI, registry, agents, worker', () => {
@@ -152,13 +152,13 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     assert.equal(registry.plainHttp, true, 'the compose registry speaks plain HTTP');
 
     // Cards in the registry say http://localhost:800N; the worker reaches the agents by service name.
-    const urls = loadConfig(w).agentUrls;
+    const urls = loadSettings(w).agentUrls;
     assert.deepEqual(
       urls.map((u) => new URL(u).host),
       EXAMPLE_AGENTS.map((a) => `agents:${a.defaultPort}`),
     );
-    assert.equal(loadConfig(w).registryDiscovery, true, 'registry discovery stays on; PALLET_AGENT_URLS come first');
-    assert.equal(loadConfig(w).uiUrl, defaults.uiUrl, "run links point at the host's Web UI port");
+    assert.equal(loadSettings(w).registryDiscovery, true, 'registry discovery stays on; PALLET_AGENT_URLS come first');
+    assert.equal(loadSettings(w).uiUrl, defaults.uiUrl, "run links point at the host's Web UI port");
 
     const ui = env(service('ui'));
     assert.equal(hostOf(ui.TEMPORAL_ADDRESS), 'temporal');

@@ -6,6 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkWorkflowIds, lintFile, workflowLookup, type WorkflowLookup } from '../../../src/cli/lint';
+import { Services } from '../../../src/services';
+import { loadSettings } from '../../../src/settings';
 import { parseDefinition } from '../../../src/dsl/loader';
 import type { AgentEntry } from '../../../src/sources/agents';
 
@@ -50,7 +52,7 @@ describe('lint: execute_workflow targets', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('reports a literal workflow id the folder does not have, at the id, and leaves templated ids alone', async () => {
-    const workflows = workflowLookup({ PALLET_WORKFLOWS_DIR: WORKFLOWS });
+    const workflows = workflowLookup(new Services(loadSettings({ PALLET_WORKFLOWS_DIR: WORKFLOWS })));
     const problems = await lintFile(file, { agents, workflows });
     assert.deepEqual(problems, [
       {
@@ -98,7 +100,7 @@ describe('lint: execute_workflow targets', () => {
   });
 
   it('the shipped workflows name only workflows that exist (smart-router reaches data-analysis-v1)', async () => {
-    const workflows = workflowLookup({ PALLET_WORKFLOWS_DIR: WORKFLOWS });
+    const workflows = workflowLookup(new Services(loadSettings({ PALLET_WORKFLOWS_DIR: WORKFLOWS })));
     const routerAgents: AgentEntry[] = [{ url: 'http://r:1', origin: 'test', card: { name: 'r', skills: ['analyze_request', 'create_plan'].map((id) => ({ id })) } }];
     assert.deepEqual(await lintFile(path.join(WORKFLOWS, 'smart-router.yaml'), { agents: routerAgents, workflows }), []);
   });

@@ -1,0 +1,74 @@
+// The composition root: from the settings, builds once per process what the worker, the
+// client and every CLI command share — the registry client, the definition store (a folder
+// or the registry), the agent directory, the activities and the Temporal client.
+import { Client, Connection } from '@temporalio/client';
+import { createActivities } from './activities';
+import type { PalletActivities } from './activities/contract';
+import { PalletRegistry, RegistryClient } from './registry';
+import { loadSettings, type Settings } from './settings';
+import { AgentDirectory, UrlAgentSource, type AgentSource } from './sources/agents';
+import { DirectoryStore, RegistryStore, type DefinitionStore } from './sources/definitions';
+import { RegistryAgentSource } from './sources/registry-agents';
+
+export class Services {
+  private built: { registry?: PalletRegistry; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }> } = {};
+
+  constructor(
+    readonly settings: Settings,
+    /** Where warnings go (agents that share a skill, unreadable cards). */
+    private readonly warn: (line: string) => void = (line) => console.error(`warning: ${line}`),
+  ) {}
+
+  get registry(): PalletRegistry {
+    return (this.built.registry ??= new PalletRegistry(new RegistryClient(this.settings.registry)));
+  }
+
+  /** Definitions by workflow id: PALLET_WORKFLOWS_DIR when set, else the registry. */
+  get definitions(): DefinitionStore {
+    return (this.built.definitions ??= this.settings.workflowsDir ? new DirectoryStore(this.settings.workflowsDir) : new RegistryStore(this.registry, this.settings.registry.registry));
+  }
+
+  /** Agents from PALLET_AGENT_URLS first, then the registry's cards: the order skills are looked up in. */
+  get agents(): AgentDirectory {
+    return (this.built.agents ??= (() => {
+      const sources: AgentSource[] = [];
+      if (this.settings.agentUrls.length > 0) sources.push(new UrlAgentSource(this.settings.agentUrls));
+      if (this.settings.registryDiscovery) sources.push(new RegistryAgentSource(this.registry, this.settings.registry.registry));
+      return new AgentDirectory(sources, this.settings.discoveryTtlMs, Date.now, this.warn);
+    })());
+  }
+
+  activities(): PalletActivities {
+    return createActivities({ directory: this.agents, definitions: this.definitions });
+  }
+
+  /** The Temporal client, connected on first use. */
+  temporal(): Promise<{ client: Client; connection: Connection }> {
+    return (this.built.temporal ??= (async () => {
+      const { connection: options, namespace } = this.settings.temporal;
+      const connection = await Connection.connect(options).catch((err: Error) => {
+        throw new Error(`cannot reach Temporal at ${options.address} (${err.message}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
+      });
+      return { client: new Client({ connection, namespace }), connection };
+    })());
+  }
+
+  /** Web UI address of a workflow run. */
+  runUrl(workflowId: string, runId?: string): string {
+    const base = `${this.settings.uiUrl}/namespaces/${encodeURIComponent(this.settings.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+    return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+  }
+
+  async close(): Promise<void> {
+    const temporal = this.built.temporal;
+    this.built.temporal = undefined;
+    if (temporal) await (await temporal.catch(() => undefined))?.connection.close();
+  }
+}
+
+let shared: Services | undefined;
+
+/** This process's services, built from its environment on first use. */
+export function services(): Services {
+  return (shared ??= new Services(loadSettings()));
+}
