@@ -156,6 +156,11 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal(shown.code, 0, shown.stderr);
       assert.equal(shown.stdout, await readFile(path.join(PALLET_WORKFLOWS, 'code-generation.yaml'), 'utf8'), 'show prints the file byte for byte');
       assert.equal(shown.stderr.trim(), `# ${registry.host}/workflows/code-generation:v1 (code-generation.yaml) ${digests['code-generation']}`);
+
+      // Pushing the same files again leaves the tags where they are.
+      const again = await runCli(['push'], { env });
+      assert.match(again.stdout, /code-generation-v1\) = .*\(unchanged\)/);
+      assert.equal((await pallet.client.resolve(`${registry.host}/workflows/code-generation:v1`)).digest, digests['code-generation']);
     });
 
     it('push FILE refuses an invalid file with FILE:LINE:COL lines, exit 1, and writes nothing to the registry', async () => {
@@ -244,6 +249,7 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal(published.code, 0, published.stderr);
       assert.match(published.stdout, new RegExp(`^${planCard} \\(plan-agent, create_plan\\) -> ${registry.host}/agents/plan:v1 sha256:[0-9a-f]{64}$`, 'm'));
       assert.match(published.stdout, new RegExp(`^${buildCard} \\(build-agent, generate_code\\) -> ${registry.host}/agents/build:v1 sha256:[0-9a-f]{64}$`, 'm'));
+      assert.match((await runCli(['publish-agent', planCard], { env })).stdout, /= .*agents\/plan:v1 sha256:.*\(unchanged\)/);
       const pulled = await pallet.client.pullArtifact(`${registry.host}/agents/plan:v1`);
       assert.deepEqual(
         pulled.files.map((f) => [f.name, f.data.toString('utf8')]),
