@@ -101,7 +101,7 @@ function temporalEffects(): StepEffects {
           startToCloseTimeout: timeoutMs,
           heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
         },
-        [{ stepId: step.id, skill: step.skill ?? '', inputs }],
+        [{ stepId: step.id, skill: step.skill, inputs }],
       );
       return reply.result;
     },

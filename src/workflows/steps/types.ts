@@ -1,14 +1,14 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
 import type { ContainerSummary, RunState } from '../../contract';
-import type { DefinitionSource, Step, WorkflowDefinition } from '../../dsl/types';
+import type { DefinitionSource, SequentialStep, Step, WorkflowDefinition } from '../../dsl/types';
 
 export interface AgentCall {
-  step: Step;
+  step: SequentialStep;
   inputs: Record<string, unknown>;
 }
 
 export interface ChildCall {
-  step: Step;
+  step: SequentialStep;
   /** The workflow named by the step (an id or a registry reference). */
   workflowId: string;
   input: Record<string, unknown>;
