@@ -33,7 +33,7 @@ export class Services {
     return (this.built.agents ??= (() => {
       const sources: AgentSource[] = [];
       if (this.settings.agentUrls.length > 0) sources.push(new UrlAgentSource(this.settings.agentUrls));
-      if (this.settings.registryDiscovery) sources.push(new RegistryAgentSource(this.registry, this.settings.registry.registry));
+      if (this.settings.registryDiscovery) sources.push(new RegistryAgentSource(this.registry, this.settings.registry.registry, this.settings.agentHosts));
       return new AgentDirectory(sources, this.settings.discoveryTtlMs, Date.now, this.warn);
     })());
   }

@@ -5,7 +5,7 @@
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import path from 'node:path';
 import { registryFromEnv, type RegistrySettings } from './registry';
-import { parseAgentUrls } from './sources/agents';
+import { parseAgentHosts, parseAgentUrls, type HostPattern } from './sources/agents';
 
 export type Env = Record<string, string | undefined>;
 
@@ -16,6 +16,8 @@ export interface Settings {
   registry: RegistrySettings;
   /** Base URLs of agents to use before those in the registry. */
   agentUrls: string[];
+  /** Hosts registry cards' urls may name (PALLET_AGENT_HOSTS); undefined: any but link-local and metadata addresses. */
+  agentHosts?: HostPattern[];
   /** When set, workflow ids are looked up in this folder instead of the registry. */
   workflowsDir?: string;
   /** Whether agent cards are also discovered from the registry. */
@@ -35,6 +37,7 @@ export function loadSettings(env: Env = process.env): Settings {
     temporal: temporalSettings(env),
     registry: registryFromEnv(env),
     agentUrls: parseAgentUrls(env.PALLET_AGENT_URLS),
+    agentHosts: parseAgentHosts(env.PALLET_AGENT_HOSTS),
     workflowsDir: env.PALLET_WORKFLOWS_DIR ? path.resolve(env.PALLET_WORKFLOWS_DIR) : undefined,
     registryDiscovery: !/^(0|false|no|off)$/i.test(env.PALLET_REGISTRY_DISCOVERY ?? ''),
     discoveryTtlMs: ttl * 1000,

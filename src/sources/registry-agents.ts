@@ -1,20 +1,25 @@
 // Agent cards stored in the OCI registry as `agents/<agent>:v1` (Pallet's discovery), in the
 // order of their repository names, so which agent offers a skill first does not depend on
-// which card was read first.
+// which card was read first. Anyone who can push `agents/*` writes these cards, so a card is
+// used only when its `url` is a plain base URL on a host PALLET_AGENT_HOSTS allows (by
+// default any host but link-local and cloud metadata addresses); others are refused, each
+// with a problem naming its repository and why.
 import type { PalletRegistry } from '../registry';
-import { agentCardSchema, type AgentEntry, type AgentSource } from './agents';
+import { agentCardSchema, checkBaseUrl, quoteUrl, refusedHost, type AgentEntry, type AgentSource, type HostPattern, type RefusedCard, type SourceListing } from './agents';
 
 export class RegistryAgentSource implements AgentSource {
   constructor(
     private readonly registry: PalletRegistry,
     private readonly host: string,
+    /** PALLET_AGENT_HOSTS; undefined: the default policy. */
+    private readonly allowedHosts?: HostPattern[],
   ) {}
 
   describe(): string {
     return `registry ${this.host}`;
   }
 
-  async load(): Promise<{ agents: AgentEntry[]; problems: string[] }> {
+  async load(): Promise<SourceListing> {
     let listed;
     try {
       listed = await this.registry.listAgentCards();
@@ -22,15 +27,30 @@ export class RegistryAgentSource implements AgentSource {
       return { agents: [], problems: [`registry ${this.host}: ${(err as Error).message}`] };
     }
     const agents: AgentEntry[] = [];
+    const refused: RefusedCard[] = [];
     const problems = [...listed.problems];
     const byRepository = [...listed.cards].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
     for (const entry of byRepository) {
       const card = agentCardSchema.safeParse(entry.card);
       const where = `registry ${this.host} ${entry.repository}:${entry.tag}`;
-      if (!card.success) problems.push(`${where}: invalid agent card: ${card.error.issues[0]?.message}`);
-      else if (!card.data.url) problems.push(`${where}: agent card has no "url"`);
-      else agents.push({ url: card.data.url.replace(/\/+$/, ''), card: card.data, origin: where });
+      if (!card.success) {
+        problems.push(`${where}: invalid agent card: ${card.error.issues[0]?.message}`);
+        continue;
+      }
+      if (!card.data.url) {
+        problems.push(`${where}: agent card has no "url"`);
+        continue;
+      }
+      const base = checkBaseUrl(card.data.url);
+      const why = base.ok ? refusedHost(base, this.allowedHosts) : `not a plain base URL: ${base.reason}`;
+      if (!base.ok || why) {
+        const problem = `${where}: card of ${card.data.name} refused, not used: url ${quoteUrl(card.data.url)}: ${why}`;
+        problems.push(problem);
+        refused.push({ origin: where, repository: entry.repository, card: card.data, problem });
+        continue;
+      }
+      agents.push({ url: base.url, card: card.data, origin: where, repository: entry.repository });
     }
-    return { agents, problems };
+    return { agents, problems, refused };
   }
 }

@@ -1,11 +1,11 @@
 // Which agent a skill goes to: configured URLs first, in their order, then the registry's
 // cards by repository name, whatever order the cards arrive in; and the report of a skill
-// that agents of different names offer.
+// that agents of different names offer; cards refused for their address.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PalletRegistry } from '../../../src/registry';
-import { AgentDirectory, sharedSkills, UrlAgentSource, type AgentEntry, type AgentSource } from '../../../src/sources/agents';
+import { AgentDirectory, parseAgentHosts, sharedSkills, UnknownSkillError, UrlAgentSource, type AgentEntry, type AgentSource } from '../../../src/sources/agents';
 import { RegistryAgentSource } from '../../../src/sources/registry-agents';
 
 const card = (name: string, skills: string[], url = `http://${name}:1`) => ({ name, url, skills: skills.map((id) => ({ id })) });
@@ -117,5 +117,89 @@ describe('agent choice', () => {
         ['q', 'a', ['b']],
       ],
     );
+  });
+});
+
+describe('agent addresses the directory refuses', () => {
+  const cards = [
+    { repository: 'agents/a-query', card: card('query-agent', ['review_code'], 'http://127.0.0.1:9/?x=') },
+    { repository: 'agents/b-metadata', card: card('metadata-agent', ['review_code', 'steal'], 'http://169.254.169.254') },
+    { repository: 'agents/c-user', card: card('user-agent', ['review_code'], 'http://user:pw@agents.example.com') },
+    { repository: 'agents/d-fragment', card: card('fragment-agent', ['review_code'], 'http://agents.example.com/#') },
+    { repository: 'agents/e-scheme', card: card('file-agent', ['review_code'], 'file:///etc/passwd') },
+    { repository: 'agents/f-link-local', card: card('link-agent', ['review_code'], 'http://[fe80::1]:8000') },
+    { repository: 'agents/g-google', card: card('google-agent', ['review_code'], 'http://Metadata.Google.Internal.') },
+    { repository: 'agents/test', card: card('test-agent', ['review_code'], 'http://agents.example.com:8003/') },
+  ];
+
+  it('refuses cards whose url is not a plain base URL or names a protected host, each with a problem naming its repository and why; the skill goes to the good card', async () => {
+    const directory = new AgentDirectory([new RegistryAgentSource(registry(cards), 'reg:5000')]);
+    const listing = await directory.agents();
+    assert.deepEqual(listing.agents.map((a) => [a.origin, a.url]), [['registry reg:5000 agents/test:v1', 'http://agents.example.com:8003']]);
+    assert.deepEqual(listing.problems, [
+      'registry reg:5000 agents/a-query:v1: card of query-agent refused, not used: url "http://127.0.0.1:9/?x=": not a plain base URL: it has a query string ("?...")',
+      'registry reg:5000 agents/b-metadata:v1: card of metadata-agent refused, not used: url "http://169.254.169.254": 169.254.169.254:80 is the cloud metadata address 169.254.169.254, refused unless PALLET_AGENT_HOSTS lists it exactly',
+      'registry reg:5000 agents/c-user:v1: card of user-agent refused, not used: url "http://user:pw@agents.example.com": not a plain base URL: it has user info ("user:password@")',
+      'registry reg:5000 agents/d-fragment:v1: card of fragment-agent refused, not used: url "http://agents.example.com/#": not a plain base URL: it has a fragment ("#...")',
+      'registry reg:5000 agents/e-scheme:v1: card of file-agent refused, not used: url "file:///etc/passwd": not a plain base URL: its scheme is "file", not http or https',
+      'registry reg:5000 agents/f-link-local:v1: card of link-agent refused, not used: url "http://[fe80::1]:8000": [fe80::1]:8000 is a link-local address (fe80::/10), refused unless PALLET_AGENT_HOSTS lists it exactly',
+      'registry reg:5000 agents/g-google:v1: card of google-agent refused, not used: url "http://Metadata.Google.Internal.": metadata.google.internal:80 is a cloud metadata address (Google Cloud), refused unless PALLET_AGENT_HOSTS lists it exactly',
+    ]);
+    assert.deepEqual(listing.refused.map((r) => r.repository), ['agents/a-query', 'agents/b-metadata', 'agents/c-user', 'agents/d-fragment', 'agents/e-scheme', 'agents/f-link-local', 'agents/g-google']);
+    assert.deepEqual(listing.warnings, [], 'refused cards share no skill');
+    const found = await directory.find('review_code');
+    assert.equal(found.card.name, 'test-agent');
+    assert.equal(found.url, 'http://agents.example.com:8003');
+  });
+
+  it('a skill only a refused card offers is unknown, with that refusal as the reason; refusals of cards without the skill are left out', async () => {
+    const directory = new AgentDirectory([new RegistryAgentSource(registry(cards), 'reg:5000')]);
+    await assert.rejects(directory.find('steal'), (err: UnknownSkillError) => {
+      assert.ok(err instanceof UnknownSkillError);
+      assert.equal(err.problems.length, 1, err.message);
+      assert.ok(err.problems[0].startsWith('registry reg:5000 agents/b-metadata:v1: '), err.problems[0]);
+      assert.match(err.message, /^no agent offers skill "steal" \(known skills: review_code\); discovery problems: registry reg:5000 agents\/b-metadata:v1: card of metadata-agent refused/);
+      return true;
+    });
+    await assert.rejects(directory.find('fly'), (err: UnknownSkillError) => {
+      assert.deepEqual(err.problems, [], 'no refused card offers it: unknown, not an outage');
+      return true;
+    });
+  });
+
+  it('PALLET_AGENT_HOSTS: registry cards on other hosts are refused; a protected host listed exactly is used', async () => {
+    const reg = registry([
+      { repository: 'agents/inside', card: card('inside-agent', ['a'], 'http://plan.agents.example:8001') },
+      { repository: 'agents/outside', card: card('outside-agent', ['b'], 'https://evil.example') },
+      { repository: 'agents/port', card: card('port-agent', ['c'], 'http://localhost:9999') },
+      { repository: 'agents/local', card: card('local-agent', ['d'], 'http://LOCALHOST:8001/') },
+      { repository: 'agents/meta', card: card('meta-agent', ['e'], 'http://169.254.169.254') },
+    ]);
+    const allowed = parseAgentHosts('*.agents.example, localhost:8001, 169.254.169.254');
+    const listing = await new AgentDirectory([new RegistryAgentSource(reg, 'r', allowed)]).agents();
+    assert.deepEqual(listing.agents.map((a) => [a.card.name, a.url]), [
+      ['inside-agent', 'http://plan.agents.example:8001'],
+      ['local-agent', 'http://localhost:8001'],
+      ['meta-agent', 'http://169.254.169.254'],
+    ]);
+    assert.deepEqual(listing.problems, [
+      'registry r agents/outside:v1: card of outside-agent refused, not used: url "https://evil.example": evil.example:443 is not allowed by PALLET_AGENT_HOSTS (*.agents.example, localhost:8001, 169.254.169.254)',
+      'registry r agents/port:v1: card of port-agent refused, not used: url "http://localhost:9999": localhost:9999 is not allowed by PALLET_AGENT_HOSTS (*.agents.example, localhost:8001, 169.254.169.254)',
+    ]);
+  });
+
+  it('PALLET_AGENT_URLS are trusted as to their host, but must be plain base URLs; the normalised URL is the one called', async () => {
+    const agent = await slowAgent('local-agent', ['x'], 0);
+    try {
+      const port = new URL(agent.url).port;
+      const { agents, problems } = await new UrlAgentSource([`${agent.url}/?x=`, `http://u:p@127.0.0.1:${port}`, `HTTP://LOCALHOST:${port}/`]).load();
+      assert.deepEqual(agents.map((a) => [a.url, a.origin]), [[`http://localhost:${port}`, 'PALLET_AGENT_URLS']]);
+      assert.deepEqual(problems, [
+        `PALLET_AGENT_URLS "${agent.url}/?x=": not used: not a plain base URL: it has a query string ("?...")`,
+        `PALLET_AGENT_URLS "http://u:p@127.0.0.1:${port}": not used: not a plain base URL: it has user info ("user:password@")`,
+      ]);
+    } finally {
+      await agent.close();
+    }
   });
 });
