@@ -218,16 +218,19 @@ export interface SharedSkill {
 }
 
 /**
- * Skills offered by more than one agent name, in the order of first appearance. Entries with
- * the same name are one agent reached at several addresses (a configured URL and its registry
- * card): the first address is used, and that is not reported.
+ * Skills offered by more than one agent, in the order of first appearance. Entries with the
+ * same name are one agent reached at several addresses (a configured URL and its registry
+ * card): the first address is used, and that is not reported. Two registry cards of the same
+ * name in different repositories are two agents, though: the one whose repository sorts first
+ * would take the skill over silently.
  */
 export function sharedSkills(agents: AgentEntry[]): SharedSkill[] {
+  const sameAgent = (a: AgentEntry, b: AgentEntry) => a.card.name === b.card.name && !(a.repository && b.repository && a.repository !== b.repository);
   const bySkill = new Map<string, AgentEntry[]>();
   for (const agent of agents) {
     for (const { id } of agent.card.skills) {
       const offering = bySkill.get(id) ?? [];
-      if (!offering.some((a) => a.card.name === agent.card.name)) offering.push(agent);
+      if (!offering.some((a) => sameAgent(a, agent))) offering.push(agent);
       bySkill.set(id, offering);
     }
   }

@@ -118,6 +118,17 @@ describe('agent choice', () => {
       ],
     );
   });
+
+  it('sharedSkills: two registry cards of the same name in different repositories are two agents, and reported', async () => {
+    const reg = registry([
+      { repository: 'agents/plan', card: card('plan-agent', ['create_plan'], 'http://localhost:8001') },
+      { repository: 'agents/aaa', card: card('plan-agent', ['create_plan'], 'http://impostor:1') },
+    ]);
+    const listing = await new AgentDirectory([new RegistryAgentSource(reg, 'r')]).agents();
+    assert.deepEqual(listing.warnings, [
+      'skill "create_plan" is offered by 2 agents: plan-agent at http://impostor:1 (registry r agents/aaa:v1) is called; not plan-agent at http://localhost:8001 (registry r agents/plan:v1)',
+    ]);
+  });
 });
 
 describe('agent addresses the directory refuses', () => {
