@@ -5,8 +5,9 @@ import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
 import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
 import { services } from '../services';
-import { agentCardSchema, fetchAgentCard, type AgentCard } from '../sources/agents';
+import { AgentDirectory, agentCardSchema, fetchAgentCard, sharedSkills, UrlAgentSource, type AgentCard, type AgentEntry, type AgentSource } from '../sources/agents';
 import { DirectoryStore } from '../sources/definitions';
+import { RegistryAgentSource } from '../sources/registry-agents';
 
 const DEFAULT_DIR = 'pallet-workflows';
 
@@ -26,6 +27,7 @@ export function registerRegistryCommands(program: Command): void {
     .argument('<cards...>', 'agent card JSON files or agent base URLs')
     .action(async (cards: string[]) => {
       const registry = services().registry;
+      const pushedRepositories: string[] = [];
       for (const source of cards) {
         // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
         const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
@@ -37,7 +39,10 @@ export function registerRegistryCommands(program: Command): void {
         }
         const pushed = await registry.pushAgentCard(card.name, text);
         console.log(`${source} (${card.name}, ${card.skills.map((s) => s.id).join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
+        pushedRepositories.push(agentReference(card.name, registry.registry).repository);
       }
+      // Warnings only: what was pushed stays pushed, and the exit code does not change.
+      if (pushedRepositories.length > 0) for (const warning of await publishedCardWarnings(pushedRepositories)) console.error(`warning: ${warning}`);
     });
 
   program
@@ -115,6 +120,42 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     console.log(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
   }
   return ok;
+}
+
+/**
+ * What the worker will make of the cards just pushed (their repositories), read back as the
+ * directory reads them — PALLET_AGENT_URLS first, then the registry's cards by repository,
+ * with PALLET_AGENT_HOSTS applied: a card it refuses, and each skill a pushed card shares with
+ * an agent of another name, saying which agent the worker calls for that skill.
+ */
+async function publishedCardWarnings(repositories: string[]): Promise<string[]> {
+  const { settings, registry } = services();
+  const host = settings.registry.registry;
+  const sources: AgentSource[] = [];
+  if (settings.agentUrls.length > 0) sources.push(new UrlAgentSource(settings.agentUrls));
+  sources.push(new RegistryAgentSource(registry, host, settings.agentHosts));
+  // A directory of its own: the process's one would also log every other shared skill.
+  const { agents, refused, problems } = await new AgentDirectory(sources).agents();
+  const warnings: string[] = [];
+  const mine = (a: AgentEntry) => !!a.repository && repositories.includes(a.repository);
+  for (const repository of repositories) {
+    if (agents.some((a) => a.repository === repository)) continue;
+    // Not among the cards the worker uses: refused (say why), or not readable (say what failed).
+    const refusal = refused.find((r) => r.repository === repository);
+    const unread = problems.filter((p) => p.startsWith(`registry ${host}: `) || p.includes(`${repository}:`));
+    warnings.push(...(refusal ? [refusal.problem] : unread.map((p) => `cannot check the card of ${repository}: ${p}`)));
+  }
+  const who = (a: AgentEntry) => `${a.card.name} at ${a.url} (${a.origin})`;
+  for (const { skill, chosen, others } of sharedSkills(agents)) {
+    const offering = [chosen, ...others];
+    // The same name without a repository is this agent at a configured URL, which stands for its card.
+    const self =
+      offering.find(mine) ?? offering.find((a) => !a.repository && agents.some((b) => mine(b) && b.card.name === a.card.name && b.card.skills.some((s) => s.id === skill)));
+    if (!self) continue;
+    const rest = offering.filter((a) => a !== self);
+    warnings.push(`${who(self)} offers skill "${skill}", which ${rest.map(who).join(' and ')} already offer${rest.length === 1 ? 's' : ''}; after this push the worker calls ${who(chosen)} for it`);
+  }
+  return warnings;
 }
 
 async function servedCard(url: string): Promise<{ card: AgentCard; text: string }> {
