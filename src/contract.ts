@@ -69,8 +69,10 @@ export const FailureTypes = {
   stepFailed: 'StepFailed',
   /** The definition could not be loaded (unknown id, invalid file, registry error). */
   definitionLoadFailed: 'DefinitionLoadFailed',
-  /** The run's result would not fit in a Temporal payload. */
+  /** The run's result (or an agent's) would not fit in a Temporal payload. */
   resultTooLarge: 'ResultTooLarge',
+  /** A step's inputs after templating (or a child's input) would not fit in a Temporal payload. */
+  inputTooLarge: 'InputTooLarge',
   invalidInput: 'InvalidInput',
   agentUnavailable: 'AgentUnavailable',
   agentServerError: 'AgentServerError',

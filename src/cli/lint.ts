@@ -2,8 +2,9 @@
 // With --check-agents, also what only the registry knows: skills no agent offers, inputs a
 // card requires, and workflows that `execute_workflow` steps name but that do not exist.
 import { readFile } from 'node:fs/promises';
+import { adviseDefinition } from '../dsl/advice';
 import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
-import type { FieldPath } from '../dsl/validate';
+import { formatPath, type FieldPath } from '../dsl/validate';
 import type { Step, WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
 import { services as processServices, type Services } from '../services';
@@ -41,8 +42,8 @@ export async function lintFiles(files: string[], opts: { checkAgents?: boolean }
   let ok = true;
   for (const file of files) {
     const problems = await lintFile(file, context);
-    for (const p of problems) console.log(formatProblem(p));
-    if (problems.length > 0) ok = false;
+    for (const p of problems) (p.warning ? console.error : console.log)(formatProblem(p));
+    if (problems.some((p) => !p.warning)) ok = false;
   }
   if (ok) console.error(`${files.length} file${files.length === 1 ? '' : 's'} OK`);
   return ok;
@@ -57,8 +58,9 @@ export async function lintFile(file: string, context?: LintContext): Promise<Lin
   }
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) return parsed.problems;
-  if (!context) return [];
-  const problems = checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems);
+  const advice = adviseDefinition(parsed.definition).map((a): LintProblem => ({ file, ...parsed.locate(a.path), field: formatPath(a.path), message: a.message, warning: true }));
+  if (!context) return advice;
+  const problems = [...advice, ...checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems)];
   if (context.workflows) problems.push(...(await checkWorkflowIds(parsed.definition, file, context.workflows, parsed.locate)));
   return problems;
 }

@@ -15,6 +15,8 @@ export interface LintProblem {
   /** Dotted path of the field concerned, e.g. `steps[1].inputs`. */
   field?: string;
   message: string;
+  /** A warning does not make the file invalid. */
+  warning?: boolean;
 }
 
 export type LoadResult =
@@ -32,7 +34,7 @@ export class DefinitionError extends Error {
 /** `FILE:LINE:COL: message`, the position left out where it is unknown. */
 export function formatProblem(p: LintProblem): string {
   const pos = p.line ? `:${p.line}:${p.col ?? 1}` : '';
-  return `${p.file}${pos}: ${p.message}`;
+  return `${p.file}${pos}: ${p.warning ? 'warning: ' : ''}${p.message}`;
 }
 
 export function sha256Digest(text: string | Uint8Array): string {

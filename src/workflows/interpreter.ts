@@ -8,7 +8,6 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
-  defaultPayloadConverter,
   executeChild,
   patched,
   proxyActivities,
@@ -18,9 +17,11 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PalletActivities } from '../activities/contract';
+import type { CallAgentRequest, PalletActivities } from '../activities/contract';
 import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
 import { MAX_PAYLOAD_BYTES, type RunResult, type Step } from '../dsl/types';
+import { CallGate, checkPayload, payloadSize } from './limits';
+import { progressText } from './progress';
 import { WorkflowRun, type StepEffects } from './walker';
 
 export type { PalletWorkflowInput } from '../contract';
@@ -58,7 +59,9 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   }
   const { metadata } = definition;
   // Only known values: upserting null would delete a key the client set at start.
-  const memo: Record<string, string> = { definitionId: metadata.id, definitionName: metadata.name, definitionVersion: metadata.version };
+  // Cut to a size that cannot strain the memo whatever the definition says.
+  const short = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  const memo: Record<string, string> = { definitionId: short(metadata.id), definitionName: short(metadata.name), definitionVersion: short(metadata.version) };
   if (source?.ref) memo.definitionRef = source.ref;
   if (source?.digest) memo.definitionDigest = source.digest;
   upsertMemo(memo);
@@ -68,7 +71,7 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   const result = await run.run();
   // A result over Temporal's payload limit would be refused by the server and leave the run
   // retrying its last workflow task forever; fail it with a message instead.
-  const size = defaultPayloadConverter.toPayload(result).data?.length ?? 0;
+  const size = payloadSize(result);
   if (size > MAX_PAYLOAD_BYTES) {
     throw ApplicationFailure.nonRetryable(
       `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; ` +
@@ -79,29 +82,23 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   return result;
 }
 
-function progressText(state: RunState): string {
-  const lines = [`**${state.workflow.name}** (${state.workflow.id} ${state.workflow.version}): ${state.status}`];
-  if (state.finished.length) lines.push(`finished: ${state.finished.join(', ')}`);
-  if (state.running.length) lines.push(`running: ${state.running.join(', ')}`);
-  for (const [id, c] of Object.entries(state.containers)) {
-    if (c.step_type !== 'parallel') lines.push(`${id} (${c.step_type}): branch ${c.branch ?? '(none)'}`);
-  }
-  if (state.error) lines.push(`error: ${state.error}`);
-  return lines.join('\n\n');
-}
-
 function temporalEffects(): StepEffects {
+  const gate = new CallGate();
   return {
     async callAgent({ step, inputs }) {
       const timeoutMs = step.timeout * 1000;
-      const reply = await activities.callAgent.executeWithOptions(
-        {
-          activityId: step.id,
-          summary: `${step.id}: ${step.skill}`,
-          startToCloseTimeout: timeoutMs,
-          heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
-        },
-        [{ stepId: step.id, skill: step.skill, inputs }],
+      const args: [CallAgentRequest] = [{ stepId: step.id, skill: step.skill, inputs }];
+      const bytes = checkPayload(args, 'its inputs after templating');
+      const reply = await gate.run(bytes, () =>
+        activities.callAgent.executeWithOptions(
+          {
+            activityId: step.id,
+            summary: `${step.id}: ${step.skill}`,
+            startToCloseTimeout: timeoutMs,
+            heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
+          },
+          args,
+        ),
       );
       return reply.result;
     },
@@ -117,11 +114,14 @@ function temporalEffects(): StepEffects {
 
     async runWorkflow({ step, workflowId, input, pinned }) {
       const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, input } : { source: { ref: workflowId, digest: '' }, input };
-      return executeChild(palletWorkflow, {
-        workflowId: `${workflowInfo().workflowId}.${step.id}`,
-        args: [args],
-        staticSummary: `${step.id}: run workflow ${workflowId}${pinned ? ` ${pinned.source.digest.slice(0, 19)}` : ''}`,
-      });
+      const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
+      return gate.run(bytes, () =>
+        executeChild(palletWorkflow, {
+          workflowId: `${workflowInfo().workflowId}.${step.id}`,
+          args: [args],
+          staticSummary: `${step.id}: run workflow ${workflowId}${pinned ? ` ${pinned.source.digest.slice(0, 19)}` : ''}`,
+        }),
+      );
     },
 
     patched,
