@@ -76,6 +76,8 @@ export const FailureTypes = {
   invalidInput: 'InvalidInput',
   agentUnavailable: 'AgentUnavailable',
   agentServerError: 'AgentServerError',
+  /** The agent did not answer within the step's timeout. */
+  agentTimeout: 'AgentTimeout',
   agentRejected: 'AgentRejected',
   agentSkillError: 'AgentSkillError',
   agentBadResponse: 'AgentBadResponse',

@@ -70,16 +70,49 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
     // Heartbeats let Temporal notice a dead worker long before the step timeout, and show
     // in the Web UI's pending activities who is being waited for.
     const started = Date.now();
-    const heartbeat = setInterval(() => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000) }), HEARTBEAT_EVERY_MS);
+    // The agent's own failures (HTTP 5xx, too slow) are counted across attempts in the
+    // heartbeat details; worker crashes and unreachable agents are not: Temporal retries
+    // those until the step's deadline (the activity's schedule-to-close timeout).
+    const agentFailures = (ctx.info.heartbeatDetails as AttemptDetails | undefined)?.agentFailures ?? 0;
+    const beat = (failures = agentFailures) => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000), agentFailures: failures } satisfies AttemptDetails);
+    const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
+    // The step's timeout is the agent's: give up a moment before Temporal's start-to-close
+    // timeout, so that a slow agent counts as the agent's failure, not as a lost worker.
+    const slow = AbortSignal.timeout(ctx.info.startToCloseTimeoutMs - Math.min(AGENT_TIMEOUT_MARGIN_MS, ctx.info.startToCloseTimeoutMs / 10));
     try {
-      const result = await invokeSkill(agent, req.skill, req.inputs, callId, ctx.cancellationSignal, maxReplyBytes);
+      const result = await invokeSkill(agent, req.skill, req.inputs, callId, AbortSignal.any([ctx.cancellationSignal, slow]), maxReplyBytes).catch((err: unknown) => {
+        if (slow.aborted && !ctx.cancellationSignal.aborted) {
+          throw ApplicationFailure.retryable(`${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`, FailureTypes.agentTimeout);
+        }
+        throw err;
+      });
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.nonRetryable || !AGENT_FAULTS.has(err.type ?? '')) throw err;
+      const failures = agentFailures + 1;
+      beat(failures);
+      const count = `the agent's failure ${failures} of ${MAX_AGENT_FAILURES}`;
+      if (failures >= MAX_AGENT_FAILURES) throw ApplicationFailure.nonRetryable(`${err.message} (${count})`, err.type, ...(err.details ?? []));
+      throw ApplicationFailure.retryable(`${err.message} (${count})`, err.type, ...(err.details ?? []));
     } finally {
       clearInterval(heartbeat);
     }
   };
 }
+
+/** What an attempt leaves to the next one of the same step. */
+interface AttemptDetails {
+  agent: string;
+  waitingSeconds: number;
+  agentFailures: number;
+}
+
+/** An agent's own failures end a step after this many; outages and crashes do not count. */
+export const MAX_AGENT_FAILURES = 3;
+/** Failures that are the agent's doing (not the network's or the worker's). */
+const AGENT_FAULTS = new Set<string>([FailureTypes.agentServerError, FailureTypes.agentTimeout]);
+const AGENT_TIMEOUT_MARGIN_MS = 1_000;
 
 /** One JSON-RPC call to an agent; throws ApplicationFailures classified for retrying. */
 export async function invokeSkill(

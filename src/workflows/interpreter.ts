@@ -29,10 +29,19 @@ export type { PalletWorkflowInput } from '../contract';
 /** Patch id: an `execute_workflow` step loads (pins) its child's definition before starting it. */
 export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
 
-/** Agent calls: transport errors, 5xx and timeouts are retried; agents mark the rest non-retryable. */
-export const AGENT_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 } as const;
+/**
+ * Agent calls are retried until the step's deadline: a worker crash, a lost heartbeat or an
+ * agent that cannot be reached is waited out. The agent's own failures (HTTP 5xx, no answer
+ * within the step's timeout) end the step after MAX_AGENT_FAILURES, counted by the activity;
+ * the rest (a JSON-RPC error, 4xx, bad replies) end it at once.
+ */
+export const AGENT_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
 /** A worker that dies mid-call is noticed after this long, not after the whole step timeout. */
-const HEARTBEAT_TIMEOUT_MS = 10_000;
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** A step's deadline, all attempts together: ten times its timeout, at least 30 s. */
+export function stepDeadlineMs(timeoutSeconds: number): number {
+  return Math.max(10 * timeoutSeconds * 1000, 30_000);
+}
 
 const activities = proxyActivities<PalletActivities>({
   startToCloseTimeout: '300s',
@@ -95,6 +104,7 @@ function temporalEffects(): StepEffects {
             activityId: step.id,
             summary: `${step.id}: ${step.skill}`,
             startToCloseTimeout: timeoutMs,
+            scheduleToCloseTimeout: stepDeadlineMs(step.timeout),
             heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
           },
           args,
@@ -156,10 +166,10 @@ function temporalEffects(): StepEffects {
 export function describeError(err: unknown, step?: Step): string {
   if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
     const cause = err.cause;
-    if (cause instanceof TimeoutFailure) {
-      const limit = step && err instanceof ActivityFailure ? ` of ${step.timeout} s` : '';
-      const attempts = err instanceof ActivityFailure ? `, gave up after ${AGENT_RETRY.maximumAttempts} attempts` : '';
-      return `timed out (${timeoutName(cause.timeoutType)} timeout${limit})${attempts}`;
+    if (cause instanceof TimeoutFailure) return describeTimeout(cause, err, step);
+    // Retrying further would pass the step's deadline: Temporal ends with the last failure.
+    if (err instanceof ActivityFailure && err.retryState === 'TIMEOUT' && step) {
+      return `gave up before the step's deadline of ${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s); last failure: ${cause?.message ?? err.message}`;
     }
     if (cause instanceof CancelledFailure) return 'cancelled';
     const reason = cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure ? describeError(cause) : (cause?.message ?? err.message);
@@ -169,7 +179,17 @@ export function describeError(err: unknown, step?: Step): string {
   return String(err);
 }
 
-/** `START_TO_CLOSE` (the SDK's TimeoutType) → `start-to-close`. */
-function timeoutName(type: TimeoutFailure['timeoutType']): string {
-  return String(type).toLowerCase().replace(/_/g, '-');
+/** A timeout, with the limit that was actually in force and the last failure before it. */
+function describeTimeout(timeout: TimeoutFailure, err: ActivityFailure | ChildWorkflowFailure, step?: Step): string {
+  const name = String(timeout.timeoutType).toLowerCase().replace(/_/g, '-');
+  const last = timeout.cause?.message ? `; last failure: ${timeout.cause.message}` : '';
+  if (!(err instanceof ActivityFailure) || !step) return `timed out (${name} timeout)${last}`;
+  switch (timeout.timeoutType) {
+    case 'HEARTBEAT':
+      return `the worker running it stopped answering (no heartbeat for ${HEARTBEAT_TIMEOUT_MS / 1000} s) and no retry finished before the step's deadline${last}`;
+    case 'SCHEDULE_TO_CLOSE':
+      return `gave up at the step's deadline of ${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s)${last}`;
+    default:
+      return `timed out (${name} timeout of ${step.timeout} s)${last}`;
+  }
 }

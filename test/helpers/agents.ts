@@ -31,7 +31,7 @@ export class HttpReply extends Error {
   }
 }
 
-export async function startTestAgent(name: string, skills: Record<string, SkillFn>, opts: { card?: object } = {}): Promise<TestAgent> {
+export async function startTestAgent(name: string, skills: Record<string, SkillFn>, opts: { card?: object; port?: number } = {}): Promise<TestAgent> {
   const calls: RecordedCall[] = [];
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown) => {
@@ -61,7 +61,7 @@ export async function startTestAgent(name: string, skills: Record<string, SkillF
         );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,

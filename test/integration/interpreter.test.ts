@@ -5,6 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { parseDefinition } from '../../src/dsl/loader';
 import type { WorkflowDefinition } from '../../src/dsl/types';
 import { HttpReply, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
+import { freePort } from '../helpers/net';
 import { runDefinition, withWorker } from '../helpers/worker';
 
 function def(yaml: string): WorkflowDefinition {
@@ -245,34 +246,74 @@ steps: [{ id: mystery, skill: no_such_skill, inputs: {} }]
     assert.match(message, /known skills: .*classify.*echo/);
   });
 
-  it('a step that exceeds its timeout fails, naming the step, after the retries', async () => {
+  it('an agent that does not answer within the step timeout fails the step after its third failure', async () => {
     const before = agent.callsTo('slow').length;
     const message = await failureMessage(runDefinition(opts(), def(`
 metadata: { id: s, name: S, version: "1" }
 steps: [{ id: sleepy, skill: slow, inputs: { ms: 5000 }, timeout: 1 }]
 `)));
-    assert.match(message, /Step "sleepy".*timed out \(start-to-close timeout of 1 s\)/);
-    assert.equal(agent.callsTo('slow').length - before, 3, 'timeouts are retried (3 attempts)');
+    assert.match(message, /Step "sleepy".*did not answer within the step's timeout of 1 s \(the agent's failure 3 of 3\)/);
+    assert.equal(agent.callsTo('slow').length - before, 3, "the agent's own failures end the step after 3");
   });
 
-  it('an agent that is down is retried, then fails naming the step and the address', async () => {
-    const flaky = await startTestAgent('flaky-agent', { vanish: () => 'here' });
+  it('an agent answering HTTP 500 fails the step after its third failure, saying so', async () => {
+    let calls = 0;
+    const broken = await startTestAgent('broken-agent', {
+      explode: () => {
+        calls++;
+        throw new HttpReply(500, '{"detail":"boom"}');
+      },
+    });
+    try {
+      const message = await failureMessage(runDefinition({ agentUrls: [broken.url] }, def(`
+metadata: { id: e, name: E, version: "1" }
+steps: [{ id: boom, skill: explode, inputs: {}, timeout: 5 }]
+`)));
+      assert.match(message, /Step "boom".*answered HTTP 500.*\(the agent's failure 3 of 3\)/);
+      assert.equal(calls, 3);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('an agent that is down for a while is waited for: the run completes when it is back', async () => {
+    const port = await freePort();
     const definition = def(`
 metadata: { id: d, name: D, version: "1" }
-steps: [{ id: call_down, skill: vanish, inputs: {} }]
+steps: [{ id: call_down, skill: vanish, inputs: {}, timeout: 2 }]
 `);
-    const message = await withWorker({ agentUrls: [flaky.url] }, async ({ start }) => {
+    let flaky = await startTestAgent('flaky-agent', { vanish: () => 'here' }, { port });
+    const result = await withWorker({ agentUrls: [flaky.url] }, async ({ start }) => {
       // First run: the agent is up, its card is cached by the worker.
       assert.equal(await (await start({ definition, input: {} })).result().then((r) => r.final_output), 'here');
       await flaky.close();
-      // Second run: the call is refused; each retry looks for the agent again, in vain.
+      // Second run: the agent is gone for 6 s (more than 3 failed attempts), then back.
+      const handle = await start({ definition, input: {} });
+      await new Promise((r) => setTimeout(r, 6_000));
+      flaky = await startTestAgent('flaky-agent', { vanish: () => 'back' }, { port });
+      return handle.result();
+    });
+    await flaky.close();
+    assert.equal(result.final_output, 'back');
+  });
+
+  it('an agent that stays down fails the step at its deadline, with the last failure', async () => {
+    const port = await freePort();
+    const definition = def(`
+metadata: { id: d2, name: D2, version: "1" }
+steps: [{ id: call_gone, skill: vanish, inputs: {}, timeout: 1 }]
+`);
+    const gone = await startTestAgent('gone-agent', { vanish: () => 'here' }, { port });
+    const message = await withWorker({ agentUrls: [gone.url] }, async ({ start }) => {
+      await (await start({ definition, input: {} })).result();
+      await gone.close();
       const started = Date.now();
       const msg = await failureMessage((await start({ definition, input: {} })).result());
-      assert.ok(Date.now() - started > 2_000, 'the call was retried with backoff before failing');
+      assert.ok(Date.now() - started >= 12_000, `retried towards the deadline (30 s), not ${Date.now() - started} ms: ${msg}`);
       return msg;
     });
-    assert.match(message, /Step "call_down"/);
-    assert.match(message, new RegExp(`${flaky.url.replace(/[.]/g, '\\.')}.*unreachable \\(ECONNREFUSED\\)`));
+    assert.match(message, /Step "call_gone".*gave up before the step's deadline of 30 s .*; last failure: .*unreachable \(ECONNREFUSED\)/);
+    assert.ok(message.includes(gone.url), message);
   });
 
   it('one failing parallel branch cancels its running siblings and the error names the branch', async () => {

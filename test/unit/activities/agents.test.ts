@@ -278,10 +278,33 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       };
       pump();
     };
-    const failure = await failsWith(run(), FailureTypes.agentServerError, false, /answered HTTP 503: overloaded, try later x+\.\.\.$/);
+    const failure = await failsWith(run(), FailureTypes.agentServerError, false, /answered HTTP 503: overloaded, try later x+\.\.\. \(the agent's failure 1 of 3\)$/);
     assert.ok(failure.message.length < 500);
     await sent.closed;
     assert.ok(sent.bytes < 32 * 1024 * 1024, `the agent wrote ${sent.bytes} bytes`);
+  });
+
+  it("the agent's own failures are counted across attempts in the heartbeat details: the third ends the step", async () => {
+    reply = json({ detail: 'down for maintenance' }, 500);
+    for (const [before, nonRetryable] of [[0, false], [1, false], [2, true]] as const) {
+      const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: before + 1, heartbeatDetails: { agentFailures: before } }, { logger });
+      const beats: unknown[] = [];
+      env.on('heartbeat', (d: unknown) => beats.push(d));
+      await failsWith(run({}, env), FailureTypes.agentServerError, nonRetryable, new RegExp(`answered HTTP 500.*\\(the agent's failure ${before + 1} of 3\\)$`));
+      assert.equal((beats.at(-1) as { agentFailures: number }).agentFailures, before + 1, 'the count goes on to the next attempt');
+    }
+  });
+
+  it('an unreachable agent is not counted against it: retried until the step deadline', async () => {
+    const reachable = directory;
+    const port = await freePort();
+    directory = new AgentDirectory([{ describe: () => 'gone', load: async () => ({ agents: [{ url: `http://127.0.0.1:${port}`, card: { name: 'gone-agent', skills: [{ id: 'work' }] }, origin: 'test' }], problems: [] }) }], 60_000);
+    try {
+      const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 7, heartbeatDetails: { agentFailures: 2 } }, { logger });
+      await failsWith(run({}, env), FailureTypes.agentUnavailable, false, /unreachable \(ECONNREFUSED\)$/);
+    } finally {
+      directory = reachable;
+    }
   });
 
   it('HTTP 404 and 4xx keep their classification and message', async () => {
