@@ -137,12 +137,19 @@ export async function invokeSkill(
         headers: { 'content-type': 'application/json', 'idempotency-key': callId },
         body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
         signal: request.signal,
+        // Step data goes only to the URL that was checked (see PALLET_AGENT_HOSTS), never on.
+        redirect: 'manual',
       });
     } catch (err) {
       if (signal?.aborted) throw cancellation(signal);
       throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
     }
 
+    if (response.status >= 300 && response.status < 400) {
+      request.abort();
+      const to = response.headers.get('location');
+      throw ApplicationFailure.nonRetryable(`${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); agents are called only at their card's URL`, FailureTypes.agentRejected);
+    }
     if (response.status >= 400) {
       // Only the start of an error reply matters (its message); its status decides.
       const read = await readCapped(response, ERROR_BODY_BYTES, request);

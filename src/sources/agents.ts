@@ -98,7 +98,7 @@ export async function fetchAgentCard(url: string, timeoutMs = CARD_TIMEOUT_MS): 
   const base = url.replace(/\/+$/, '');
   let response: Response;
   try {
-    response = await fetch(`${base}/agent-card`, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(`${base}/agent-card`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
   } catch (err) {
     throw new Error(`agent at ${base} is unreachable (${networkReason(err)})`);
   }

@@ -307,6 +307,26 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
     }
   });
 
+  it('a redirect is refused: step data goes only to the agent URL that was checked', async () => {
+    let followed = 0;
+    const elsewhere = http.createServer((_req, res) => {
+      followed++;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/execute`;
+    try {
+      reply = (_call, res) => {
+        res.writeHead(307, { location: target });
+        res.end();
+      };
+      await failsWith(run(), FailureTypes.agentRejected, true, new RegExp(`answered with a redirect \\(HTTP 307 to ${target.replace(/[.]/g, '\\.')}\\); agents are called only at their card's URL$`));
+      assert.equal(followed, 0);
+    } finally {
+      elsewhere.close();
+    }
+  });
+
   it('HTTP 404 and 4xx keep their classification and message', async () => {
     reply = json({ detail: 'no such skill here' }, 404);
     await failsWith(run(), FailureTypes.unknownSkill, true, /does not offer skill "work" \(HTTP 404: no such skill here\)$/);
