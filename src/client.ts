@@ -1,11 +1,12 @@
 // The thin client: starts interpreter runs by workflow ID, waits for them with progress,
 // and reads their state. The CLI (cli/) is a front end to these functions; the files a
 // finished run leaves in app/ are written by app-files.ts.
-import { ApplicationFailure, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { ApplicationFailure, isGrpcDeadlineError, isGrpcServiceError, ServiceError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import path from 'node:path';
 import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
 import { loadDefinitionFile } from './dsl/loader';
-import type { DefinitionSource, RunResult, WorkflowDefinition } from './dsl/types';
+import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import { formatReference, workflowReference } from './registry';
 import type { Services } from './services';
 import { loadFromStore } from './sources/definitions';
@@ -59,9 +60,20 @@ export interface StartOptions {
   completed?: Record<string, unknown>;
 }
 
+/** The workflow's input for a run; refused at once when it cannot fit one Temporal payload. */
+export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowInput {
+  const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
+  // Said here, before anything starts: the server would refuse it with a bare "failed to start".
+  const size = defaultPayloadConverter.toPayload(args).data?.length ?? 0;
+  if (size > MAX_PAYLOAD_BYTES) {
+    throw new Error(`the run's input and definition come to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload: make the input smaller (pass references to large data), or split the definition into workflows run by execute_workflow`);
+  }
+  return args;
+}
+
 export async function startRun(pc: PalletClient, target: RunTarget, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = opts.workflowId ?? `${target.definitionId}-${uniqueSuffix()}`;
-  const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
+  const args = runArgs(target, opts);
   return pc.client.workflow.start(palletWorkflow, {
     taskQueue: pc.services.settings.taskQueue,
     workflowId,
@@ -83,8 +95,14 @@ function uniqueSuffix(): string {
  * Waits for a run, reporting its live state (from the `state` query) when it changes, and
  * again every `repeatMs` while a long step keeps running.
  */
-export async function waitForResult(handle: WorkflowHandle, onProgress?: (state: RunState) => void, pollMs = 1000, repeatMs = 15_000): Promise<RunResult> {
-  const result = handle.result() as Promise<RunResult>;
+export async function waitForResult(
+  handle: WorkflowHandle,
+  onProgress?: (state: RunState) => void,
+  pollMs = 1000,
+  repeatMs = 15_000,
+  onNotice: (line: string) => void = (line) => console.error(line),
+): Promise<RunResult> {
+  const result = resultThroughOutages(handle, onNotice);
   if (!onProgress) return result;
   let done = false;
   let last = '';
@@ -109,6 +127,35 @@ export async function waitForResult(handle: WorkflowHandle, onProgress?: (state:
     done = true;
     await poll;
   }
+}
+
+/**
+ * The run's result. Losing contact with the server is not the run failing: the run goes on
+ * there, so wait for the server to answer again, saying so once.
+ */
+async function resultThroughOutages(handle: WorkflowHandle, onNotice: (line: string) => void): Promise<RunResult> {
+  let noticed = false;
+  for (;;) {
+    try {
+      return (await handle.result()) as RunResult;
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      if (!noticed) onNotice(`lost contact with Temporal (${(err as Error).message.split('\n')[0]}); the run goes on on the server: still waiting (Ctrl-C stops waiting, not the run)`);
+      noticed = true;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}
+
+/** gRPC status codes (as @grpc/grpc-js numbers them). */
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** The server cannot be reached (as opposed to answering with an error about the run). */
+function isUnreachable(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  const code = (grpc as { code?: unknown } | undefined)?.code;
+  return isGrpcServiceError(grpc) ? code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED : isGrpcDeadlineError(err);
 }
 
 /** Why a run failed, by the failure's type: a step (with its details), or the run as a whole. */

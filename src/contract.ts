@@ -17,6 +17,11 @@ export interface PalletWorkflowInput {
   completed?: Record<string, unknown>;
   /** Definitions an earlier run pinned for its `execute_workflow` steps, by step id: run those again. */
   pinned?: Record<string, DefinitionSource>;
+  /**
+   * The run whose agent calls these continue (`pallet retry`): call ids (Idempotency-Key)
+   * are made from it, so a step in flight when that run failed is recognised when called again.
+   */
+  callsOf?: string;
 }
 
 /** What a container step decided, for people following a run (not part of its result). */

@@ -66,7 +66,7 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
     }
     // Stable across retries of this step, so an agent can recognise a repeated call: sent as
     // the Idempotency-Key header and as the JSON-RPC id, which the reply must carry back.
-    const callId = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${req.stepId}`;
+    const callId = req.callId ?? `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${req.stepId}`;
     // Heartbeats let Temporal notice a dead worker long before the step timeout, and show
     // in the Web UI's pending activities who is being waited for.
     const started = Date.now();

@@ -7,6 +7,11 @@ export interface CallAgentRequest {
   stepId: string;
   skill: string;
   inputs: Record<string, unknown>;
+  /**
+   * The call's id, sent as JSON-RPC id and Idempotency-Key: the same for every attempt of the
+   * step in this run and in `pallet retry` runs of it. Absent in runs recorded before it.
+   */
+  callId?: string;
 }
 
 export interface CallAgentReply {

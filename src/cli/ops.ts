@@ -114,7 +114,7 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
 }
 
 /** The first run's input and the outputs of the steps it finished. */
-export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState }> {
+export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState; runId: string }> {
   const handle = pc.client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
   if (description.type !== palletWorkflow.name) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
@@ -129,21 +129,22 @@ export async function failedRunState(pc: PalletClient, workflowId: string, runId
     throw new Error(`cannot read the finished steps of ${workflowId} (is a worker running?): ${err.message}`);
   });
   if (!state) throw new Error(`${workflowId} failed before its definition was loaded; start it again with \`pallet run\``);
-  return { args: { ...args, source: args.source }, state };
+  return { args: { ...args, source: args.source }, state, runId: description.runId };
 }
 
 async function retryCommand(workflowId: string, opts: { runId?: string; wait: boolean }): Promise<void> {
   const services = processServices();
   try {
     const pc = await connectClient(services);
-    const { args, state } = await failedRunState(pc, workflowId, opts.runId);
+    const { args, state, runId: failedRunId } = await failedRunState(pc, workflowId, opts.runId);
     const completed: Record<string, unknown> = { ...(args.completed ?? {}) };
     for (const id of state.finished) completed[id] = state.step_outputs[id].outputs;
     const handle = await pc.client.workflow.start(palletWorkflow, {
       taskQueue: services.settings.taskQueue,
       workflowId,
       // Children run the definitions the failed run pinned, whatever their tags say now.
-      args: [{ ...args, completed, pinned: { ...(args.pinned ?? {}), ...(state.pinned ?? {}) } }],
+      // Call ids stay those of the first run, so an agent recognises a call it already took.
+      args: [{ ...args, completed, pinned: { ...(args.pinned ?? {}), ...(state.pinned ?? {}) }, callsOf: args.callsOf ?? `${workflowId}/${failedRunId}` }],
       memo: { retryOf: opts.runId ?? 'latest', definitionRef: args.source?.ref ?? null, definitionDigest: args.source?.digest ?? null },
     });
     console.log(`retrying ${workflowId} as run ${handle.firstExecutionRunId}; reusing ${Object.keys(completed).length} finished step(s): ${Object.keys(completed).join(', ') || '-'}`);

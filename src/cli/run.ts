@@ -1,7 +1,7 @@
 // `pallet run` and `pallet status`: start a run and wait for it; show a run's live state.
 import path from 'node:path';
 import { loadAppWriter, writeRunFiles, type AppWriter } from '../app-files';
-import { connectClient, failureOf, resolveTarget, startRun, uiLink, waitForResult, type RunFailure } from '../client';
+import { connectClient, failureOf, resolveTarget, runArgs, startRun, uiLink, waitForResult, type RunFailure } from '../client';
 import { FailureTypes, stateQuery, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import { services as processServices } from '../services';
@@ -41,11 +41,13 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
   const writerName = opts.appWriter ?? services.settings.appWriter;
   const writer: AppWriter | undefined = !opts.json && opts.wait && writerName ? await loadAppWriter(writerName) : undefined;
   try {
-    const pc = await connectClient(services);
+    // Files, input and size are checked before connecting: mistakes are told at once.
     const target = await resolveTarget(opts, services).catch((err: unknown) => {
       if (err instanceof DefinitionError) throw new Error(err.problems.map(formatProblem).join('\n'));
       throw err;
     });
+    runArgs(target, { input });
+    const pc = await connectClient(services);
     const handle = await startRun(pc, target, { input, workflowId: opts.id });
     const link = uiLink(pc, handle.workflowId, handle.firstExecutionRunId);
     const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);

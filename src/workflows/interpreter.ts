@@ -75,7 +75,7 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   if (source?.digest) memo.definitionDigest = source.digest;
   upsertMemo(memo);
 
-  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(), { completed: args.completed, pinned: args.pinned });
+  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, pinned: args.pinned });
   state = run.state;
   const result = await run.run();
   // A result over Temporal's payload limit would be refused by the server and leave the run
@@ -91,12 +91,12 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   return result;
 }
 
-function temporalEffects(): StepEffects {
+function temporalEffects(callsOf: string): StepEffects {
   const gate = new CallGate();
   return {
     async callAgent({ step, inputs }) {
       const timeoutMs = step.timeout * 1000;
-      const args: [CallAgentRequest] = [{ stepId: step.id, skill: step.skill, inputs }];
+      const args: [CallAgentRequest] = [{ stepId: step.id, skill: step.skill, inputs, callId: `${callsOf}/${step.id}` }];
       const bytes = checkPayload(args, 'its inputs after templating');
       const reply = await gate.run(bytes, () =>
         activities.callAgent.executeWithOptions(
@@ -123,7 +123,9 @@ function temporalEffects(): StepEffects {
     },
 
     async runWorkflow({ step, workflowId, input, pinned }) {
-      const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, input } : { source: { ref: workflowId, digest: '' }, input };
+      // The child's call ids follow from its parent's, so they too survive `pallet retry`.
+      const child = { input, callsOf: `${callsOf}/${step.id}` };
+      const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, ...child } : { source: { ref: workflowId, digest: '' }, ...child };
       const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
       return gate.run(bytes, () =>
         executeChild(palletWorkflow, {

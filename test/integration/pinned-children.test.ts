@@ -89,6 +89,11 @@ describe('execute_workflow pins the child definition', function () {
     const child = result.step_outputs.call_child.outputs as RunResult;
     assert.equal(child.workflow_name, 'Child (old)');
     assert.deepEqual(Object.keys(child.step_outputs), ['old_only', 'flaky']);
+    // The step that failed is called again with the same call id (Idempotency-Key).
+    const flakyIds = agent.callsTo('flaky').map((c) => c.id);
+    assert.equal(flakyIds.length, 2);
+    assert.equal(flakyIds[0], flakyIds[1]);
+    assert.match(String(flakyIds[0]), new RegExp(`^${workflowId}/[^/]+/call_child/flaky$`));
     const retried = await env.client.workflow.getHandle(workflowId).query(stateQuery);
     assert.equal(retried?.pinned.call_child.digest, pushed.digest);
 
