@@ -38,6 +38,8 @@ export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
 export const AGENT_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
 /** A worker that dies mid-call is noticed after this long, not after the whole step timeout. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** Loading a definition is retried (a registry outage) for this long before the run fails. */
+const DEFINITION_LOAD_DEADLINE = '10m';
 /** A step's deadline, all attempts together: ten times its timeout, at least 30 s. */
 export function stepDeadlineMs(timeoutSeconds: number): number {
   return Math.max(10 * timeoutSeconds * 1000, 30_000);
@@ -59,7 +61,7 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
     setCurrentDetails(`loading definition ${source.ref}`);
     const ref = source.ref;
     const loaded = await activities.loadDefinition
-      .executeWithOptions({ activityId: 'load-definition', summary: `load definition ${ref}`, startToCloseTimeout: '60s' }, [{ ref, digest: source.digest || undefined }])
+      .executeWithOptions({ activityId: 'load-definition', summary: `load definition ${ref}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE }, [{ ref, digest: source.digest || undefined }])
       .catch((err: unknown) => {
         throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: FailureTypes.definitionLoadFailed, nonRetryable: true, cause: err as Error });
       });
@@ -117,7 +119,7 @@ function temporalEffects(callsOf: string): StepEffects {
       // Runs recorded before pinning started their children by reference: replay them so.
       if (!patched(PIN_CHILD_DEFINITIONS)) return undefined;
       return activities.loadDefinition.executeWithOptions(
-        { activityId: `${step.id}.definition`, summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s' },
+        { activityId: `${step.id}.definition`, summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE },
         [{ ref: workflowId, digest }],
       );
     },
