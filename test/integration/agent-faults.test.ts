@@ -5,31 +5,15 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WorkflowFailedError } from '@temporalio/client';
 import { MAX_REPLY_BYTES } from '../../src/activities/agents';
-import { parseDefinition } from '../../src/dsl/loader';
-import type { WorkflowDefinition } from '../../src/dsl/types';
 import { withWorker } from '../helpers/worker';
+import { def, failureMessage } from '../helpers/runs';
 
 const HUGE_REPLY_BYTES = 300 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 const MB = 1024 * 1024;
 
-function def(yaml: string): WorkflowDefinition {
-  const parsed = parseDefinition(yaml, 'faults.yaml');
-  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
-  return parsed.definition;
-}
 
-async function failureMessage(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected a failed workflow, got ${String(err)}`);
-    return (err.cause as Error).message;
-  }
-  assert.fail('the run should have failed');
-}
 
 interface FaultyAgent {
   url: string;

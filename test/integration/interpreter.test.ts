@@ -1,28 +1,12 @@
 // The interpreter workflow on a real Temporal dev server, calling real HTTP agents on
 // loopback: every step type, data flow, and every way an agent can fail.
 import assert from 'node:assert/strict';
-import { WorkflowFailedError } from '@temporalio/client';
-import { parseDefinition } from '../../src/dsl/loader';
-import type { WorkflowDefinition } from '../../src/dsl/types';
 import { HttpReply, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
 import { freePort } from '../helpers/net';
 import { runDefinition, withWorker } from '../helpers/worker';
+import { def, failureMessage } from '../helpers/runs';
 
-function def(yaml: string): WorkflowDefinition {
-  const parsed = parseDefinition(yaml, 'test.yaml');
-  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
-  return parsed.definition;
-}
 
-async function failureMessage(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected a failed workflow, got ${String(err)}`);
-    return (err.cause as Error).message;
-  }
-  assert.fail('the run should have failed');
-}
 
 describe('interpreter workflow (real Temporal server, real HTTP agents)', function () {
   this.timeout(120_000);

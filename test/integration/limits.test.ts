@@ -3,18 +3,13 @@
 // one task's message size runs in waves and completes. Slow cases run with PALLET_SLOW=1 (npm run test:slow).
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
-import { parseDefinition } from '../../src/dsl/loader';
 import type { WorkflowDefinition } from '../../src/dsl/types';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
 import { runDefinition } from '../helpers/worker';
+import { def } from '../helpers/runs';
 
 const slow = process.env.PALLET_SLOW ? it : it.skip;
 
-function def(yaml: string): WorkflowDefinition {
-  const parsed = parseDefinition(yaml, 'limits.yaml');
-  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
-  return parsed.definition;
-}
 
 function fanOut(branches: number, bytes: number): WorkflowDefinition {
   const steps = Array.from({ length: branches }, (_, i) => `        - { id: b${i}, skill: sized, inputs: { blob: "{{ steps.make.outputs }}", i: ${i} } }`).join('\n');
