@@ -36,7 +36,8 @@ export async function lintFiles(files: string[], opts: { checkAgents?: boolean }
     const services = processServices();
     // Agents that share a skill are reported by the directory itself, as in the worker's log.
     const listed = await services.agents.agents();
-    for (const problem of listed.problems) console.error(`warning: ${problem}`);
+    // Refused cards were told by the directory already, with the shared skills.
+    for (const problem of listed.problems.filter((p) => !listed.refused.some((r) => r.problem === p))) console.error(`warning: ${problem}`);
     context = { agents: listed.agents, discoveryProblems: listed.problems.length > 0, workflows: workflowLookup(services) };
   }
   let ok = true;

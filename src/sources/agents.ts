@@ -201,12 +201,14 @@ export class AgentDirectory {
     const loaded = await Promise.all(this.sources.map((s) => s.load()));
     const agents = loaded.flatMap((l) => l.agents);
     const warnings = sharedSkills(agents).map(formatSharedSkill);
-    for (const w of warnings) {
+    const refused = loaded.flatMap((l) => l.refused ?? []);
+    // Shared skills and refused cards are told once (the worker's log, lint); outages are not.
+    for (const w of [...warnings, ...refused.map((r) => r.problem)]) {
       if (this.warned.has(w)) continue;
       this.warned.add(w);
       this.onWarning?.(w);
     }
-    return { at: this.now(), agents, problems: loaded.flatMap((l) => l.problems), refused: loaded.flatMap((l) => l.refused ?? []), warnings };
+    return { at: this.now(), agents, problems: loaded.flatMap((l) => l.problems), refused, warnings };
   }
 }
 
