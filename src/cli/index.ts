@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { lintFiles } from './lint';
 import { registerOpsCommands } from './ops';
 import { registerRegistryCommands } from './registry';
-import { runCommand, statusCommand } from './run';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runCommand } from './run';
+import { registerRunCommands } from './runs';
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
@@ -19,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('pallet')
     .description('Run Pallet YAML workflows of agent calls durably on Temporal')
+    .version(packageVersion(), '-V, --version', 'print the version of pallet')
     .showHelpAfterError()
     .exitOverride();
 
@@ -53,16 +57,21 @@ export function buildProgram(): Command {
       await runWorker();
     });
 
-  program
-    .command('status')
-    .description("print a run's live state: current step, finished steps, outputs so far")
-    .argument('<workflowId>')
-    .option('--run-id <runId>')
-    .option('--json', 'print the state as JSON')
-    .action(statusCommand);
-
+  registerRunCommands(program);
   registerRegistryCommands(program);
   registerOpsCommands(program);
   return program;
 }
 
+
+/** The version in package.json: two folders up from src/cli/, three from lib/src/cli/. */
+export function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'pallet-temporal' && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}

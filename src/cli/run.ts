@@ -1,8 +1,8 @@
-// `pallet run` and `pallet status`: start a run and wait for it; show a run's live state.
+// `pallet run`: start a run and wait for it (Ctrl-C stops waiting, not the run).
 import path from 'node:path';
 import { loadAppWriter, writeRunFiles, type AppWriter } from '../app-files';
 import { connectClient, failureOf, resolveTarget, runArgs, startRun, uiLink, waitForResult, type RunFailure } from '../client';
-import { FailureTypes, stateQuery, type RunState } from '../contract';
+import { FailureTypes, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import { services as processServices } from '../services';
 
@@ -57,6 +57,16 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
       return;
     }
     log(`started ${handle.workflowId} (${target.source.ref}${target.source.digest ? ` ${target.source.digest.slice(0, 19)}` : ''})\n  ${link}`);
+    // Ctrl-C stops the waiting, not the run: say how to follow it or stop it.
+    const id = handle.workflowId;
+    const onInterrupt = () => {
+      console.error(`\nstopped waiting; the run ${id} goes on on the server`);
+      console.error(`  follow it: npx pallet result ${id}   or   npx pallet status ${id}`);
+      console.error(`  stop it:   npx pallet cancel ${id}`);
+      console.error(`  ${link}`);
+      process.exit(130);
+    };
+    process.once('SIGINT', onInterrupt);
     let result;
     try {
       result = await waitForResult(handle, opts.json ? undefined : (s) => log(`  ${progressLine(s)}`));
@@ -68,6 +78,8 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
       if (hint) console.error(`  ${hint}`);
       process.exitCode = 1;
       return;
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
     }
     if (opts.json) {
       console.log(JSON.stringify(result, null, 2));
@@ -95,7 +107,7 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
 }
 
 /** What a user can do next, by the type of the failure. */
-function failureHint(failure: RunFailure, workflowId: string): string | undefined {
+export function failureHint(failure: RunFailure, workflowId: string): string | undefined {
   switch (failure.type) {
     case FailureTypes.stepFailed:
       return `fix the cause, then: npx pallet retry ${workflowId} (finished steps are not run again)`;
@@ -123,43 +135,7 @@ function progressLine(state: RunState): string {
   return parts.join('  ');
 }
 
-function preview(value: unknown): string {
+export function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';
   return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
-
-export async function statusCommand(workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
-  const services = processServices();
-  try {
-    const pc = await connectClient(services);
-    const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
-    const description = await handle.describe();
-    const state = await handle.query(stateQuery).catch((err: Error) => {
-      throw new Error(`cannot query ${workflowId} (is a worker running?): ${err.message}`);
-    });
-    if (opts.json) {
-      console.log(JSON.stringify({ status: description.status.name, runId: description.runId, memo: description.memo, state }, null, 2));
-      return;
-    }
-    console.log(`${workflowId} (run ${description.runId}): ${description.status.name}`);
-    const memo = description.memo ?? {};
-    if (memo.definitionId) console.log(`  definition: ${String(memo.definitionId)} ${String(memo.definitionVersion ?? '')} ${String(memo.definitionDigest ?? '')}`);
-    if (!state) {
-      console.log('  the definition is still loading');
-      return;
-    }
-    console.log(`  running:  ${state.running.join(', ') || '-'}`);
-    console.log(`  finished: ${state.finished.join(', ') || '-'}`);
-    if (state.reused.length) console.log(`  reused from an earlier run: ${state.reused.join(', ')}`);
-    for (const [id, c] of Object.entries(state.containers ?? {})) {
-      if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
-    }
-    for (const [id, source] of Object.entries(state.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
-    for (const [id, { outputs }] of Object.entries(state.step_outputs)) console.log(`  ${id}: ${preview(outputs)}`);
-    if (state.error) console.log(`  error: ${state.error}`);
-    console.log(`  ${uiLink(pc, workflowId, description.runId)}`);
-  } finally {
-    await services.close();
-  }
-}
-

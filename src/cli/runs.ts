@@ -1,0 +1,323 @@
+// The run lifecycle from the command line, with or without a worker: `status` (the live
+// `state` query while a worker answers, else the server's history), `result`, `runs`,
+// `cancel` and `terminate`.
+import type { Command } from 'commander';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import { connectClient, failureOf, uiLink, waitForResult, type PalletClient } from '../client';
+import { stateQuery, type RunState } from '../contract';
+import { services as processServices } from '../services';
+import { palletWorkflow } from '../workflows';
+import { viewFromHistory, type HistoryView, type StepView } from './history';
+import { failureHint, preview } from './run';
+
+/** How long `status` waits for a worker to answer the `state` query of a running run. */
+const QUERY_TIMEOUT_MS = 5_000;
+/** How long `cancel` waits for the run to stop before saying the request is pending. */
+const CANCEL_WAIT_MS = 10_000;
+/** `runs` sorts at most this many of the newest matching runs by start time. */
+const RUNS_SCAN = 1_000;
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('status')
+    .description("print a run's state: status, each step with its state, attempts, duration and output, the failure (a running run: the worker's live state; a closed one: from the server's history, no worker needed)")
+    .argument('<workflowId>')
+    .option('--run-id <runId>')
+    .option('--json', 'print the state as JSON')
+    .action(withServices(statusCommand));
+
+  program
+    .command('result')
+    .description('wait for a run to finish (or fetch the result of a finished one) and print it as `run` does; exit 1 with the failure of a failed run')
+    .argument('<workflowId>')
+    .option('--run-id <runId>')
+    .option('--json', 'print only the result object as JSON on stdout')
+    .action(withServices(resultCommand));
+
+  program
+    .command('runs')
+    .description('list Pallet runs, newest first: id, status, definition, start time, duration')
+    .option('-s, --status <status>', 'only runs with this status (comma-separated): running, completed, failed, cancelled, terminated, timed-out')
+    .option('-n, --limit <n>', 'at most this many runs', '20')
+    .option('--children', 'also list the child runs of execute_workflow steps')
+    .option('--json', 'print the runs as a JSON array')
+    .action(withServices(runsCommand));
+
+  program
+    .command('cancel')
+    .description('ask a running run to stop: its steps under way are cancelled and it ends (a worker carries the request out; the interpreter records it as its step failing: "cancelled")')
+    .argument('<workflowId>')
+    .option('--run-id <runId>')
+    .action(withServices(cancelCommand));
+
+  program
+    .command('terminate')
+    .description('stop a running run at once, on the server, without a worker: nothing more of it runs')
+    .argument('<workflowId>')
+    .option('--run-id <runId>')
+    .option('--reason <text>', 'why, recorded in the history')
+    .action(withServices(terminateCommand));
+}
+
+/** A command body with a connected client; the connection is closed when it returns. */
+function withServices<A extends unknown[]>(body: (pc: PalletClient, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const services = processServices();
+    try {
+      await body(await connectClient(services), ...args);
+    } finally {
+      await services.close();
+    }
+  };
+}
+
+async function describe(pc: PalletClient, workflowId: string, runId?: string): Promise<WorkflowExecutionDescription> {
+  return pc.client.workflow
+    .getHandle(workflowId, runId)
+    .describe()
+    .catch((err: Error) => {
+      if (err.name === 'WorkflowNotFoundError') throw new Error(`no run ${workflowId}${runId ? ` (run ${runId})` : ''} on the server`);
+      throw err;
+    });
+}
+
+/** Pending activity states (temporal.api.enums.v1.PendingActivityState). */
+const PENDING_STARTED = 2;
+
+export async function statusCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
+  const description = await describe(pc, workflowId, opts.runId);
+  const handle = pc.client.workflow.getHandle(workflowId, description.runId);
+  const running = description.status.name === 'RUNNING';
+  let state: RunState | null | undefined;
+  let note: string | undefined;
+  if (running) {
+    const { connection } = await pc.services.temporal();
+    try {
+      state = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
+    } catch (err) {
+      note = `no worker answered the state query within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}); this is what the server's history says`;
+    }
+  }
+  const view = viewFromHistory(await handle.fetchHistory(), workflowId);
+  view.status = description.status.name;
+  // A step under way has no started event in the history until it ends: the server's pending
+  // activities say which attempt it is on and why the last one failed.
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const step = view.steps.find((s) => s.id === pending.activityId && (s.state === 'scheduled' || s.state === 'running'));
+    if (!step) continue;
+    step.attempts = pending.attempt ?? step.attempts;
+    if (pending.state === PENDING_STARTED) step.state = 'running';
+    if (pending.lastFailure?.message) step.error = `last attempt: ${pending.lastFailure.message}`;
+  }
+  const memo = description.memo ?? {};
+  const definition = {
+    id: memo.definitionId ?? null,
+    name: memo.definitionName ?? null,
+    version: memo.definitionVersion ?? null,
+    ref: memo.definitionRef ?? null,
+    digest: memo.definitionDigest ?? null,
+  };
+  const link = uiLink(pc, workflowId, description.runId);
+  const runningIds = state ? state.running : view.running;
+  const finished = state ? state.finished : view.finished;
+  const stepOutputs = state ? state.step_outputs : outputsOf(view);
+  if (opts.json) {
+    const out: Record<string, unknown> = {
+      workflow_id: workflowId,
+      run_id: description.runId,
+      status: view.status,
+      source: state !== undefined ? 'query' : 'history',
+      ...(note ? { note } : {}),
+      definition,
+      start_time: view.start_time ?? null,
+      close_time: view.close_time ?? null,
+      duration_ms: view.duration_ms ?? null,
+      running: runningIds,
+      finished,
+      steps: view.steps,
+      step_outputs: stepOutputs,
+      ...(state ? { containers: state.containers, pinned: state.pinned } : {}),
+      ...(view.failure ? { failure: view.failure } : {}),
+      ...(view.cancel_requested_at ? { cancel_requested_at: view.cancel_requested_at } : {}),
+      ...(view.result ? { result: view.result } : {}),
+      url: link,
+    };
+    console.log(JSON.stringify(out, null, 2));
+    return;
+  }
+  console.log(`${workflowId} (run ${description.runId}): ${view.status}`);
+  if (definition.id) console.log(`  definition: ${[definition.id, definition.version, definition.digest].filter(Boolean).map(String).join(' ')}`);
+  if (view.start_time) console.log(`  started ${view.start_time}, ${view.close_time ? 'took' : 'running for'} ${seconds(view.duration_ms)}`);
+  if (note) console.log(`  ${note}`);
+  if (view.cancel_requested_at) console.log(`  cancellation requested at ${view.cancel_requested_at}`);
+  if (running && state === null) console.log('  the definition is still loading');
+  console.log(`  running:  ${runningIds.join(', ') || '-'}`);
+  console.log(`  finished: ${finished.join(', ') || '-'}`);
+  if (state?.reused.length) console.log(`  reused from an earlier run: ${state.reused.join(', ')}`);
+  const shown = view.steps.filter((s) => s.kind !== 'definition' || s.state !== 'completed');
+  if (shown.length) {
+    console.log('  steps:');
+    const width = Math.max(...shown.map((s) => s.id.length));
+    for (const s of shown) console.log(`    ${stepLine(s, width)}`);
+  }
+  for (const [id, c] of Object.entries(state?.containers ?? {})) {
+    if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
+  }
+  for (const [id, source] of Object.entries(state?.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
+  for (const [id, { outputs }] of Object.entries(stepOutputs)) console.log(`  ${id}: ${preview(outputs)}`);
+  if (view.result) console.log(`  final output: ${preview(view.result.final_output)}`);
+  const error = view.failure?.message ?? state?.error;
+  if (error) console.log(`  error: ${error}`);
+  console.log(`  ${link}`);
+}
+
+function outputsOf(view: HistoryView): Record<string, { outputs: unknown }> {
+  if (view.result) return view.result.step_outputs;
+  const out: Record<string, { outputs: unknown }> = {};
+  for (const s of view.steps) if (s.kind !== 'definition' && (s.state === 'completed' || s.state === 'reused')) out[s.id] = { outputs: s.outputs };
+  return out;
+}
+
+function stepLine(s: StepView, width: number): string {
+  const parts = [s.id.padEnd(width), s.kind === 'agent' ? '' : `(${s.kind})`, s.state];
+  if (s.state !== 'reused') parts.push(`${s.attempts} attempt${s.attempts === 1 ? '' : 's'}`);
+  if (s.duration_ms !== undefined) parts.push(seconds(s.duration_ms));
+  if (s.agent) parts.push(`by ${s.agent}`);
+  if (s.error) parts.push(`- ${s.error}`);
+  return parts.filter(Boolean).join('  ');
+}
+
+function seconds(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return m < 60 ? `${m} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export async function resultCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
+  const description = await describe(pc, workflowId, opts.runId);
+  const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
+  const link = uiLink(pc, workflowId, description.runId);
+  const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+  if (description.status.name === 'RUNNING') log(`waiting for ${workflowId} (running; Ctrl-C stops waiting, not the run)`);
+  let result;
+  try {
+    result = await waitForResult(handle);
+  } catch (err) {
+    const failure = failureOf(err);
+    console.error(`run ${workflowId} failed${failure.step ? ` at step "${failure.step.stepId}"` : ''}: ${failure.message}`);
+    console.error(`  ${link}`);
+    const hint = failureHint(failure, workflowId);
+    if (hint) console.error(`  ${hint}`);
+    process.exitCode = 1;
+    return;
+  }
+  if (opts.json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
+  log(`  final output: ${preview(result.final_output)}`);
+  log(`  ${link}`);
+}
+
+/** `--status` words to visibility's ExecutionStatus values. */
+const STATUSES: Record<string, string> = {
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+  timed_out: 'TimedOut',
+  timedout: 'TimedOut',
+  'continued-as-new': 'ContinuedAsNew',
+};
+
+export function runsQuery(status?: string): string {
+  let query = `WorkflowType = '${palletWorkflow.name}'`;
+  if (status) {
+    const wanted = status.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const values = wanted.map((s) => {
+      const v = STATUSES[s];
+      if (!v) throw new Error(`unknown status "${s}"; use ${['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed-out'].join(', ')}`);
+      return `ExecutionStatus = '${v}'`;
+    });
+    if (values.length) query += ` AND (${[...new Set(values)].join(' OR ')})`;
+  }
+  return query;
+}
+
+export async function runsCommand(pc: PalletClient, opts: { status?: string; limit: string; children?: boolean; json?: boolean }): Promise<void> {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, not "${opts.limit}"`);
+  const query = runsQuery(opts.status);
+  const found = [];
+  for await (const info of pc.client.workflow.list({ query, pageSize: 100 })) {
+    if (info.parentExecution && !opts.children) continue;
+    found.push(info);
+    if (found.length >= RUNS_SCAN) break;
+  }
+  found.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  const now = Date.now();
+  const rows = found.slice(0, limit).map((info) => ({
+    workflow_id: info.workflowId,
+    run_id: info.runId,
+    status: info.status.name,
+    definition_id: (info.memo?.definitionId as string | undefined) ?? null,
+    definition_version: (info.memo?.definitionVersion as string | undefined) ?? null,
+    start_time: info.startTime.toISOString(),
+    close_time: info.closeTime?.toISOString() ?? null,
+    duration_ms: (info.closeTime?.getTime() ?? now) - info.startTime.getTime(),
+    ...(info.parentExecution ? { parent_workflow_id: info.parentExecution.workflowId } : {}),
+  }));
+  if (opts.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  if (!rows.length) {
+    console.log(`no Pallet runs${opts.status ? ` with status ${opts.status}` : ''}`);
+    return;
+  }
+  const table = [
+    ['ID', 'STATUS', 'DEFINITION', 'STARTED', 'DURATION'],
+    ...rows.map((r) => [
+      r.workflow_id,
+      r.status,
+      [r.definition_id, r.definition_version].filter(Boolean).join(' ') || '-',
+      r.start_time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      `${seconds(r.duration_ms)}${r.close_time ? '' : ' (running)'}`,
+    ]),
+  ];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table) console.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+}
+
+async function runningHandle(pc: PalletClient, workflowId: string, runId: string | undefined, verb: string) {
+  const description = await describe(pc, workflowId, runId);
+  const status = description.status.name;
+  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}; only a running run can be ${verb}`);
+  return { handle: pc.client.workflow.getHandle(workflowId, description.runId), runId: description.runId };
+}
+
+export async function cancelCommand(pc: PalletClient, workflowId: string, opts: { runId?: string }): Promise<void> {
+  const { handle, runId } = await runningHandle(pc, workflowId, opts.runId, 'cancelled');
+  await handle.cancel();
+  const { connection } = await pc.services.temporal();
+  await connection.withDeadline(Date.now() + CANCEL_WAIT_MS, () => handle.result()).catch(() => undefined);
+  const status = (await handle.describe()).status.name;
+  if (status === 'RUNNING') {
+    console.log(`cancellation of ${workflowId} requested; the run stops when a worker takes the request up (\`npx pallet status ${workflowId}\`)`);
+    return;
+  }
+  // The interpreter ends a cancelled run as a failed step ("cancelled"): say what it ended as.
+  const failure = status === 'CANCELLED' ? undefined : viewFromHistory(await handle.fetchHistory(), workflowId).failure;
+  console.log(`${workflowId} (run ${runId}): ${status} after the cancellation${failure ? `: ${failure.message}` : ''}`);
+}
+
+export async function terminateCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; reason?: string }): Promise<void> {
+  const { handle, runId } = await runningHandle(pc, workflowId, opts.runId, 'terminated');
+  await handle.terminate(opts.reason ?? 'terminated with `pallet terminate`');
+  console.log(`${workflowId} (run ${runId}): TERMINATED${opts.reason ? ` (${opts.reason})` : ''}`);
+}
