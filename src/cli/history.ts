@@ -3,7 +3,6 @@
 // is an activity whose id is the step id, each execute_workflow step a child workflow
 // `<run id>.<step id>`; their events give the step's state, attempts, duration and output.
 import { defaultPayloadConverter } from '@temporalio/common';
-import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { PalletWorkflowInput, StepFailureDetails } from '../contract';
 import type { RunResult } from '../dsl/types';
@@ -73,6 +72,18 @@ export function failureText(failure: Failure | null | undefined): string {
   return parts.join(': ');
 }
 
+/** An event's time in ms: a protobuf Timestamp (seconds a Long, a number or a string), or an ISO string. */
+function timeOf(ts: unknown): number | undefined {
+  if (!ts) return undefined;
+  if (typeof ts === 'string') {
+    const ms = Date.parse(ts);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  const { seconds, nanos } = ts as { seconds?: unknown; nanos?: unknown };
+  const secs = typeof seconds === 'object' && seconds !== null && 'toNumber' in seconds ? (seconds as { toNumber(): number }).toNumber() : Number(seconds ?? 0);
+  return secs * 1000 + Math.floor(Number(nanos ?? 0) / 1e6);
+}
+
 function iso(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
@@ -96,13 +107,13 @@ export function viewFromHistory(history: temporal.api.history.v1.IHistory, workf
   const close = (t: Tracked | undefined, e: Event, state: StepState, fields: Partial<StepView> = {}) => {
     if (!t) return;
     Object.assign(t.view, { state, ...fields });
-    const at = optionalTsToMs(e.eventTime);
+    const at = timeOf(e.eventTime);
     if (t.scheduledMs !== undefined && at !== undefined) t.view.duration_ms = at - t.scheduledMs;
     if (state === 'completed' && t.view.kind !== 'definition') finished.push(t.view.id);
   };
 
   for (const e of events) {
-    const at = optionalTsToMs(e.eventTime);
+    const at = timeOf(e.eventTime);
     const key = String(e.eventId);
     if (e.workflowExecutionStartedEventAttributes) {
       startMs = at;
