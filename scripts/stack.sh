@@ -31,6 +31,13 @@ pallet() { node "$root/bin/pallet.js" "$@"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+temporal_ok() { "$root/.tools/venv/bin/temporal" operator cluster health --address "127.0.0.1:$1" 2>/dev/null | grep -q SERVING; }
+agents_ok() { curl -fsS --max-time 2 "http://127.0.0.1:$1/agent-card" 2>/dev/null | grep -q '"plan-agent"'; }
+registry_ok() { curl -fsS -o /dev/null --max-time 2 -D - "http://127.0.0.1:$1/v2/" 2>/dev/null | grep -qi '^docker-distribution-api-version: registry/2'; }
+taken() { # what port variable: a port in use by something else is an error, not a service to reuse
+  log "port $2 is in use, but not by $1: stop what holds it, or set $3 to another port"
+  exit 1
+}
 
 alive() { # name -> is the process we started still running?
   local f="$pids/$1.pid"
@@ -64,7 +71,9 @@ ensure_installed() {
 }
 
 start_temporal() {
-  if port_open "$TEMPORAL_PORT"; then log "Temporal: reusing the server on :$TEMPORAL_PORT"; return; fi
+  if temporal_ok "$TEMPORAL_PORT"; then log "Temporal: reusing the server on :$TEMPORAL_PORT"; return; fi
+  if port_open "$TEMPORAL_PORT"; then taken "a Temporal server" "$TEMPORAL_PORT" TEMPORAL_PORT; fi
+  if port_open "$TEMPORAL_UI_PORT"; then taken "the Temporal Web UI" "$TEMPORAL_UI_PORT" TEMPORAL_UI_PORT; fi
   log "Temporal: starting the dev server on :$TEMPORAL_PORT, Web UI on :$TEMPORAL_UI_PORT (state in .pallet/temporal.db)"
   mkdir -p "$state"
   start_bg temporal "$root/.tools/venv/bin/temporal" server start-dev \
@@ -75,7 +84,8 @@ start_temporal() {
 }
 
 start_registry() {
-  if http_ok "http://127.0.0.1:$REGISTRY_PORT/v2/"; then log "registry: reusing the one on :$REGISTRY_PORT"; return; fi
+  if registry_ok "$REGISTRY_PORT"; then log "registry: reusing the one on :$REGISTRY_PORT"; return; fi
+  if port_open "$REGISTRY_PORT"; then taken "an OCI registry" "$REGISTRY_PORT" REGISTRY_PORT; fi
   log "registry: starting an OCI registry on :$REGISTRY_PORT (storage in .pallet/registry)"
   mkdir -p "$state/registry"
   cat >"$state/registry.yml" <<EOF
@@ -92,7 +102,10 @@ EOF
 }
 
 start_agents() {
-  if http_ok "http://127.0.0.1:$AGENTS_BASE_PORT/agent-card"; then log "agents: reusing the ones on :$AGENTS_BASE_PORT..."; return; fi
+  if agents_ok "$AGENTS_BASE_PORT"; then log "agents: reusing the ones on :$AGENTS_BASE_PORT..."; return; fi
+  for p in $(seq "$AGENTS_BASE_PORT" $((AGENTS_BASE_PORT + 4))); do
+    if port_open "$p"; then taken "the example agents" "$p" AGENTS_BASE_PORT; fi
+  done
   log "agents: starting the example agents on :$AGENTS_BASE_PORT-$((AGENTS_BASE_PORT + 4))"
   start_bg agents node "$root/bin/pallet.js" agents --base-port "$AGENTS_BASE_PORT"
   wait_for "agents" http_ok "http://127.0.0.1:$((AGENTS_BASE_PORT + 4))/agent-card"
@@ -140,9 +153,14 @@ cmd_down() {
 }
 
 cmd_status() {
+  local name
   for name in temporal registry agents worker; do
     if alive "$name"; then echo "$name: running (pid $(cat "$pids/$name.pid"), log .pallet/logs/$name.log)"; else echo "$name: not started by this stack"; fi
   done
+  temporal_ok "$TEMPORAL_PORT" && echo "Temporal answers on :$TEMPORAL_PORT (Web UI $TEMPORAL_UI_URL)" || echo "no Temporal server on :$TEMPORAL_PORT"
+  registry_ok "$REGISTRY_PORT" && echo "a registry answers on :$REGISTRY_PORT" || echo "no registry on :$REGISTRY_PORT"
+  agents_ok "$AGENTS_BASE_PORT" && echo "the example agents answer on :$AGENTS_BASE_PORT-$((AGENTS_BASE_PORT + 4))" || echo "no example agents on :$AGENTS_BASE_PORT"
+  echo "local state (runs, registry storage, logs): .pallet/ — wipe it with: npm stop && rm -rf .pallet app"
 }
 
 case "${1:-up}" in

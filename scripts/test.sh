@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
-bash scripts/install-tools.sh chromium
+bash scripts/install-tools.sh test
 
 echo "== typecheck (tsc --strict)"
 npx tsc -p tsconfig.test.json

@@ -206,6 +206,16 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     for (const name of ['agents', 'worker']) assert.ok(service(name).build !== undefined, `${name} is built from the Dockerfile`);
   });
 
+  it("gives the Temporal server the dynamic-config file it needs to start, from this repository", () => {
+    const temporal = service('temporal');
+    const file = env(temporal).DYNAMIC_CONFIG_FILE_PATH;
+    assert.ok(file, 'DYNAMIC_CONFIG_FILE_PATH is set (without it the server exits at start)');
+    const mount = ((temporal as Service & { volumes?: string[] }).volumes ?? []).map((v) => v.split(':')).find(([, target]) => path.posix.join('/etc/temporal', file).startsWith(target));
+    assert.ok(mount, `a volume provides ${file}`);
+    const [source, target] = mount;
+    assert.ok(existsSync(path.join(ROOT, source, path.posix.relative(target, path.posix.join('/etc/temporal', file)))), `${source} holds the file`);
+  });
+
   it('runs only CLI subcommands and options that exist, on files that exist', () => {
     const program = buildProgram();
     for (const [name, svc] of Object.entries(compose.services)) {
