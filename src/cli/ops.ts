@@ -113,6 +113,9 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
   return true;
 }
 
+/** How long `retry` waits for a worker to answer the `state` query of the failed run. */
+const RETRY_QUERY_TIMEOUT_MS = 10_000;
+
 /** The first run's input and the outputs of the steps it finished. */
 export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState; runId: string }> {
   const handle = pc.client.workflow.getHandle(workflowId, runId);
@@ -125,8 +128,11 @@ export async function failedRunState(pc: PalletClient, workflowId: string, runId
   const payload = started?.input?.payloads?.[0];
   if (!payload) throw new Error(`cannot read the input of ${workflowId} from its history`);
   const args = defaultPayloadConverter.fromPayload<PalletWorkflowInput>(payload);
-  const state = await handle.query(stateQuery).catch((err: Error) => {
-    throw new Error(`cannot read the finished steps of ${workflowId} (is a worker running?): ${err.message}`);
+  // The stored outputs of finished steps come from the workflow (a worker replays it): give
+  // up after a few seconds rather than the server's 30 when no worker serves the queue.
+  const { connection } = await pc.services.temporal();
+  const state = await connection.withDeadline(Date.now() + RETRY_QUERY_TIMEOUT_MS, () => handle.query(stateQuery)).catch((err: Error) => {
+    throw new Error(`cannot read the finished steps of ${workflowId}: no worker answered within ${RETRY_QUERY_TIMEOUT_MS / 1000} s (start one with \`npx pallet worker\`; \`npx pallet status ${workflowId}\` works without): ${err.message.split('\n')[0]}`);
   });
   if (!state) throw new Error(`${workflowId} failed before its definition was loaded; start it again with \`pallet run\``);
   return { args: { ...args, source: args.source }, state, runId: description.runId };

@@ -168,6 +168,14 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(json.stdout, '');
     });
 
+    it('retry of a failed run with no worker says at once that it needs one', async () => {
+      const t0 = Date.now();
+      const res = await runCli(['retry', failedId], { env: cliEnv });
+      assert.equal(res.code, 1);
+      assert.ok(Date.now() - t0 < 25_000, 'no 30 s wait');
+      assert.match(res.stderr, /no worker answered within 10 s \(start one with `npx pallet worker`/);
+    });
+
     it('status and result of an unknown run say so', async () => {
       const res = await runCli(['status', 'no-such-run-anywhere'], { env: cliEnv });
       assert.equal(res.code, 1);
