@@ -79,7 +79,11 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
 
   const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, pinned: args.pinned });
   state = run.state;
-  const result = await run.run();
+  const result = await run.run().catch((err: unknown) => {
+    // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(`the run was cancelled (${err instanceof Error ? err.message : String(err)})`);
+    throw err;
+  });
   // A result over Temporal's payload limit would be refused by the server and leave the run
   // retrying its last workflow task forever; fail it with a message instead.
   const size = payloadSize(result);
