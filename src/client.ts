@@ -91,6 +91,9 @@ function uniqueSuffix(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** How long a run may wait for its first workflow task before the client says no worker took it. */
+const NO_WORKER_NOTICE_MS = 5_000;
+
 /**
  * Waits for a run, reporting its live state (from the `state` query) when it changes, and
  * again every `repeatMs` while a long step keeps running.
@@ -107,10 +110,22 @@ export async function waitForResult(
   let done = false;
   let last = '';
   let lastShown = 0;
+  const started = Date.now();
+  let pickedUp = false;
   const poll = (async () => {
     while (!done) {
       await new Promise((r) => setTimeout(r, pollMs));
       if (done) break;
+      if (!pickedUp) {
+        // A run no worker takes waits silently forever: say so after a few seconds.
+        const description = await handle.describe().catch(() => undefined);
+        pickedUp = !description || description.historyLength > 2 || description.status.name !== 'RUNNING';
+        if (!pickedUp && Date.now() - started >= NO_WORKER_NOTICE_MS) {
+          onNotice(`no worker has picked up this run yet: is one polling task queue "${description?.taskQueue}"? (npx pallet worker, or npm start)`);
+          pickedUp = true;
+        }
+        if (!pickedUp) continue;
+      }
       const state = await handle.query(stateQuery).catch(() => null);
       if (!state || done) continue;
       const key = JSON.stringify([state.running, state.finished]);

@@ -46,7 +46,8 @@ export class Services {
   temporal(): Promise<{ client: Client; connection: Connection }> {
     return (this.built.temporal ??= (async () => {
       const { connection: options, namespace } = this.settings.temporal;
-      const connection = await Connection.connect(options).catch((err: Error) => {
+      // A server that is not there is said within seconds, not after the SDK's 10 s.
+      const connection = await Connection.connect({ connectTimeout: '3s', ...options }).catch((err: Error) => {
         throw new Error(`cannot reach Temporal at ${options.address} (${err.message}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
       });
       return { client: new Client({ connection, namespace }), connection };

@@ -11,7 +11,10 @@ export interface WorkerSetup {
 
 export async function createWorker(services: Services = processServices()): Promise<WorkerSetup> {
   const { connection: connectionOptions, namespace } = services.settings.temporal;
-  const connection = await NativeConnection.connect(connectionOptions);
+  const connection = await NativeConnection.connect(connectionOptions).catch((err: Error) => {
+    // One line with the address and the fix, not the transport's own error dump.
+    throw new Error(`cannot reach Temporal at ${connectionOptions.address} (${transportReason(err.message)}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
+  });
   const worker = await Worker.create({
     connection,
     namespace,
@@ -20,6 +23,14 @@ export async function createWorker(services: Services = processServices()): Prom
     activities: services.activities(),
   });
   return { worker, connection };
+}
+
+/** The gist of the native transport's error (`tonic::transport::Error(...ConnectionRefused...)`). */
+function transportReason(message: string): string {
+  if (/connection ?refused/i.test(message)) return 'connection refused';
+  if (/dns|resolve|lookup/i.test(message)) return 'unknown host';
+  if (/deadline|timed? ?out/i.test(message)) return 'no answer';
+  return message.split('\n')[0].slice(0, 120);
 }
 
 export async function runWorker(services: Services = processServices()): Promise<void> {
@@ -35,7 +46,7 @@ export async function runWorker(services: Services = processServices()): Promise
 
 if (require.main === module) {
   runWorker().catch((err) => {
-    console.error(err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
 }

@@ -2,6 +2,7 @@
 // (restart a failed run from its point of failure), and `agents`, which serves the example
 // agents of examples/agents/ (not part of the engine: loaded from beside it only when asked).
 import type { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -19,7 +20,10 @@ export function registerOpsCommands(program: Command): void {
     .argument('[workflowId]', 'run to fetch from the server (with --history: the id the history ran under, if the file lacks it)')
     .option('--run-id <runId>')
     .option('--history <file>', 'replay a history JSON file (as exported by the Web UI or `temporal workflow show -o json`) instead')
-    .action(async (workflowId: string | undefined, opts: { runId?: string; history?: string }) => {
+    .option('--verbose', "also print the bundler's and the replay worker's logs")
+    .action(async (workflowId: string | undefined, opts: { runId?: string; history?: string; verbose?: boolean }) => {
+      // The answer is one line; the SDK's own logs only on request.
+      if (!opts.verbose) Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
       process.exitCode = (await replayCommand(workflowId, opts)) ? 0 : 1;
     });
 

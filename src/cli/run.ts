@@ -52,7 +52,7 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
     const link = uiLink(pc, handle.workflowId, handle.firstExecutionRunId);
     const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
     if (!opts.wait) {
-      if (opts.json) console.log(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url: link }));
+      if (opts.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, run_id: handle.firstExecutionRunId, url: link }));
       else log(`started ${handle.workflowId}\n${link}`);
       return;
     }

@@ -159,6 +159,8 @@ describe('pallet CLI', function () {
     const replay = await runCli(['replay', id], { env: cliEnv });
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, /OK/);
+    // One line of answer; the bundler's and the worker's logs only with --verbose.
+    assert.equal((replay.stdout + replay.stderr).trim().split('\n').length, 1, replay.stdout + replay.stderr);
   });
 
   it('retry refuses a run that completed', async () => {
@@ -176,6 +178,17 @@ describe('pallet CLI', function () {
     assert.match(res.stdout, new RegExp(`started ${id}\\nhttp://ui\\.example:8233/namespaces/default/workflows/${id}/`));
     const env = await temporalEnv();
     await env.client.workflow.getHandle(id).result();
+    // --json: the same in snake_case, as results are.
+    const json = await runCli(['run', '--file', CODEGEN, '--id', `${id}-json`, '--no-wait', '--json', 'x'], { env: cliEnv });
+    assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ['workflow_id', 'run_id', 'url']);
+    await env.client.workflow.getHandle(`${id}-json`).result();
+  });
+
+  it('a run no worker picks up says so after a few seconds, naming the task queue', async () => {
+    const id = uniqueId('cli-noworker');
+    const res = await runCli(['run', '--file', CODEGEN, '--id', id, 'x'], { env: { ...cliEnv, PALLET_TASK_QUEUE: 'nobody-polls-this' }, timeoutMs: 9_000 });
+    assert.match(res.stderr, /no worker has picked up this run yet: is one polling task queue "nobody-polls-this"\?/);
+    await (await temporalEnv()).client.workflow.getHandle(id).terminate('test over');
   });
 
   it('bad input gives one clear line and exit 1: invalid --input, invalid file, unknown workflow id', async () => {
