@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Tags } from 'yaml';
 import type { ZodError } from 'zod';
 import { definitionSchema } from './schema';
+import { isPlainObject } from './templates';
 import type { WorkflowDefinition } from './types';
 import { formatPath, validateDefinition, type FieldPath } from './validate';
 
@@ -200,7 +201,7 @@ function stepMessage(template: string, data: unknown, path: FieldPath, key?: str
   let step: Record<string, unknown> = {};
   for (const segment of path) {
     node = (node as Record<string | number, unknown> | undefined)?.[segment];
-    if (typeof segment === 'number' && typeof node === 'object' && node !== null && !Array.isArray(node)) step = node as Record<string, unknown>;
+    if (typeof segment === 'number' && isPlainObject(node)) step = node;
   }
   return template
     .replace('{step}', `step ${JSON.stringify(step.id ?? null)}`)

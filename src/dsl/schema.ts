@@ -4,6 +4,7 @@
 // template references). Messages with `{step}` are completed by the loader with the step's
 // type and id (`conditional step "c" needs a condition`).
 import { z } from 'zod';
+import { isPlainObject } from './templates';
 import { STEP_TYPES } from './types';
 
 const stepId = z
@@ -20,16 +21,15 @@ const containerRequired = (what: string, type: string) => (issue: { input: unkno
  * A map of free-form data, taken as it is (not copied): keys such as `constructor` or
  * `__proto__` are data like any other.
  */
-const isMapValue = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notAMap = (issue: { input: unknown }) => `must be a map, not ${Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`}`;
-const dataMap = z.custom<Record<string, unknown>>(isMapValue, { error: notAMap });
+const dataMap = z.custom<Record<string, unknown>>(isPlainObject, { error: notAMap });
 
 /**
  * A map whose values each follow `value`, keeping every key (zod's record would drop
  * `__proto__` and trip over `constructor`).
  */
 function keyedMap<T extends z.ZodType>(value: T, error: (issue: { input: unknown; code?: string }) => string | undefined) {
-  return z.custom<Record<string, unknown>>(isMapValue, { error }).transform((map, ctx) => {
+  return z.custom<Record<string, unknown>>(isPlainObject, { error }).transform((map, ctx) => {
     const entries: [string, z.output<T>][] = [];
     for (const [key, item] of Object.entries(map)) {
       const parsed = value.safeParse(item);
@@ -105,13 +105,10 @@ const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelSte
 
 /** A step; `step_type` defaults to `sequential`, as in Pallet. */
 export const stepSchema: z.ZodType<Step, unknown> = z.preprocess(
-  (raw) => (isMap(raw) && raw.step_type === undefined ? { ...raw, step_type: 'sequential' } : raw),
+  (raw) => (isPlainObject(raw) && raw.step_type === undefined ? { ...raw, step_type: 'sequential' } : raw),
   stepUnion,
 );
 
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export const metadataSchema = z.object({
   id: z.string().min(1),

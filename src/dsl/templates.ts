@@ -47,7 +47,8 @@ export function findTemplates(value: unknown, at: (string | number)[] = []): { t
   return [];
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A map (not null, not a list): what JSON and YAML objects become. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

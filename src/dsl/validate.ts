@@ -1,7 +1,7 @@
 // The checks of a whole definition that its schema cannot express: unique step ids and
 // template references (to steps that exist and can have run). Every problem is collected
 // with the path of the field it concerns, so the loader can point at file, line and column.
-import { findTemplates, parseTemplatePath } from './templates';
+import { findTemplates, isPlainObject, parseTemplatePath } from './templates';
 
 export type FieldPath = (string | number)[];
 
@@ -47,12 +47,12 @@ export function validateDefinition(def: { steps?: unknown }): Problem[] {
 /** The maps of a list (anything else is the schema's to report). */
 function stepList(value: unknown): [number, RawStep][] {
   if (!Array.isArray(value)) return [];
-  return value.flatMap((v, i): [number, RawStep][] => (typeof v === 'object' && v !== null && !Array.isArray(v) ? [[i, v as RawStep]] : []));
+  return value.flatMap((v, i): [number, RawStep][] => (isPlainObject(v) ? [[i, v as RawStep]] : []));
 }
 
 function branchesOf(step: RawStep): [string, [number, RawStep][]][] {
   const branches = step.branches;
-  if (typeof branches !== 'object' || branches === null || Array.isArray(branches)) return [];
+  if (!isPlainObject(branches)) return [];
   return Object.entries(branches).map(([name, list]) => [name, stepList(list)]);
 }
 
