@@ -2,9 +2,8 @@
 // and reads their state. The CLI (cli/) is a front end to these functions; the files a
 // finished run leaves in app/ are written by app-files.ts.
 import { ApplicationFailure, isGrpcDeadlineError, isGrpcServiceError, ServiceError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import path from 'node:path';
-import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
+import { FailureTypes, payloadSize, stateQuery, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
 import { loadDefinitionFile } from './dsl/loader';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import { formatReference, workflowReference } from './registry';
@@ -64,7 +63,7 @@ export interface StartOptions {
 export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowInput {
   const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
   // Said here, before anything starts: the server would refuse it with a bare "failed to start".
-  const size = defaultPayloadConverter.toPayload(args).data?.length ?? 0;
+  const size = payloadSize(args);
   if (size > MAX_PAYLOAD_BYTES) {
     throw new Error(`the run's input and definition come to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload: make the input smaller (pass references to large data), or split the definition into workflows run by execute_workflow`);
   }

@@ -2,6 +2,7 @@
 // CLI, activities, tests): its input, the `state` query and its shape, and the type of every
 // failure a run can end with. Both sides import this one module; it is sandbox-safe (the
 // workflow imports it too), so it holds only data shapes and Temporal definitions.
+import { defaultPayloadConverter } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
 import type { DefinitionSource, WorkflowDefinition } from './dsl/types';
 
@@ -92,3 +93,8 @@ export const FailureTypes = {
   registryError: 'RegistryError',
 } as const;
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
+
+/** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */
+export function payloadSize(value: unknown): number {
+  return defaultPayloadConverter.toPayload(value).data?.length ?? 0;
+}

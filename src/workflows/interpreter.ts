@@ -18,9 +18,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CallAgentRequest, PalletActivities } from '../activities/contract';
-import { FailureTypes, stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
+import { FailureTypes, payloadSize, stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
 import { MAX_PAYLOAD_BYTES, type RunResult, type Step } from '../dsl/types';
-import { CallGate, checkPayload, payloadSize } from './limits';
+import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
 import { WorkflowRun, type StepEffects } from './walker';
 

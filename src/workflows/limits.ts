@@ -3,19 +3,14 @@
 // payload's limit fails its step, naming the size), and the calls in flight are bounded in
 // number and in bytes, so one workflow task never asks the server for more than it accepts
 // (2,000 pending activities or children per run; a gRPC message of 4 MB per task).
-import { ApplicationFailure, condition, defaultPayloadConverter } from '@temporalio/workflow';
-import { FailureTypes } from '../contract';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { FailureTypes, payloadSize } from '../contract';
 import { MAX_PAYLOAD_BYTES } from '../dsl/types';
 
 /** Calls (activities and child workflows) a run has in flight at most. */
 export const MAX_CALLS_IN_FLIGHT = 1000;
 /** Bytes of call inputs in flight at most (a single larger call still runs, alone). */
 export const MAX_BYTES_IN_FLIGHT = 1_500_000;
-
-/** The size of a value as Temporal will send it. */
-export function payloadSize(value: unknown): number {
-  return defaultPayloadConverter.toPayload(value).data?.length ?? 0;
-}
 
 /** Fails (non-retryably) when `args` would not fit one Temporal payload. */
 export function checkPayload(args: unknown, what: string): number {
