@@ -1,5 +1,6 @@
 // Warnings about definitions that are valid but likely not what their author means, or that
 // cannot finish in one Temporal history. `pallet lint` prints them; they never stop a run.
+import { EXECUTE_WORKFLOW_SKILL } from '../contract';
 import type { Step, WorkflowDefinition } from './types';
 import type { FieldPath, Problem } from './validate';
 
@@ -44,7 +45,7 @@ function visit(steps: Step[], at: FieldPath, inBranch: boolean, advice: Problem[
 function historyEvents(steps: Step[]): number {
   let total = 0;
   for (const step of steps) {
-    if (step.step_type === 'sequential') total += step.skill === 'execute_workflow' ? EVENTS_PER_CHILD : EVENTS_PER_CALL;
+    if (step.step_type === 'sequential') total += step.skill === EXECUTE_WORKFLOW_SKILL ? EVENTS_PER_CHILD : EVENTS_PER_CALL;
     else if (step.step_type === 'parallel') total += historyEvents(step.branches.steps);
     else total += Math.max(0, ...Object.values(step.branches as Record<string, Step[] | undefined>).map((b) => historyEvents(b ?? [])));
   }

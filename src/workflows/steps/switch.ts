@@ -18,7 +18,8 @@ export const runSwitch: StepRunner<SwitchStep> = async (walker, step, scope) => 
 
 function chooseBranch(walker: Walker, branches: SwitchStep['branches'], key: string): string | null {
   const has = (name: string) => Object.prototype.hasOwnProperty.call(branches, name);
-  if (has(key) && (branches[key].length > 0 || !has('default'))) return key;
-  if (has(key) && !(walker.effects.patched?.(EMPTY_BRANCH_RUNS_DEFAULT) ?? true)) return key;
-  return has('default') ? 'default' : null;
+  if (!has(key)) return has('default') ? 'default' : null;
+  if (branches[key].length > 0 || !has('default')) return key;
+  // An empty match with a default: runs recorded before the fix ran the empty branch.
+  return (walker.effects.patched?.(EMPTY_BRANCH_RUNS_DEFAULT) ?? true) ? 'default' : key;
 }
