@@ -92,7 +92,6 @@ export const FailureTypes = {
   invalidDefinition: 'InvalidDefinition',
   registryError: 'RegistryError',
 } as const;
-export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 
 /** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */
 export function payloadSize(value: unknown): number {

@@ -66,7 +66,6 @@ export type ParallelStep = z.infer<typeof parallelHead> & { branches: { steps: S
 export type ConditionalStep = z.infer<typeof branchingHead> & { step_type: 'conditional'; branches: { if_true?: Step[]; if_false?: Step[] } };
 export type SwitchStep = z.infer<typeof branchingHead> & { step_type: 'switch'; branches: Record<string, Step[]> };
 export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep;
-export type ContainerStep = Exclude<Step, SequentialStep>;
 
 const stepList = z.array(z.lazy((): z.ZodType<Step> => stepSchema));
 const nonEmpty = (branches: object) => Object.keys(branches).length > 0;

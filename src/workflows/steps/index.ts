@@ -7,7 +7,7 @@ import { runSequential } from './sequential';
 import { runSwitch } from './switch';
 import type { StepRunner } from './types';
 
-export const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }>> } = {
+const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }>> } = {
   sequential: runSequential,
   parallel: runParallel,
   conditional: runConditional,
