@@ -14,8 +14,16 @@ export interface PalletWorkflowInput {
   definition?: WorkflowDefinition;
   source?: DefinitionSource;
   input?: Record<string, unknown>;
-  /** Stored outputs of steps finished by an earlier run (`pallet retry`): not called again. */
+  /**
+   * Stored outputs of steps finished by an earlier run (`pallet retry` before offers): not
+   * called again, whatever their inputs now.
+   */
   completed?: Record<string, unknown>;
+  /**
+   * Results of steps finished by an earlier run, offered for reuse (`pallet retry`): a step
+   * takes its offer only when its key (definition and resolved inputs, see stepKey) is the same.
+   */
+  offers?: Record<string, ReuseOffer>;
   /** Definitions an earlier run pinned for its `execute_workflow` steps, by step id: run those again. */
   pinned?: Record<string, DefinitionSource>;
   /**
@@ -23,6 +31,13 @@ export interface PalletWorkflowInput {
    * are made from it, so a step in flight when that run failed is recognised when called again.
    */
   callsOf?: string;
+}
+
+/** A finished step's result and the key of the step that produced it. */
+export interface ReuseOffer {
+  /** The agent's result (or the child run's), before it is stored under the step's `outputs`. */
+  result: unknown;
+  key: string;
 }
 
 /** What a container step decided, for people following a run (not part of its result). */
@@ -46,6 +61,8 @@ export interface RunState {
   finished: string[];
   /** Steps whose outputs were taken from an earlier run instead of being run again. */
   reused: string[];
+  /** Steps offered for reuse that ran again: their definition or resolved inputs changed. */
+  rerun?: string[];
   /** Stored output of each finished agent or workflow step (the run's `step_outputs` so far). */
   step_outputs: Record<string, { outputs: unknown }>;
   /** What each container step decided. */
@@ -96,4 +113,45 @@ export const FailureTypes = {
 /** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */
 export function payloadSize(value: unknown): number {
   return defaultPayloadConverter.toPayload(value).data?.length ?? 0;
+}
+
+/**
+ * What decides whether an earlier run's result can stand for a step: the step's definition
+ * (without its templates, its timeout or its description, which do not change the answer) and
+ * its inputs as resolved. An `execute_workflow` step counts only the workflow and its input,
+ * the parts a child run receives. Computed alike by the workflow and by `pallet retry` (from
+ * the failed run's history), so it must stay a pure function of these values.
+ */
+export function stepKey(step: { skill: string; inputs?: unknown; [field: string]: unknown }, inputs: Record<string, unknown>): string {
+  const { inputs: _templates, timeout: _timeout, description: _description, ...rest } = step;
+  const resolved = step.skill === EXECUTE_WORKFLOW_SKILL ? { workflow_id: inputs.workflow_id, input: inputs.input ?? {} } : inputs;
+  const text = canonicalJson({ step: rest, inputs: resolved });
+  return `${text.length.toString(36)}-${hash53(text, 1).toString(36)}-${hash53(text, 2).toString(36)}`;
+}
+
+/** JSON with object keys sorted, so equal values give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A 53-bit string hash (cyrb53); two seeds give the key about 106 bits. */
+function hash53(text: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

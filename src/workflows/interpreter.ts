@@ -77,7 +77,7 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   if (source?.digest) memo.definitionDigest = source.digest;
   upsertMemo(memo);
 
-  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, pinned: args.pinned });
+  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, offers: args.offers, pinned: args.pinned });
   state = run.state;
   const result = await run.run().catch((err: unknown) => {
     // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.

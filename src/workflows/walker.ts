@@ -3,9 +3,9 @@
 // interpreter workflow drives it with Temporal effects and unit tests with plain ones.
 // Each step type runs from its own module in ./steps; this file dispatches, keeps the live
 // state and records results in Pallet's order.
-import type { ContainerSummary, RunState } from '../contract';
+import { stepKey, type ContainerSummary, type ReuseOffer, type RunState } from '../contract';
 import { resolveValue } from '../dsl/templates';
-import type { DefinitionSource, RunResult, Step, WorkflowDefinition } from '../dsl/types';
+import type { DefinitionSource, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { runnerOf } from './steps';
 import type { Scope, StepEffects, Walker } from './steps/types';
 
@@ -15,6 +15,8 @@ export type { AgentCall, ChildCall, PinnedWorkflow, StepEffects } from './steps/
 export interface Resume {
   /** Stored outputs of steps it finished: they are not called again. */
   completed?: Record<string, unknown>;
+  /** Results of steps it finished, taken only by a step with the same key (stepKey). */
+  offers?: Record<string, ReuseOffer>;
   /** Definitions it pinned for `execute_workflow` steps. */
   pinned?: Record<string, DefinitionSource>;
 }
@@ -86,6 +88,17 @@ export class WorkflowRun implements Walker {
     if (!Object.prototype.hasOwnProperty.call(completed, stepId)) return undefined;
     this.state.reused.push(stepId);
     return { stored: completed[stepId] };
+  }
+
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
+    const offers = this.resume.offers ?? {};
+    if (!Object.prototype.hasOwnProperty.call(offers, step.id)) return undefined;
+    if (offers[step.id].key !== stepKey(step, inputs)) {
+      (this.state.rerun ??= []).push(step.id);
+      return undefined;
+    }
+    this.state.reused.push(step.id);
+    return { result: offers[step.id].result };
   }
 
   pinnedSource(stepId: string): DefinitionSource | undefined {

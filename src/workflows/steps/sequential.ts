@@ -14,9 +14,11 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
     return;
   }
   const inputs = walker.resolve(step.inputs) as Record<string, unknown>;
+  const offered = walker.offeredResult(step, inputs);
   let result: unknown;
   try {
-    result = step.skill === EXECUTE_WORKFLOW_SKILL ? await runChild(walker, step, inputs) : await walker.effects.callAgent({ step, inputs });
+    if (offered) result = offered.result;
+    else result = step.skill === EXECUTE_WORKFLOW_SKILL ? await runChild(walker, step, inputs) : await walker.effects.callAgent({ step, inputs });
   } catch (err) {
     throw stepFailure(step, scope, walker.effects.describeError(err, step), err);
   }

@@ -57,6 +57,8 @@ export interface Walker {
   runStep(step: Step, scope: Scope): Promise<void>;
   /** The stored output an earlier run left for this step, if any (and notes its reuse). */
   completedOutput(stepId: string): { stored: unknown } | undefined;
+  /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined;
   pinnedSource(stepId: string): DefinitionSource | undefined;
   notePinned(stepId: string, source: DefinitionSource): void;
   /** A call step finished: visible to templates and the live state, recorded in the scope. */
