@@ -2,6 +2,8 @@
 // retry`), and Pallet's result shape for nested containers. Each step type has its own
 // tests in ./steps; the same walker runs on Temporal in the integration tests.
 import assert from 'node:assert/strict';
+import { stepKey } from '../../../src/contract';
+import type { SequentialStep } from '../../../src/dsl/types';
 import { echo, run, steps } from './harness';
 
 describe('step walker', () => {
@@ -29,6 +31,56 @@ describe('step walker', () => {
     assert.deepEqual(result.step_outputs.plan.outputs, { result: 'old plan' });
     assert.deepEqual(log.calls[1].inputs, { p1: 'old p1' });
     assert.deepEqual(walker.state.reused, ['plan', 'p1']);
+  });
+
+  it('takes an offered result only when the step and its resolved inputs are unchanged (retry with a changed input)', async () => {
+    const definition = steps(`
+  - { id: plan, skill: s, inputs: { reply: "{{ workflow.input.topic }}" }, outputs: result }
+  - { id: fixed, skill: s, inputs: { reply: constant } }
+  - { id: last, skill: s, inputs: { reply: "{{ steps.plan.outputs.result }}!" } }
+`);
+    const first = await run(definition, { s: echo }, { topic: 'cats' });
+    // What `pallet retry` offers: each finished step's bare result and its key.
+    const offers = Object.fromEntries(
+      definition.steps.map((step) => {
+        const call = first.log.calls.find((c) => c.step === step.id)!;
+        return [step.id, { result: (call.inputs as { reply: unknown }).reply, key: stepKey(step as SequentialStep, call.inputs as Record<string, unknown>) }];
+      }),
+    );
+    const same = await run(definition, { s: echo }, { topic: 'cats' }, { resume: { offers } });
+    assert.deepEqual(same.log.calls, [], 'nothing changed: every step reused');
+    assert.deepEqual(same.result, first.result, 'the same result; a reused one stored under `outputs` as a fresh one');
+    assert.deepEqual(same.walker.state.reused, ['plan', 'fixed', 'last']);
+
+    const changed = await run(definition, { s: echo }, { topic: 'dogs' }, { resume: { offers } });
+    // plan's input changed; fixed did not; last's resolved input depends on plan's new result.
+    assert.deepEqual(changed.log.calls.map((c) => c.step), ['plan', 'last']);
+    assert.deepEqual(changed.walker.state.reused, ['fixed']);
+    assert.deepEqual(changed.walker.state.rerun, ['plan', 'last']);
+    assert.equal(changed.result.final_output, 'dogs!');
+
+    const renamed = steps(`
+  - { id: plan, skill: s, inputs: { reply: "{{ workflow.input.topic }}" }, outputs: renamed }
+  - { id: fixed, skill: other, inputs: { reply: constant } }
+  - { id: last, skill: s, inputs: { reply: "{{ steps.plan.outputs.renamed }}!" } }
+`);
+    const edited = await run(renamed, { s: echo, other: echo }, { topic: 'cats' }, { resume: { offers } });
+    // A changed `outputs` or skill is a changed definition; last resolves to the same input.
+    assert.deepEqual(edited.log.calls.map((c) => c.step), ['plan', 'fixed']);
+    assert.deepEqual(edited.walker.state.reused, ['last']);
+  });
+
+  it('the step key ignores key order, the timeout and the description, and sees everything else', () => {
+    const step = { id: 'a', skill: 's', inputs: { x: '{{ workflow.input.x }}' }, outputs: 'o', timeout: 30 };
+    const key = stepKey(step, { x: 1, y: [1, { b: 2, a: 1 }] });
+    assert.equal(stepKey({ ...step, timeout: 90, description: 'd', inputs: {} }, { y: [1, { a: 1, b: 2 }], x: 1 }), key);
+    assert.notEqual(stepKey(step, { x: 2, y: [1, { b: 2, a: 1 }] }), key);
+    assert.notEqual(stepKey(step, { x: 1, y: [{ b: 2, a: 1 }, 1] }), key);
+    assert.notEqual(stepKey({ ...step, outputs: 'p' }, { x: 1, y: [1, { b: 2, a: 1 }] }), key);
+    // execute_workflow: only the workflow and its input count.
+    const child = { id: 'c', skill: 'execute_workflow', inputs: {} };
+    assert.equal(stepKey(child, { workflow_id: 'w-v1', input: { a: 1 }, note: 'x' }), stepKey(child, { workflow_id: 'w-v1', input: { a: 1 } }));
+    assert.notEqual(stepKey(child, { workflow_id: 'w-v2', input: { a: 1 } }), stepKey(child, { workflow_id: 'w-v1', input: { a: 1 } }));
   });
 
   it('nested containers record only agent steps, in the order Pallet would', async () => {
