@@ -1,10 +1,11 @@
-// The files `pallet run` writes: result.json and metadata.json always, then an app writer's;
-// and how an app writer module is found.
+// The files `pallet run` writes into a run's folder: result.json and metadata.json always,
+// then an app writer's; how a workflow id names the folder; and how an app writer module is
+// found. The folder itself and app/latest are tested through reportCompleted (cli/run.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadAppWriter, writeRunFiles, type AppWriter } from '../../src/app-files';
+import { loadAppWriter, runFolderName, writeRunFiles, type AppWriter } from '../../src/app-files';
 import type { RunResult } from '../../src/dsl/types';
 
 const RESULT: RunResult = {
@@ -26,7 +27,7 @@ describe('app files', () => {
   it('writes metadata.json and result.json, and nothing else without a writer', async () => {
     const app = path.join(dir, 'app');
     const written = await writeRunFiles(RESULT, app, { temporal_workflow_id: 'demo-v1-abc' });
-    assert.deepEqual(written, [path.join(app, 'metadata.json'), path.join(app, 'result.json')]);
+    assert.deepEqual(written, [path.join(app, 'result.json'), path.join(app, 'metadata.json')]);
     assert.deepEqual(JSON.parse(await readFile(path.join(app, 'result.json'), 'utf8')), RESULT);
     assert.deepEqual(JSON.parse(await readFile(path.join(app, 'metadata.json'), 'utf8')), {
       temporal_workflow_id: 'demo-v1-abc',
@@ -46,7 +47,7 @@ describe('app files', () => {
       await ctx.write('result.json', '{}\n');
     };
     const written = await writeRunFiles(RESULT, dir, {}, writer);
-    assert.deepEqual(written, [path.join(dir, 'metadata.json'), path.join(dir, 'result.json'), path.join(dir, 'out', 'n.txt')]);
+    assert.deepEqual(written, [path.join(dir, 'result.json'), path.join(dir, 'metadata.json'), path.join(dir, 'out', 'n.txt')]);
     assert.equal(await readFile(path.join(dir, 'out', 'n.txt'), 'utf8'), '1');
     assert.equal(seen?.workflow_id, 'demo-v1');
   });
@@ -71,6 +72,15 @@ describe('app files', () => {
       await writeRunFiles(RESULT, path.join(dir, 'app'), {}, writer);
       assert.equal(await readFile(path.join(dir, 'app', file), 'utf8'), 'demo-v1');
     }
+  });
+
+  it('runFolderName: a workflow id as a folder name: kept when plain, else made safe; never hidden, "..", or latest', () => {
+    assert.equal(runFolderName('code-generation-v1-4f2a_x.1'), 'code-generation-v1-4f2a_x.1');
+    assert.equal(runFolderName('a/b c\\d'), 'a_b_c_d');
+    assert.equal(runFolderName('..'), '_..');
+    assert.equal(runFolderName('.hidden'), '_.hidden');
+    assert.equal(runFolderName('latest'), '_latest');
+    assert.equal(runFolderName('latest.txt'), '_latest.txt');
   });
 
   it('says which writer could not be loaded, or exports no function', async () => {
