@@ -2,8 +2,9 @@
 // and reads their state. The CLI (cli/) is a front end to these functions; the files a
 // finished run leaves in app/ are written by app-files.ts.
 import { ApplicationFailure, isGrpcDeadlineError, isGrpcServiceError, ServiceError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import path from 'node:path';
-import { FailureTypes, payloadSize, stateQuery, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
+import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
 import { loadDefinitionFile } from './dsl/loader';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import { formatReference, workflowReference } from './registry';
@@ -70,13 +71,51 @@ export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowIn
   return args;
 }
 
+/** What a run ran, for its search attributes: as much as is known when it starts. */
+export interface RunIdentity {
+  definitionId: string;
+  version?: string;
+  digest?: string;
+}
+
+/**
+ * Pallet's search attributes for starting a run (`typedSearchAttributes` of
+ * `client.workflow.start`): the definition's id, version and digest as far as known, and
+ * PalletStatus `loading`. Undefined when the namespace lacks them (a real cluster where nobody
+ * created them): start without any then, since the server refuses unknown ones. When this
+ * returns attributes, also pass `searchAttributes: true` in the workflow input, so the
+ * workflow keeps PalletStatus up to date; without them it must not (see contract.ts).
+ */
+export async function searchAttributesFor(pc: PalletClient, run: RunIdentity): Promise<SearchAttributePair[] | undefined> {
+  if (!(await pc.services.searchAttributesRegistered())) return undefined;
+  return searchAttributePairs(run, 'loading');
+}
+
+/** The search attribute pairs for what a run ran (only the known values) and its status. */
+export function searchAttributePairs(run: RunIdentity, status: PalletStatus): SearchAttributePair[] {
+  const keyword = (key: (typeof PalletSearchAttributes)[keyof typeof PalletSearchAttributes], value: string | undefined): SearchAttributePair[] =>
+    value ? [{ key, value: value.length > 200 ? value.slice(0, 200) : value }] : [];
+  return [
+    ...keyword(PalletSearchAttributes.definitionId, run.definitionId),
+    ...keyword(PalletSearchAttributes.definitionVersion, run.version),
+    ...keyword(PalletSearchAttributes.definitionDigest, run.digest),
+    ...keyword(PalletSearchAttributes.status, status),
+  ];
+}
+
 export async function startRun(pc: PalletClient, target: RunTarget, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const workflowId = opts.workflowId ?? `${target.definitionId}-${uniqueSuffix()}`;
-  const args = runArgs(target, opts);
+  const typedSearchAttributes = await searchAttributesFor(pc, {
+    definitionId: target.definition?.metadata.id ?? target.definitionId,
+    version: target.definition?.metadata.version,
+    digest: target.source.digest || undefined,
+  });
+  const args: PalletWorkflowInput = { ...runArgs(target, opts), ...(typedSearchAttributes ? { searchAttributes: true as const } : {}) };
   return pc.client.workflow.start(palletWorkflow, {
     taskQueue: pc.services.settings.taskQueue,
     workflowId,
     args: [args],
+    typedSearchAttributes,
     memo: {
       definitionId: target.definition?.metadata.id ?? target.definitionId,
       definitionRef: target.source.ref,

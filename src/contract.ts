@@ -155,3 +155,38 @@ function hash53(text: string, seed: number): number {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
+
+// ---- Search attributes ----------------------------------------------------------------
+
+/** A Keyword search attribute's key (as `defineSearchAttributeKey(name, 'KEYWORD')` makes it). */
+export type KeywordAttributeKey = import('@temporalio/common/lib/search-attributes').SearchAttributeKey<'KEYWORD'>;
+const keyword = (name: string): KeywordAttributeKey => ({ name, type: 'KEYWORD' });
+
+/**
+ * Pallet's custom search attributes, all Keyword: what a run ran and how it is going, so runs
+ * can be found by them (`pallet runs --definition ID`, Web UI filters and list columns). The
+ * dev server of `npm start` registers them; a real cluster needs them created once
+ * (docs/docker-compose.md). Starting or upserting an attribute the namespace does not know is
+ * refused, so the client sets them, and tells the workflow to (`searchAttributes: true` in
+ * its input), only when the server has all of them.
+ */
+export const PalletSearchAttributes = {
+  definitionId: keyword('PalletDefinitionId'),
+  definitionVersion: keyword('PalletDefinitionVersion'),
+  definitionDigest: keyword('PalletDefinitionDigest'),
+  /** The interpreter's view of the run (PalletStatus). */
+  status: keyword('PalletStatus'),
+} as const;
+
+/** Values of the PalletStatus search attribute: loading the definition, running its steps, and how it ended. */
+export type PalletStatus = 'loading' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+// Declaration merging: adds a field to PalletWorkflowInput above.
+export interface PalletWorkflowInput {
+  /**
+   * Set by the client only when the namespace has Pallet's search attributes: the workflow
+   * then upserts PalletStatus and the definition's id, version and digest, and passes this on
+   * to its `execute_workflow` children. Absent: the workflow touches no search attribute.
+   */
+  searchAttributes?: true;
+}

@@ -2,8 +2,10 @@
 // client and every CLI command share — the registry client, the definition store (a folder
 // or the registry), the agent directory, the activities and the Temporal client.
 import { Client, Connection } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { createActivities } from './activities';
 import type { PalletActivities } from './activities/contract';
+import { PalletSearchAttributes } from './contract';
 import { PalletRegistry, RegistryClient } from './registry';
 import { loadSettings, type Settings } from './settings';
 import { AgentDirectory, UrlAgentSource, type AgentSource } from './sources/agents';
@@ -11,7 +13,7 @@ import { DirectoryStore, RegistryStore, type DefinitionStore } from './sources/d
 import { RegistryAgentSource } from './sources/registry-agents';
 
 export class Services {
-  private built: { registry?: PalletRegistry; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }> } = {};
+  private built: { registry?: PalletRegistry; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }>; searchAttributes?: Promise<boolean> } = {};
 
   constructor(
     readonly settings: Settings,
@@ -54,15 +56,34 @@ export class Services {
     })());
   }
 
-  /** Web UI address of a workflow run. */
+  /**
+   * Whether the namespace has all of Pallet's search attributes (contract.ts), as Keyword:
+   * asked once per process (operator service), since starting or upserting one it lacks is
+   * refused. A server that cannot say (no permission, an error) counts as not having them.
+   */
+  searchAttributesRegistered(): Promise<boolean> {
+    return (this.built.searchAttributes ??= (async () => {
+      const { connection } = await this.temporal();
+      const keyword = encodeSearchAttributeIndexedValueType('KEYWORD');
+      try {
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: this.settings.temporal.namespace });
+        return Object.values(PalletSearchAttributes).every(({ name }) => customAttributes?.[name] === keyword);
+      } catch {
+        return false;
+      }
+    })());
+  }
+
+  /** Web UI address of a workflow run: its timeline (the run's steps as bars), or the latest run's page. */
   runUrl(workflowId: string, runId?: string): string {
     const base = `${this.settings.uiUrl}/namespaces/${encodeURIComponent(this.settings.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-    return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+    return runId ? `${base}/${encodeURIComponent(runId)}/timeline` : base;
   }
 
   async close(): Promise<void> {
     const temporal = this.built.temporal;
     this.built.temporal = undefined;
+    this.built.searchAttributes = undefined;
     if (temporal) await (await temporal.catch(() => undefined))?.connection.close();
   }
 }
