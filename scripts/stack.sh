@@ -10,6 +10,7 @@
 #   bash scripts/stack.sh status                           show what is running.
 #
 # Ports (override with the variables): Temporal 7233, Web UI 8233, registry 5000, agents 8001-8005.
+# The dev server registers Pallet's search attributes (PalletDefinitionId, ..., PalletStatus).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -76,11 +77,27 @@ start_temporal() {
   if port_open "$TEMPORAL_UI_PORT"; then taken "the Temporal Web UI" "$TEMPORAL_UI_PORT" TEMPORAL_UI_PORT; fi
   log "Temporal: starting the dev server on :$TEMPORAL_PORT, Web UI on :$TEMPORAL_UI_PORT (state in .pallet/temporal.db)"
   mkdir -p "$state"
+  local sa=() name
+  for name in $SEARCH_ATTRIBUTES; do sa+=(--search-attribute "$name=Keyword"); done
   start_bg temporal "$root/.tools/venv/bin/temporal" server start-dev \
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$state/temporal.db" --log-level warn
+    --db-filename "$state/temporal.db" --log-level warn "${sa[@]}"
   wait_for "Temporal" port_open "$TEMPORAL_PORT"
   wait_for "Temporal Web UI" http_ok "http://127.0.0.1:$TEMPORAL_UI_PORT/"
+}
+
+# Pallet's search attributes (src/contract.ts), registered by the dev server we start; a
+# reused server that lacks them (one started before they existed) gets them created.
+SEARCH_ATTRIBUTES="PalletDefinitionId PalletDefinitionVersion PalletDefinitionDigest PalletStatus"
+ensure_search_attributes() {
+  local temporal="$root/.tools/venv/bin/temporal" have name
+  have="$("$temporal" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" 2>/dev/null)" || return 0
+  for name in $SEARCH_ATTRIBUTES; do
+    grep -qw "$name" <<<"$have" && continue
+    log "Temporal: creating the search attribute $name (Keyword)"
+    "$temporal" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" --name "$name" --type Keyword >/dev/null 2>&1 ||
+      log "could not create the search attribute $name: runs start without Pallet's search attributes"
+  done
 }
 
 start_registry() {
@@ -127,6 +144,7 @@ publish() {
 cmd_up() {
   ensure_installed
   start_temporal
+  ensure_search_attributes
   start_registry
   start_agents
   start_worker
