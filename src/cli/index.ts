@@ -31,13 +31,14 @@ export function buildProgram(): Command {
     .description('start a workflow run by workflow ID and wait for its result')
     .argument('[requirements...]', 'plain text input, passed as {"requirements": "..."} (as Pallet\'s CLI does)')
     .option('-f, --file <path>', 'run the definition in this YAML file')
-    .option('-w, --workflow <ref>', 'run a stored definition: id (code-generation-v1), name:tag or name@sha256:... (default: code-generation-v1)')
+    // No -w: the Temporal CLI uses -w for the workflow id.
+    .option('--workflow <ref>', 'run a stored definition: id (code-generation-v1), name:tag or name@sha256:... (default: code-generation-v1)')
     .option('-i, --input <json>', 'workflow input as a JSON object')
     .option('--id <workflowId>', 'Temporal workflow id (default: definition id plus a unique suffix)')
-    .option('--json', 'print only the result object as JSON on stdout')
+    .option('--json', 'print only the result object as JSON on stdout (a failure: {workflow_id, run_id, status, error, url}); write no files')
     .option('--no-wait', 'print the workflow id and Web UI address, and return at once')
-    .option('--app-dir <dir>', 'where to write the result files (result.json, metadata.json and the app writer\'s)', 'app')
-    .option('--app-writer <module>', 'module that writes workflow-specific files into the app dir, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)')
+    .option('--app-dir <dir>', "where completed runs' files go: <dir>/<workflow id>/ (result.json, metadata.json and the app writer's), <dir>/latest links to the newest (default: app)")
+    .option('--app-writer <module>', "module that writes workflow-specific files into the run's folder, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)")
     .action(runCommand);
 
   program
@@ -45,7 +46,8 @@ export function buildProgram(): Command {
     .description('validate workflow definitions; one line per problem as FILE:LINE:COL: message')
     .argument('<files...>', 'definition files')
     .option('--check-agents', "also check skills and required inputs against the registry's agent cards")
-    .action(async (files: string[], opts: { checkAgents?: boolean }) => {
+    .option('--json', 'print the problems as a JSON array of {file, line, column, field, message, severity} on stdout')
+    .action(async (files: string[], opts: { checkAgents?: boolean; json?: boolean }) => {
       process.exitCode = (await lintFiles(files, opts)) ? 0 : 1;
     });
 

@@ -1,4 +1,5 @@
-// `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message.
+// `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message (or, with
+// --json, one JSON array of them).
 // With --check-agents, also what only the registry knows: skills no agent offers, inputs a
 // card requires, and workflows that `execute_workflow` steps name but that do not exist.
 import { readFile } from 'node:fs/promises';
@@ -30,7 +31,26 @@ export interface WorkflowLookup {
   missing(id: string): Promise<string | undefined>;
 }
 
-export async function lintFiles(files: string[], opts: { checkAgents?: boolean } = {}): Promise<boolean> {
+/** A problem as `lint --json` prints it (snake_case, positions null where unknown). */
+export interface LintProblemJson {
+  file: string;
+  line: number | null;
+  column: number | null;
+  /** Dotted path of the field concerned, e.g. `steps[1].inputs`. */
+  field: string | null;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export function problemJson(p: LintProblem): LintProblemJson {
+  return { file: p.file, line: p.line ?? null, column: p.line ? (p.col ?? 1) : null, field: p.field ?? null, message: p.message, severity: p.warning ? 'warning' : 'error' };
+}
+
+/**
+ * Lints the files, printing each problem (errors on stdout, warnings on stderr; with `json`
+ * all of them as one JSON array on stdout). True when no file has an error.
+ */
+export async function lintFiles(files: string[], opts: { checkAgents?: boolean; json?: boolean } = {}): Promise<boolean> {
   let context: LintContext | undefined;
   if (opts.checkAgents) {
     const services = processServices();
@@ -41,11 +61,14 @@ export async function lintFiles(files: string[], opts: { checkAgents?: boolean }
     context = { agents: listed.agents, discoveryProblems: listed.problems.length > 0, workflows: workflowLookup(services) };
   }
   let ok = true;
+  const all: LintProblem[] = [];
   for (const file of files) {
     const problems = await lintFile(file, context);
-    for (const p of problems) (p.warning ? console.error : console.log)(formatProblem(p));
+    if (!opts.json) for (const p of problems) (p.warning ? console.error : console.log)(formatProblem(p));
+    all.push(...problems);
     if (problems.some((p) => !p.warning)) ok = false;
   }
+  if (opts.json) console.log(JSON.stringify(all.map(problemJson), null, 2));
   if (ok) console.error(`${files.length} file${files.length === 1 ? '' : 's'} OK`);
   return ok;
 }

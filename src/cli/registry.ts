@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
+import { problemJson, type LintProblemJson } from './lint';
 import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
 import { services } from '../services';
 import { AgentDirectory, agentCardSchema, fetchAgentCard, sharedSkills, UrlAgentSource, type AgentCard, type AgentEntry, type AgentSource } from '../sources/agents';
@@ -17,7 +18,8 @@ export function registerRegistryCommands(program: Command): void {
     .description(`validate and push definitions to the registry as workflows/<name>:<tag> (default: all of ${DEFAULT_DIR}/)`)
     .argument('[files...]')
     .option('-t, --tag <tag>', 'tag to push (default: the -vN suffix of the workflow id, else v1)')
-    .action(async (files: string[], opts: { tag?: string }) => {
+    .option('--json', 'print what happened to each file as a JSON array of {file, id, status, ref, digest} (status pushed, unchanged, invalid or unreadable)')
+    .action(async (files: string[], opts: { tag?: string; json?: boolean }) => {
       process.exitCode = (await pushCommand(files, opts)) ? 0 : 1;
     });
 
@@ -25,22 +27,28 @@ export function registerRegistryCommands(program: Command): void {
     .command('publish-agent')
     .description("push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published")
     .argument('<cards...>', 'agent card JSON files or agent base URLs')
-    .action(async (cards: string[]) => {
+    .option('--json', 'print what was pushed as a JSON array of {source, agent, skills, status, ref, digest} (status pushed or unchanged)')
+    .action(async (cards: string[], opts: { json?: boolean }) => {
       const registry = services().registry;
       const pushedRepositories: string[] = [];
+      const rows: PublishedCard[] = [];
       for (const source of cards) {
         // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
         const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
         const ref = formatReference(agentReference(card.name, registry.registry), false);
+        const skills = card.skills.map((s) => s.id);
         const same = await unchangedDigest(registry, ref, text);
         if (same) {
-          console.log(`${source} (${card.name}) = ${registry.registry}/${ref} ${same} (unchanged)`);
+          rows.push({ source, agent: card.name, skills, status: 'unchanged', ref: `${registry.registry}/${ref}`, digest: same });
+          if (!opts.json) console.log(`${source} (${card.name}) = ${registry.registry}/${ref} ${same} (unchanged)`);
           continue;
         }
         const pushed = await registry.pushAgentCard(card.name, text);
-        console.log(`${source} (${card.name}, ${card.skills.map((s) => s.id).join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
+        rows.push({ source, agent: card.name, skills, status: 'pushed', ref: pushed.reference, digest: pushed.digest });
+        if (!opts.json) console.log(`${source} (${card.name}, ${skills.join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
         pushedRepositories.push(agentReference(card.name, registry.registry).repository);
       }
+      if (opts.json) console.log(JSON.stringify(rows, null, 2));
       // Warnings only: what was pushed stays pushed, and the exit code does not change.
       if (pushedRepositories.length > 0) for (const warning of await publishedCardWarnings(pushedRepositories)) console.error(`warning: ${warning}`);
     });
@@ -48,7 +56,7 @@ export function registerRegistryCommands(program: Command): void {
   program
     .command('list')
     .description("list the registry's workflows: id, name, version, tags, digest")
-    .option('--json')
+    .option('--json', 'print the workflows as a JSON array of {repository, id, name, version, tags, digest, problem?}')
     .action(async (opts: { json?: boolean }) => {
       const registry = services().registry;
       const rows = [];
@@ -79,16 +87,52 @@ export function registerRegistryCommands(program: Command): void {
     .command('show')
     .description('print a stored definition (id, name:tag or name@sha256:...)')
     .argument('<ref>')
-    .action(async (ref: string) => {
+    .option('--json', 'print {ref, digest, repository, tag, file, text} as JSON (repository and tag for the registry): text is the definition as stored')
+    .action(async (ref: string, opts: { json?: boolean }) => {
       const fetched = await services().definitions.fetch(ref);
+      if (opts.json) {
+        console.log(JSON.stringify({ ...fetched.source, file: fetched.file, text: fetched.text }, null, 2));
+        return;
+      }
       console.error(`# ${fetched.file} ${fetched.source.digest}`);
       process.stdout.write(fetched.text);
     });
 }
 
-async function pushCommand(files: string[], opts: { tag?: string }): Promise<boolean> {
+/** One card of `publish-agent --json`. */
+interface PublishedCard {
+  source: string;
+  agent: string;
+  skills: string[];
+  status: 'pushed' | 'unchanged';
+  ref: string;
+  digest: string;
+}
+
+/** One file of `push --json`. */
+interface PushedFile {
+  file: string;
+  id: string | null;
+  status: 'pushed' | 'unchanged' | 'invalid' | 'unreadable';
+  ref: string | null;
+  digest: string | null;
+  problems?: LintProblemJson[];
+  error?: string;
+}
+
+async function pushCommand(files: string[], opts: { tag?: string; json?: boolean }): Promise<boolean> {
+  const rows: PushedFile[] = [];
+  const ok = await pushFiles(files, opts, rows);
+  if (opts.json) console.log(JSON.stringify(rows, null, 2));
+  return ok;
+}
+
+async function pushFiles(files: string[], opts: { tag?: string; json?: boolean }, rows: PushedFile[]): Promise<boolean> {
   const targets = files.length ? files : (await new DirectoryStore(DEFAULT_DIR).files());
   const registry = services().registry;
+  const out = (line: string) => {
+    if (!opts.json) console.log(line);
+  };
   let ok = true;
   for (const file of targets) {
     let text: string;
@@ -97,6 +141,7 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     } catch (err) {
       // One unreadable file does not stop the others.
       console.error(`${file}: cannot read: ${(err as Error).message}`);
+      rows.push({ file, id: null, status: 'unreadable', ref: null, digest: null, error: (err as Error).message });
       ok = false;
       continue;
     }
@@ -104,6 +149,7 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     if (!parsed.ok) {
       parsed.problems.forEach((p) => console.error(formatProblem(p)));
       console.error(`${file}: not pushed (invalid)`);
+      rows.push({ file, id: null, status: 'invalid', ref: null, digest: null, problems: parsed.problems.map(problemJson) });
       ok = false;
       continue;
     }
@@ -113,11 +159,13 @@ async function pushCommand(files: string[], opts: { tag?: string }): Promise<boo
     const tag = opts.tag ?? /-(v\d+)$/.exec(id)?.[1] ?? 'v1';
     const same = await unchangedDigest(registry, `workflows/${name}:${tag}`, text);
     if (same) {
-      console.log(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${same} (unchanged)`);
+      rows.push({ file, id, status: 'unchanged', ref: `${registry.registry}/workflows/${name}:${tag}`, digest: same });
+      out(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${same} (unchanged)`);
       continue;
     }
     const pushed = await registry.pushWorkflow(name, path.basename(file), text, tag);
-    console.log(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
+    rows.push({ file, id, status: 'pushed', ref: pushed.reference, digest: pushed.digest });
+    out(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
   }
   return ok;
 }
@@ -172,9 +220,17 @@ async function readCard(file: string): Promise<{ card: AgentCard; text: string }
   } catch (err) {
     throw new Error(`${file}: cannot read an agent card: ${(err as Error).message}`);
   }
+  return { card: parseCardFile(file, data), text };
+}
+
+/** A card file's JSON as a card, or an error naming the file and each wrong field. */
+export function parseCardFile(file: string, data: unknown): AgentCard {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new Error(`${file}: the card must be a JSON object, not ${Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`}`);
+  }
   const card = agentCardSchema.safeParse(data);
-  if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return { card: card.data, text };
+  if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+  return card.data;
 }
 
 /**
