@@ -2,7 +2,7 @@
 // lint, run (JSON and readable), a failed run, status, retry from the point of failure,
 // and replay of the recorded history.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
@@ -78,23 +78,42 @@ describe('pallet CLI', function () {
     assert.match(res.stderr, new RegExp(`http://ui\\.example:8233/namespaces/default/workflows/${id}/`));
   });
 
-  it('run --workflow ID (from a folder) writes result.json and metadata.json to app/ and prints a summary; no other files without an app writer', async () => {
+  it('run --workflow ID (from a folder) writes result.json and metadata.json to app/<workflow id>/, links app/latest to it and prints a summary; no other files without an app writer', async () => {
     const runDir = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-plain-'));
     const res = await runCli(['run', '--workflow', 'code-generation-v1', 'an expense report'], { env: { ...cliEnv, PALLET_APP_WRITER: '' }, cwd: runDir });
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /completed Code Generation Pipeline \(code-generation-v1 1\.0\.0\): 3 steps/);
-    assert.match(res.stdout, /wrote app\/metadata\.json, app\/result\.json$/m);
-    assert.deepEqual((await readdir(path.join(runDir, 'app'))).sort(), ['metadata.json', 'result.json']);
-    const result = JSON.parse(await readFile(path.join(runDir, 'app', 'result.json'), 'utf8')) as RunResult;
+    const wrote = /^ {2}wrote app\/(code-generation-v1-[^/]+)\/: result\.json, metadata\.json$/m.exec(res.stdout);
+    assert.ok(wrote, res.stdout);
+    const id = wrote[1];
+    assert.deepEqual((await readdir(path.join(runDir, 'app'))).sort(), [id, 'latest']);
+    assert.equal(await readlink(path.join(runDir, 'app', 'latest')), id);
+    assert.deepEqual((await readdir(path.join(runDir, 'app', id))).sort(), ['metadata.json', 'result.json']);
+    const result = JSON.parse(await readFile(path.join(runDir, 'app', 'latest', 'result.json'), 'utf8')) as RunResult;
     assert.equal(result.workflow_id, 'code-generation-v1');
     assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'test']);
     assert.deepEqual(result.final_output, result.step_outputs.test.outputs);
-    const meta = JSON.parse(await readFile(path.join(runDir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    const meta = JSON.parse(await readFile(path.join(runDir, 'app', id, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(meta.workflow_id, 'code-generation-v1');
     assert.equal(meta.workflow_name, 'Code Generation Pipeline');
     assert.deepEqual(meta.initial_input, { requirements: 'an expense report' });
     assert.match(String(meta.definition_digest), /^sha256:[0-9a-f]{64}$/);
-    assert.match(String(meta.temporal_workflow_id), /^code-generation-v1-/);
+    assert.equal(meta.temporal_workflow_id, id);
+  });
+
+  it('runs one after another keep their own folders; app/latest follows the newest; --app-dir and --id name the folder', async () => {
+    const runDir = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-twice-'));
+    const appDir = path.join(runDir, 'results');
+    const [first, second] = [uniqueId('cli-first'), uniqueId('cli-second')];
+    for (const [id, words] of [[first, 'first thing'], [second, 'second thing']]) {
+      const res = await runCli(['run', '--workflow', 'code-generation-v1', '--id', id, '--app-dir', appDir, '--app-writer', APP_WRITER, words], { env: cliEnv, cwd: runDir });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`^ {2}wrote results/${id}/: result\\.json, metadata\\.json, plan\\.json, main\\.py, review\\.json$`, 'm'));
+    }
+    assert.deepEqual((await readdir(appDir)).sort(), [first, second, 'latest'].sort());
+    assert.equal(await readlink(path.join(appDir, 'latest')), second);
+    assert.match(await readFile(path.join(appDir, first, 'main.py'), 'utf8'), /first thing/);
+    assert.match(await readFile(path.join(appDir, 'latest', 'main.py'), 'utf8'), /second thing/);
   });
 
   it("run --app-writer / PALLET_APP_WRITER: the code-generation example's writer adds Pallet's plan.json, main.py and review.json", async () => {
@@ -106,11 +125,11 @@ describe('pallet CLI', function () {
           ? await runCli([...args, '--app-writer', APP_WRITER], { env: cliEnv, cwd: runDir })
           : await runCli(args, { env: { ...cliEnv, PALLET_APP_WRITER: APP_WRITER }, cwd: runDir });
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stdout, /wrote app\/metadata\.json, app\/result\.json, app\/plan\.json, app\/main\.py, app\/review\.json$/m, how);
-      const plan = JSON.parse(await readFile(path.join(runDir, 'app', 'plan.json'), 'utf8')) as { title: string };
+      assert.match(res.stdout, /wrote app\/code-generation-v1-[^/]+\/: result\.json, metadata\.json, plan\.json, main\.py, review\.json$/m, how);
+      const plan = JSON.parse(await readFile(path.join(runDir, 'app', 'latest', 'plan.json'), 'utf8')) as { title: string };
       assert.equal(plan.title, 'Plan: an expense report');
-      assert.equal(await readFile(path.join(runDir, 'app', 'main.py'), 'utf8'), '# Plan: an expense report\nprint("hi")\n');
-      const review = JSON.parse(await readFile(path.join(runDir, 'app', 'review.json'), 'utf8')) as { lines: number };
+      assert.equal(await readFile(path.join(runDir, 'app', 'latest', 'main.py'), 'utf8'), '# Plan: an expense report\nprint("hi")\n');
+      const review = JSON.parse(await readFile(path.join(runDir, 'app', 'latest', 'review.json'), 'utf8')) as { lines: number };
       assert.equal(review.lines, 2);
     }
   });
@@ -161,6 +180,27 @@ describe('pallet CLI', function () {
     assert.match(replay.stdout, /OK/);
     // One line of answer; the bundler's and the worker's logs only with --verbose.
     assert.equal((replay.stdout + replay.stderr).trim().split('\n').length, 1, replay.stdout + replay.stderr);
+  });
+
+  it('run --json of a failed run: exit 1, the failure as one snake_case object on stdout, the lines on stderr; no files written', async () => {
+    const id = uniqueId('cli-json-failed');
+    reviewBroken = true;
+    try {
+      const failedJson = await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'retry me'], { env: cliEnv, cwd: dir });
+      assert.equal(failedJson.code, 1);
+      const failure = JSON.parse(failedJson.stdout) as { workflow_id: string; run_id: string; url: string; error: { message: string } };
+      assert.deepEqual(Object.keys(failure), ['workflow_id', 'run_id', 'status', 'error', 'url']);
+      assert.equal(failure.workflow_id, id);
+      assert.equal(failure.status, 'FAILED');
+      assert.match(failure.run_id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual({ ...failure.error, message: undefined }, { message: undefined, type: 'StepFailed', step: 'test' });
+      assert.match(failure.error.message, /review model overloaded/);
+      assert.match(failure.url, new RegExp(`http://ui\\.example:8233/namespaces/default/workflows/${id}/`));
+      assert.match(failedJson.stderr, /failed at step "test".*review model overloaded/);
+      assert.deepEqual((await readdir(dir)).filter((f) => f === 'app'), []);
+    } finally {
+      reviewBroken = false;
+    }
   });
 
   it('retry refuses a run that completed', async () => {

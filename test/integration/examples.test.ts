@@ -188,16 +188,17 @@ describe('Pallet example workflows, end to end through the registry', function (
     await maybeRecord('parallel-analysis-failed', id);
   });
 
-  it("pallet run without --json, with the code-generation app writer as npm start uses it, writes app/ like Pallet's CLI", async () => {
+  it("pallet run without --json, with the code-generation app writer as npm start uses it, writes Pallet's CLI files to app/<workflow id>/, reachable as app/latest", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-app-'));
     const writer = path.join(ROOT, 'examples', 'code-generation', 'app-files.ts');
     const res = await runCli(['run', '--app-writer', writer, 'A tool that counts words in a text file'], { env: cliEnv, cwd: dir });
     assert.equal(res.code, 0, res.stderr);
-    const main = await readFile(path.join(dir, 'app', 'main.py'), 'utf8');
+    const main = await readFile(path.join(dir, 'app', 'latest', 'main.py'), 'utf8');
     assert.match(main, /if __name__ == "__main__":/);
-    const meta = JSON.parse(await readFile(path.join(dir, 'app', 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    const meta = JSON.parse(await readFile(path.join(dir, 'app', 'latest', 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(meta.workflow_id, 'code-generation-v1');
     assert.match(String(meta.definition_digest), /^sha256:/);
-    for (const f of ['plan.json', 'review.json', 'result.json']) JSON.parse(await readFile(path.join(dir, 'app', f), 'utf8'));
+    assert.match(res.stdout, new RegExp(`wrote app/${String(meta.temporal_workflow_id)}/: result\\.json, metadata\\.json, plan\\.json, main\\.py, review\\.json`));
+    for (const f of ['plan.json', 'review.json', 'result.json']) JSON.parse(await readFile(path.join(dir, 'app', String(meta.temporal_workflow_id), f), 'utf8'));
   });
 });
