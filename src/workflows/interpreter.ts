@@ -15,10 +15,12 @@ import {
   setHandler,
   TimeoutFailure,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CallAgentRequest, PalletActivities } from '../activities/contract';
-import { FailureTypes, payloadSize, stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
+import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
 import { MAX_PAYLOAD_BYTES, type RunResult, type Step } from '../dsl/types';
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
@@ -28,6 +30,8 @@ export type { PalletWorkflowInput } from '../contract';
 
 /** Patch id: an `execute_workflow` step loads (pins) its child's definition before starting it. */
 export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
+/** Patch id: a run told its server has Pallet's search attributes upserts them (definition, PalletStatus). */
+export const PALLET_SEARCH_ATTRIBUTES = 'pallet-search-attributes';
 
 /**
  * Agent calls are retried until the step's deadline: a worker crash, a lost heartbeat or an
@@ -51,6 +55,36 @@ const activities = proxyActivities<PalletActivities>({
 });
 
 export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResult> {
+  // Search attributes only when the client said the namespace has them: upserting one it
+  // lacks fails the workflow task, again and again.
+  if (!args.searchAttributes) return interpret(args);
+  try {
+    const result = await interpret(args);
+    upsertStatus(args, 'completed');
+    return result;
+  } catch (err) {
+    upsertStatus(args, CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed');
+    throw err;
+  }
+}
+
+/**
+ * Upserts Pallet's search attributes (contract.ts) when the run was told they exist: once when
+ * the definition is known, once at the end. Gated by a patch, so that a run begun by code
+ * without this replays.
+ */
+function upsertStatus(args: PalletWorkflowInput, status: PalletStatus, definition?: { id: string; version: string; digest?: string }): void {
+  if (!args.searchAttributes || !patched(PALLET_SEARCH_ATTRIBUTES)) return;
+  const keyword = (text: string) => (text.length > 200 ? text.slice(0, 200) : text);
+  const pairs: SearchAttributeUpdatePair[] = [{ key: PalletSearchAttributes.status, value: status }];
+  if (definition) {
+    pairs.push({ key: PalletSearchAttributes.definitionId, value: keyword(definition.id) }, { key: PalletSearchAttributes.definitionVersion, value: keyword(definition.version) });
+    if (definition.digest) pairs.push({ key: PalletSearchAttributes.definitionDigest, value: definition.digest });
+  }
+  upsertSearchAttributes(pairs);
+}
+
+async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   // Answered from the start; null until the definition is loaded.
   let state: RunState | null = null;
   setHandler(stateQuery, () => state);
@@ -76,6 +110,7 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
   if (source?.ref) memo.definitionRef = source.ref;
   if (source?.digest) memo.definitionDigest = source.digest;
   upsertMemo(memo);
+  upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
   const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, offers: args.offers, pinned: args.pinned });
   state = run.state;
@@ -130,7 +165,9 @@ function temporalEffects(callsOf: string): StepEffects {
 
     async runWorkflow({ step, workflowId, input, pinned }) {
       // The child's call ids follow from its parent's, so they too survive `pallet retry`.
-      const child = { input, callsOf: `${callsOf}/${step.id}` };
+      // A run that keeps Pallet's search attributes (it has a PalletStatus) tells its children to.
+      const indexed = workflowInfo().typedSearchAttributes.get(PalletSearchAttributes.status) !== undefined;
+      const child = { input, callsOf: `${callsOf}/${step.id}`, ...(indexed ? { searchAttributes: true as const } : {}) };
       const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, ...child } : { source: { ref: workflowId, digest: '' }, ...child };
       const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
       return gate.run(bytes, () =>
