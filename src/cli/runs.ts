@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { connectClient, failureOf, uiLink, waitForResult, type PalletClient } from '../client';
-import { stateQuery, type RunState } from '../contract';
+import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
 import { viewFromHistory, type HistoryView, type StepView } from './history';
@@ -39,6 +39,7 @@ export function registerRunCommands(program: Command): void {
     .description('list Pallet runs, newest first: id, status, definition, start time, duration')
     .option('-s, --status <status>', 'only runs with this status (comma-separated): running, completed, failed, cancelled, terminated, timed-out')
     .option('-n, --limit <n>', 'at most this many runs', '20')
+    .option('-d, --definition <id>', 'only runs of this definition id (e.g. code-generation-v1)')
     .option('--children', 'also list the child runs of execute_workflow steps')
     .option('--json', 'print the runs as a JSON array')
     .action(withServices(runsCommand));
@@ -235,7 +236,11 @@ const STATUSES: Record<string, string> = {
   'continued-as-new': 'ContinuedAsNew',
 };
 
-export function runsQuery(status?: string): string {
+/**
+ * The visibility query of `runs`. `definition` filters by the PalletDefinitionId search
+ * attribute, so pass it only when the server has it (Services.searchAttributesRegistered).
+ */
+export function runsQuery(status?: string, definition?: string): string {
   let query = `WorkflowType = '${palletWorkflow.name}'`;
   if (status) {
     const wanted = status.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -246,16 +251,30 @@ export function runsQuery(status?: string): string {
     });
     if (values.length) query += ` AND (${[...new Set(values)].join(' OR ')})`;
   }
+  if (definition !== undefined) query += ` AND ${PalletSearchAttributes.definitionId.name} = ${quoted(definition)}`;
   return query;
 }
 
-export async function runsCommand(pc: PalletClient, opts: { status?: string; limit: string; children?: boolean; json?: boolean }): Promise<void> {
+/** A string literal of the visibility query language. */
+function quoted(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export async function runsCommand(pc: PalletClient, opts: { status?: string; limit: string; definition?: string; children?: boolean; json?: boolean }): Promise<void> {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, not "${opts.limit}"`);
-  const query = runsQuery(opts.status);
+  const definition = opts.definition?.trim();
+  if (opts.definition !== undefined && !definition) throw new Error('--definition needs a definition id, e.g. code-generation-v1');
+  // By the search attribute when the server has it; else by the memo, among the runs scanned.
+  const indexed = definition !== undefined && (await pc.services.searchAttributesRegistered());
+  if (definition !== undefined && !indexed && !opts.json) {
+    console.error(`note: the server has no ${PalletSearchAttributes.definitionId.name} search attribute (docs/operations.md#search-attributes); filtering the newest ${RUNS_SCAN} runs by their memo`);
+  }
+  const query = runsQuery(opts.status, indexed ? definition : undefined);
   const found = [];
   for await (const info of pc.client.workflow.list({ query, pageSize: 100 })) {
     if (info.parentExecution && !opts.children) continue;
+    if (definition !== undefined && !indexed && info.memo?.definitionId !== definition) continue;
     found.push(info);
     if (found.length >= RUNS_SCAN) break;
   }
@@ -265,8 +284,11 @@ export async function runsCommand(pc: PalletClient, opts: { status?: string; lim
     workflow_id: info.workflowId,
     run_id: info.runId,
     status: info.status.name,
-    definition_id: (info.memo?.definitionId as string | undefined) ?? null,
+    /** PalletStatus: the interpreter's view (loading, running, completed, failed, cancelled), when the server keeps it. */
+    pallet_status: info.typedSearchAttributes?.get(PalletSearchAttributes.status) ?? null,
+    definition_id: (info.memo?.definitionId as string | undefined) ?? info.typedSearchAttributes?.get(PalletSearchAttributes.definitionId) ?? null,
     definition_version: (info.memo?.definitionVersion as string | undefined) ?? null,
+    definition_digest: (info.memo?.definitionDigest as string | undefined) ?? info.typedSearchAttributes?.get(PalletSearchAttributes.definitionDigest) ?? null,
     start_time: info.startTime.toISOString(),
     close_time: info.closeTime?.toISOString() ?? null,
     duration_ms: (info.closeTime?.getTime() ?? now) - info.startTime.getTime(),
@@ -277,14 +299,18 @@ export async function runsCommand(pc: PalletClient, opts: { status?: string; lim
     return;
   }
   if (!rows.length) {
-    console.log(`no Pallet runs${opts.status ? ` with status ${opts.status}` : ''}`);
+    const filters = [opts.status ? `with status ${opts.status}` : '', definition !== undefined ? `of definition ${definition}` : ''].filter(Boolean);
+    console.log(`no Pallet runs${filters.length ? ` ${filters.join(' ')}` : ''}`);
     return;
   }
+  // The Pallet column only when some run has a PalletStatus (servers without the attribute have none).
+  const palletColumn = rows.some((r) => r.pallet_status !== null);
   const table = [
-    ['ID', 'STATUS', 'DEFINITION', 'STARTED', 'DURATION'],
+    ['ID', 'STATUS', ...(palletColumn ? ['PALLET'] : []), 'DEFINITION', 'STARTED', 'DURATION'],
     ...rows.map((r) => [
       r.workflow_id,
       r.status,
+      ...(palletColumn ? [r.pallet_status ?? '-'] : []),
       [r.definition_id, r.definition_version].filter(Boolean).join(' ') || '-',
       r.start_time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       `${seconds(r.duration_ms)}${r.close_time ? '' : ' (running)'}`,
