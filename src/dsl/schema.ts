@@ -11,7 +11,8 @@ const stepId = z
   // A missing id keeps zod's own message, which the loader turns into "... is required".
   .string({ error: (issue) => (issue.input === undefined ? undefined : 'step id must be a string') })
   .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'step id may only contain letters, digits, "_" and "-" and must not start with a digit')
-  .refine((id) => id !== '__proto__', 'step id "__proto__" is reserved');
+  .refine((id) => id !== '__proto__', 'step id "__proto__" is reserved')
+  .describe('Unique in the whole file, branches included (one id in two branches of one conditional or switch is allowed): letters, digits, "_" and "-", not starting with a digit.');
 
 const required = (what: string, type: string) => (issue: { input: unknown }) => (issue.input === undefined ? `{step} needs ${what}` : `${what.replace(/^an? /, '')} must be a ${type}`);
 const containerRequired = (what: string, type: string) => (issue: { input: unknown }) => (issue.input === undefined ? `{type} {step} needs ${what}` : `${what.replace(/^an? /, '')} must be a ${type}`);
@@ -23,6 +24,9 @@ const containerRequired = (what: string, type: string) => (issue: { input: unkno
  */
 const notAMap = (issue: { input: unknown }) => `must be a map, not ${Array.isArray(issue.input) ? 'a list' : issue.input === null ? 'null' : `a ${typeof issue.input}`}`;
 const dataMap = z.custom<Record<string, unknown>>(isPlainObject, { error: notAMap });
+
+// The descriptions (`.describe`) are for people: json-schema.ts puts them into the JSON
+// Schema that editors show on hover. They change nothing the schema accepts.
 
 /**
  * A map whose values each follow `value`, keeping every key (zod's record would drop
@@ -42,23 +46,26 @@ function keyedMap<T extends z.ZodType>(value: T, error: (issue: { input: unknown
 
 const common = {
   id: stepId,
-  skill: z.string().min(1).optional(),
-  inputs: dataMap.default({}),
+  skill: z.string().min(1).optional().describe('The skill an agent offers. Not needed on container steps (Pallet\'s files give one; it is not called).'),
+  inputs: dataMap.default({}).describe('Map of values passed to the skill; templates such as "{{ workflow.input.x }}" and "{{ steps.<id>.outputs.x }}" are resolved at any depth. For execute_workflow: workflow_id and input.'),
   /** When set, the step's result R is stored as `{ [outputs]: R }`. */
-  outputs: z.string().min(1).optional(),
+  outputs: z.string().min(1).optional().describe('When set to NAME, the step\'s result R is stored as {NAME: R} (ignored inside conditional and switch branches, as in Pallet).'),
   /** Seconds; the start-to-close timeout of one agent call. */
-  timeout: z.number().positive('timeout must be a positive number of seconds').default(300),
+  timeout: z.number().positive('timeout must be a positive number of seconds').default(300).describe('Seconds one agent call may take.'),
 };
 
 const sequentialStep = z.object({
   ...common,
-  step_type: z.literal('sequential'),
-  skill: z.string({ error: required('a skill', 'string') }).min(1, '{step} needs a skill'),
+  step_type: z.literal('sequential').describe('sequential (the default): call the skill of an agent, or run another workflow with skill execute_workflow.'),
+  skill: z.string({ error: required('a skill', 'string') }).min(1, '{step} needs a skill').describe('The skill an agent offers; execute_workflow runs the workflow named by inputs.workflow_id.'),
   branches: z.undefined({ error: 'sequential {step} cannot have branches' }).optional(),
-});
+}).describe('A sequential step: one agent call (or execute_workflow).');
 
 /** A condition: a template (or a literal string) evaluated when the step runs. */
-const condition = z.string({ error: containerRequired('a condition', 'string') }).min(1, '{type} {step} needs a condition');
+const condition = z
+  .string({ error: containerRequired('a condition', 'string') })
+  .min(1, '{type} {step} needs a condition')
+  .describe('A template (or a literal string), resolved when the step runs. conditional: its truthiness picks if_true or if_false; switch: its value as text picks the branch.');
 
 /** The recursive parts: sub-step lists inside branches. Spelled once here for TypeScript. */
 export type SequentialStep = z.infer<typeof sequentialStep>;
@@ -72,28 +79,46 @@ const nonEmpty = (branches: object) => Object.keys(branches).length > 0;
 const branchesError = (what: string) => (issue: { input: unknown; code?: string }) =>
   issue.input === undefined || issue.code === 'custom' ? `{type} {step} needs ${what}` : undefined;
 
-const parallelHead = z.object({ ...common, step_type: z.literal('parallel') });
-const parallelStep = parallelHead.extend({
-  branches: z.strictObject(
-    { steps: z.array(z.lazy((): z.ZodType<Step> => stepSchema), { error: branchesError('branches.steps (the steps to run in parallel)') }) },
-    { error: (issue) => (issue.code === 'unrecognized_keys' ? 'parallel {step} has unknown branch {key} (expected: steps)' : branchesError('branches.steps (the steps to run in parallel)')(issue)) },
-  ),
-});
+const parallelHead = z.object({ ...common, step_type: z.literal('parallel').describe('parallel: run the steps of branches.steps at once.') });
+const parallelStep = parallelHead
+  .extend({
+    branches: z
+      .strictObject(
+        {
+          steps: z
+            .array(z.lazy((): z.ZodType<Step> => stepSchema), { error: branchesError('branches.steps (the steps to run in parallel)') })
+            .describe('The steps to run in parallel; each sees only what ran before the parallel step.'),
+        },
+        { error: (issue) => (issue.code === 'unrecognized_keys' ? 'parallel {step} has unknown branch {key} (expected: steps)' : branchesError('branches.steps (the steps to run in parallel)')(issue)) },
+      )
+      .describe('{steps: [...]}: the steps to run at once.'),
+  })
+  .describe('A parallel step: its branches.steps run at once.');
 
 const branchingHead = z.object({ ...common, condition });
-const conditionalStep = branchingHead.extend({
-  step_type: z.literal('conditional'),
-  branches: z
-    .strictObject(
-      { if_true: stepList.optional(), if_false: stepList.optional() },
-      { error: (issue) => (issue.code === 'unrecognized_keys' ? 'conditional {step} has unknown branch {key} (expected: if_true, if_false)' : branchesError('branches')(issue)) },
-    )
-    .refine(nonEmpty, { error: '{type} {step} needs branches' }),
-});
-const switchStep = branchingHead.extend({
-  step_type: z.literal('switch'),
-  branches: keyedMap(stepList, (issue) => (issue.input === undefined ? '{type} {step} needs branches' : notAMap(issue))).refine(nonEmpty, { error: '{type} {step} needs branches' }),
-});
+const conditionalStep = branchingHead
+  .extend({
+    step_type: z.literal('conditional').describe('conditional: run if_true when the condition is truthy (Python\'s truthiness), else if_false.'),
+    branches: z
+      .strictObject(
+        {
+          if_true: stepList.optional().describe('Steps run when the condition is truthy.'),
+          if_false: stepList.optional().describe('Steps run when the condition is falsy (null, false, 0, "", [], {}).'),
+        },
+        { error: (issue) => (issue.code === 'unrecognized_keys' ? 'conditional {step} has unknown branch {key} (expected: if_true, if_false)' : branchesError('branches')(issue)) },
+      )
+      .refine(nonEmpty, { error: '{type} {step} needs branches' })
+      .describe('if_true and/or if_false; a missing branch runs nothing.'),
+  })
+  .describe('A conditional step: if_true or if_false, by the condition.');
+const switchStep = branchingHead
+  .extend({
+    step_type: z.literal('switch').describe('switch: run the branch named by the condition\'s value, else branches.default.'),
+    branches: keyedMap(stepList, (issue) => (issue.input === undefined ? '{type} {step} needs branches' : notAMap(issue)))
+      .refine(nonEmpty, { error: '{type} {step} needs branches' })
+      .describe('Value → steps: the branch whose name is the condition\'s value as Python\'s str() writes it ("6", "True", "None") runs; when it is missing or empty, "default" runs.'),
+  })
+  .describe('A switch step: one branch by the value of the condition.');
 
 const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep], {
   error: (issue) => {
@@ -103,26 +128,32 @@ const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelSte
 });
 
 /** A step; `step_type` defaults to `sequential`, as in Pallet. */
-export const stepSchema: z.ZodType<Step, unknown> = z.preprocess(
-  (raw) => (isPlainObject(raw) && raw.step_type === undefined ? { ...raw, step_type: 'sequential' } : raw),
-  stepUnion,
-);
+export const stepSchema: z.ZodType<Step, unknown> = z
+  .preprocess((raw) => (isPlainObject(raw) && raw.step_type === undefined ? { ...raw, step_type: 'sequential' } : raw), stepUnion)
+  .describe('A step. step_type (default sequential) says which fields it needs.');
 
 
-export const metadataSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  version: z.union([z.string(), z.number()]).transform(String),
-  description: z.string().default(''),
-  tags: z.array(z.string()).default([]),
-});
+export const metadataSchema = z
+  .object({
+    id: z.string().min(1).describe('The workflow id, e.g. code-generation-v1, as `pallet run --workflow` names it (a -vN ending is the registry tag).'),
+    name: z.string().min(1).describe('Human-readable name.'),
+    version: z
+      .union([z.string(), z.number()])
+      .transform(String)
+      .describe('Version; a YAML number is read as the text written (1.10 stays "1.10").'),
+    description: z.string().default('').describe('What the workflow does.'),
+    tags: z.array(z.string()).default([]).describe('Free-form tags.'),
+  })
+  .describe('What the workflow is: id, name, version.');
 
-export const definitionSchema = z.object({
-  metadata: metadataSchema,
-  steps: z.array(stepSchema),
-  /** Free-form in Pallet and never read by its engine; kept for round-tripping. */
-  error_handling: dataMap.optional(),
-});
+export const definitionSchema = z
+  .object({
+    metadata: metadataSchema,
+    steps: z.array(stepSchema).describe('The steps, run one after another (at least one).'),
+    /** Free-form in Pallet and never read by its engine; kept for round-tripping. */
+    error_handling: dataMap.optional().describe('Free-form, not read (as in Pallet).'),
+  })
+  .describe('A Pallet workflow: metadata and the steps to run.');
 
 export type WorkflowMetadata = z.infer<typeof metadataSchema>;
 export type WorkflowDefinition = z.infer<typeof definitionSchema>;
