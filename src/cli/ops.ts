@@ -5,13 +5,11 @@ import type { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { connectClient, uiLink, type PalletClient } from '../client';
+import { connectClient } from '../client';
 import { services as processServices } from '../services';
-import { palletWorkflow } from '../workflows';
-import { stateQuery, type PalletWorkflowInput, type RunState } from '../contract';
 import { parseHistoryJson, replayHistory } from '../replay';
+import { retryCommand } from './retry';
 
 export function registerOpsCommands(program: Command): void {
   program
@@ -29,10 +27,19 @@ export function registerOpsCommands(program: Command): void {
 
   program
     .command('retry')
-    .description('restart a failed run from the point of failure: finished steps are not called again')
+    .description(
+      'start a failed (cancelled, terminated, timed-out) run again under its id, from its history (no worker needed to plan it): ' +
+        'the steps it finished are not called again, unless a changed input or definition changes their definition or resolved inputs',
+    )
     .argument('<workflowId>')
     .option('--run-id <runId>', 'the failed run (default: the latest run of the workflow id)')
+    .option('-i, --input <json>', 'a changed workflow input (JSON object); default: the failed run\'s')
+    .option('-f, --file <path>', 'run this (fixed) definition file instead of the failed run\'s definition')
+    .option('--workflow <ref>', 'run this stored definition instead: id, name:tag or name@sha256:...')
+    .option('--json', 'print only the result object as JSON on stdout (with --no-wait: the new run)')
     .option('--no-wait', 'print the new run and return at once')
+    .option('--app-dir <dir>', "where completed runs' files go, as for `run`: <dir>/<workflow id>/ (default: app)")
+    .option('--app-writer <module>', 'module that writes workflow-specific files (default: PALLET_APP_WRITER)')
     .action(retryCommand);
 
   program
@@ -115,59 +122,4 @@ async function replayCommand(workflowId: string | undefined, opts: { runId?: str
   }
   console.log(`replay of ${label}: OK (the current code reproduces its history)`);
   return true;
-}
-
-/** How long `retry` waits for a worker to answer the `state` query of the failed run. */
-const RETRY_QUERY_TIMEOUT_MS = 10_000;
-
-/** The first run's input and the outputs of the steps it finished. */
-export async function failedRunState(pc: PalletClient, workflowId: string, runId?: string): Promise<{ args: PalletWorkflowInput; state: RunState; runId: string }> {
-  const handle = pc.client.workflow.getHandle(workflowId, runId);
-  const description = await handle.describe();
-  if (description.type !== palletWorkflow.name) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
-  const status = description.status.name;
-  if (status === 'RUNNING' || status === 'COMPLETED') throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const payload = started?.input?.payloads?.[0];
-  if (!payload) throw new Error(`cannot read the input of ${workflowId} from its history`);
-  const args = defaultPayloadConverter.fromPayload<PalletWorkflowInput>(payload);
-  // The stored outputs of finished steps come from the workflow (a worker replays it): give
-  // up after a few seconds rather than the server's 30 when no worker serves the queue.
-  const { connection } = await pc.services.temporal();
-  const state = await connection.withDeadline(Date.now() + RETRY_QUERY_TIMEOUT_MS, () => handle.query(stateQuery)).catch((err: Error) => {
-    throw new Error(`cannot read the finished steps of ${workflowId}: no worker answered within ${RETRY_QUERY_TIMEOUT_MS / 1000} s (start one with \`npx pallet worker\`; \`npx pallet status ${workflowId}\` works without): ${err.message.split('\n')[0]}`);
-  });
-  if (!state) throw new Error(`${workflowId} failed before its definition was loaded; start it again with \`pallet run\``);
-  return { args: { ...args, source: args.source }, state, runId: description.runId };
-}
-
-async function retryCommand(workflowId: string, opts: { runId?: string; wait: boolean }): Promise<void> {
-  const services = processServices();
-  try {
-    const pc = await connectClient(services);
-    const { args, state, runId: failedRunId } = await failedRunState(pc, workflowId, opts.runId);
-    const completed: Record<string, unknown> = { ...(args.completed ?? {}) };
-    for (const id of state.finished) completed[id] = state.step_outputs[id].outputs;
-    const handle = await pc.client.workflow.start(palletWorkflow, {
-      taskQueue: services.settings.taskQueue,
-      workflowId,
-      // Children run the definitions the failed run pinned, whatever their tags say now.
-      // Call ids stay those of the first run, so an agent recognises a call it already took.
-      args: [{ ...args, completed, pinned: { ...(args.pinned ?? {}), ...(state.pinned ?? {}) }, callsOf: args.callsOf ?? `${workflowId}/${failedRunId}` }],
-      memo: { retryOf: opts.runId ?? 'latest', definitionRef: args.source?.ref ?? null, definitionDigest: args.source?.digest ?? null },
-    });
-    console.log(`retrying ${workflowId} as run ${handle.firstExecutionRunId}; reusing ${Object.keys(completed).length} finished step(s): ${Object.keys(completed).join(', ') || '-'}`);
-    console.log(`  ${uiLink(pc, workflowId, handle.firstExecutionRunId)}`);
-    if (!opts.wait) return;
-    try {
-      const result = await handle.result();
-      console.log(`completed: ${JSON.stringify(result).slice(0, 200)}`);
-    } catch (err) {
-      console.error(`retry failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
-      process.exitCode = 1;
-    }
-  } finally {
-    await services.close();
-  }
 }

@@ -167,7 +167,8 @@ describe('pallet CLI', function () {
     reviewBroken = false;
     const retried = await runCli(['retry', id], { env: cliEnv });
     assert.equal(retried.code, 0, retried.stderr);
-    assert.match(retried.stdout, /reusing 2 finished step\(s\): plan, build/);
+    assert.match(retried.stdout, /offered for reuse: plan, build/);
+    assert.match(retried.stdout, /^ {2}reused: plan, build$/m);
     assert.equal(agent.callsTo('create_plan').length - plansBefore, 1, 'plan was not called again');
     assert.equal(agent.callsTo('generate_code').length - buildsBefore, 1, 'build was not called again');
 
@@ -188,7 +189,7 @@ describe('pallet CLI', function () {
     try {
       const failedJson = await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'retry me'], { env: cliEnv, cwd: dir });
       assert.equal(failedJson.code, 1);
-      const failure = JSON.parse(failedJson.stdout) as { workflow_id: string; run_id: string; url: string; error: { message: string } };
+      const failure = JSON.parse(failedJson.stdout) as { workflow_id: string; run_id: string; status: string; url: string; error: { message: string } };
       assert.deepEqual(Object.keys(failure), ['workflow_id', 'run_id', 'status', 'error', 'url']);
       assert.equal(failure.workflow_id, id);
       assert.equal(failure.status, 'FAILED');
