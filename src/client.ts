@@ -217,6 +217,8 @@ export interface RunFailure {
   /** The failure type from contract.ts (FailureTypes), when the workflow raised one. */
   type?: string;
   step?: StepFailureDetails;
+  /** The innermost failure type under a failed step (e.g. AgentTimeout): what went wrong in it. */
+  causeType?: string;
 }
 
 export function failureOf(err: unknown): RunFailure {
@@ -224,7 +226,9 @@ export function failureOf(err: unknown): RunFailure {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
       const step = cause.type === FailureTypes.stepFailed ? (cause.details?.[0] as StepFailureDetails) : undefined;
-      return { message: cause.message, type: cause.type ?? undefined, step };
+      let causeType: string | undefined;
+      for (let c: Error | undefined = cause.cause; c; c = (c as { cause?: Error }).cause) if (c instanceof ApplicationFailure && c.type) causeType = c.type;
+      return { message: cause.message, type: cause.type ?? undefined, step, ...(causeType ? { causeType } : {}) };
     }
     return { message: cause?.message ?? err.message };
   }

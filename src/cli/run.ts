@@ -231,7 +231,7 @@ function failureVerb(err: unknown): string {
 export function failureHint(failure: RunFailure, workflowId: string): string | undefined {
   switch (failure.type) {
     case FailureTypes.stepFailed:
-      return `fix the cause, then: npx pallet retry ${workflowId} (finished steps are not run again)`;
+      return stepFailedHint(failure, workflowId);
     case FailureTypes.resultTooLarge:
       return `every step finished: read their outputs with \`npx pallet status ${workflowId}\``;
     case FailureTypes.definitionLoadFailed:
@@ -239,6 +239,25 @@ export function failureHint(failure: RunFailure, workflowId: string): string | u
     default:
       return undefined;
   }
+}
+
+/** Failures a retry of the same input and definition can get past: the agent's side. */
+const PASSING: string[] = [FailureTypes.agentUnavailable, FailureTypes.agentServerError, FailureTypes.agentTimeout, FailureTypes.registryError];
+/** Failures that come back until the input or the definition changes. */
+const LASTING: string[] = [FailureTypes.agentRejected, FailureTypes.agentBadResponse, FailureTypes.invalidInput, FailureTypes.inputTooLarge, FailureTypes.unknownWorkflow, FailureTypes.invalidDefinition];
+
+/** After a failed step: a retry, with what must change for it to work. */
+function stepFailedHint(failure: RunFailure, workflowId: string): string {
+  const kept = '(finished steps are not run again)';
+  const type = failure.causeType;
+  if (type && PASSING.includes(type)) return `when the agent answers again: npx pallet retry ${workflowId} ${kept}`;
+  if (type === FailureTypes.unknownSkill) {
+    return `publish an agent card with skill "${failure.step?.skill ?? '?'}" (npx pallet publish-agent CARD.json), then: npx pallet retry ${workflowId}; or fix the step: npx pallet retry ${workflowId} --file FIXED.yaml`;
+  }
+  if (type && LASTING.includes(type)) {
+    return `the same input fails the same way: npx pallet retry ${workflowId} --input '{...}' or --file FIXED.yaml (finished steps whose inputs are unchanged are reused)`;
+  }
+  return `fix the cause, then: npx pallet retry ${workflowId} ${kept}; to change the input or the definition: --input '{...}' or --file FIXED.yaml`;
 }
 
 /** Seconds since each running step was first seen, so a long step shows it is alive. */
