@@ -161,6 +161,16 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       const again = await runCli(['push'], { env });
       assert.match(again.stdout, /code-generation-v1\) = .*\(unchanged\)/);
       assert.equal((await pallet.client.resolve(`${registry.host}/workflows/code-generation:v1`)).digest, digests['code-generation']);
+
+      // --json: what happened to each file, and show's definition with its source.
+      const [againJson, shownJson] = await Promise.all([runCli(['push', '--json', 'pallet-workflows/code-generation.yaml'], { env }), runCli(['show', '--json', 'code-generation-v1'], { env })]);
+      assert.equal(againJson.code, 0, againJson.stderr);
+      assert.deepEqual(JSON.parse(againJson.stdout), [
+        { file: 'pallet-workflows/code-generation.yaml', id: 'code-generation-v1', status: 'unchanged', ref: `${registry.host}/workflows/code-generation:v1`, digest: digests['code-generation'] },
+      ]);
+      const definition = JSON.parse(shownJson.stdout) as Record<string, unknown>;
+      assert.equal(definition.digest, digests['code-generation']);
+      assert.equal(definition.text, await readFile(path.join(PALLET_WORKFLOWS, 'code-generation.yaml'), 'utf8'));
     });
 
     it('push FILE refuses an invalid file with FILE:LINE:COL lines, exit 1, and writes nothing to the registry', async () => {
@@ -250,6 +260,9 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.match(published.stdout, new RegExp(`^${planCard} \\(plan-agent, create_plan\\) -> ${registry.host}/agents/plan:v1 sha256:[0-9a-f]{64}$`, 'm'));
       assert.match(published.stdout, new RegExp(`^${buildCard} \\(build-agent, generate_code\\) -> ${registry.host}/agents/build:v1 sha256:[0-9a-f]{64}$`, 'm'));
       assert.match((await runCli(['publish-agent', planCard], { env })).stdout, /= .*agents\/plan:v1 sha256:.*\(unchanged\)/);
+      const publishedJson = JSON.parse((await runCli(['publish-agent', '--json', planCard], { env })).stdout) as Record<string, unknown>[];
+      assert.deepEqual(publishedJson.map((r) => [r.source, r.agent, r.skills, r.status, r.ref]), [[planCard, 'plan-agent', ['create_plan'], 'unchanged', `${registry.host}/agents/plan:v1`]]);
+      assert.match(String(publishedJson[0].digest), /^sha256:[0-9a-f]{64}$/);
       const pulled = await pallet.client.pullArtifact(`${registry.host}/agents/plan:v1`);
       assert.deepEqual(
         pulled.files.map((f) => [f.name, f.data.toString('utf8')]),
