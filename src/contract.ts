@@ -122,8 +122,12 @@ export function payloadSize(value: unknown): number {
  * the parts a child run receives. Computed alike by the workflow and by `pallet retry` (from
  * the failed run's history), so it must stay a pure function of these values.
  */
+/** Step fields that do not change what a step returns. */
+const KEY_IGNORES = ['inputs', 'timeout', 'description'];
+
 export function stepKey(step: { skill: string; inputs?: unknown; [field: string]: unknown }, inputs: Record<string, unknown>): string {
-  const { inputs: _templates, timeout: _timeout, description: _description, ...rest } = step;
+  const rest: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(step)) if (!KEY_IGNORES.includes(field)) rest[field] = value;
   const resolved = step.skill === EXECUTE_WORKFLOW_SKILL ? { workflow_id: inputs.workflow_id, input: inputs.input ?? {} } : inputs;
   const text = canonicalJson({ step: rest, inputs: resolved });
   return `${text.length.toString(36)}-${hash53(text, 1).toString(36)}-${hash53(text, 2).toString(36)}`;

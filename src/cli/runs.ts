@@ -3,12 +3,12 @@
 // `cancel` and `terminate`.
 import type { Command } from 'commander';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { connectClient, failureOf, uiLink, waitForResult, type PalletClient } from '../client';
+import { connectClient, uiLink, waitForResult, type PalletClient } from '../client';
 import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
 import { viewFromHistory, type HistoryView, type StepView } from './history';
-import { failureHint, preview } from './run';
+import { appOptions, preview, progressLine, reportCompleted, reportFailure } from './run';
 
 /** How long `status` waits for a worker to answer the `state` query of a running run. */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -28,10 +28,13 @@ export function registerRunCommands(program: Command): void {
 
   program
     .command('result')
-    .description('wait for a run to finish (or fetch the result of a finished one) and print it as `run` does; exit 1 with the failure of a failed run')
+    .alias('watch')
+    .description('re-attach to a run: follow it while it runs (progress as `run` shows it), then print and save its result as `run` does; exit 1 with the failure of a failed run')
     .argument('<workflowId>')
     .option('--run-id <runId>')
-    .option('--json', 'print only the result object as JSON on stdout')
+    .option('--json', 'print only the result object (or the failure) as JSON on stdout, and write no files')
+    .option('--app-dir <dir>', "where completed runs' files go, as for `run`: <dir>/<workflow id>/ (default: app)")
+    .option('--app-writer <module>', 'module that writes workflow-specific files (default: PALLET_APP_WRITER)')
     .action(withServices(resultCommand));
 
   program
@@ -46,9 +49,10 @@ export function registerRunCommands(program: Command): void {
 
   program
     .command('cancel')
-    .description('ask a running run to stop: its steps under way are cancelled and it ends (a worker carries the request out; the interpreter records it as its step failing: "cancelled")')
+    .description('ask a running run to stop: its steps under way are cancelled and it ends CANCELLED (a worker carries the request out)')
     .argument('<workflowId>')
     .option('--run-id <runId>')
+    .option('--json', 'print the outcome as JSON')
     .action(withServices(cancelCommand));
 
   program
@@ -57,6 +61,7 @@ export function registerRunCommands(program: Command): void {
     .argument('<workflowId>')
     .option('--run-id <runId>')
     .option('--reason <text>', 'why, recorded in the history')
+    .option('--json', 'print the outcome as JSON')
     .action(withServices(terminateCommand));
 }
 
@@ -195,31 +200,24 @@ function seconds(ms: number | undefined): string {
   return m < 60 ? `${m} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export async function resultCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
+export async function resultCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean; appDir?: string; appWriter?: string }): Promise<void> {
+  const app = await appOptions(opts, pc.services.settings);
   const description = await describe(pc, workflowId, opts.runId);
-  const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
+  const handle = pc.client.workflow.getHandle(workflowId, description.runId);
   const link = uiLink(pc, workflowId, description.runId);
   const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
-  if (description.status.name === 'RUNNING') log(`waiting for ${workflowId} (running; Ctrl-C stops waiting, not the run)`);
+  const running = description.status.name === 'RUNNING';
+  if (running) log(`following ${workflowId} (running; Ctrl-C stops following, not the run)\n  ${link}`);
   let result;
   try {
-    result = await waitForResult(handle);
+    result = await waitForResult(handle, opts.json || !running ? undefined : (s) => log(`  ${progressLine(s)}`));
   } catch (err) {
-    const failure = failureOf(err);
-    console.error(`run ${workflowId} failed${failure.step ? ` at step "${failure.step.stepId}"` : ''}: ${failure.message}`);
-    console.error(`  ${link}`);
-    const hint = failureHint(failure, workflowId);
-    if (hint) console.error(`  ${hint}`);
-    process.exitCode = 1;
+    reportFailure(err, workflowId, link, opts.json, { runId: description.runId });
     return;
   }
-  if (opts.json) {
-    console.log(JSON.stringify(result, null, 2));
-    return;
-  }
-  log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
-  log(`  final output: ${preview(result.final_output)}`);
-  log(`  ${link}`);
+  const memo = description.memo ?? {};
+  const source = typeof memo.definitionRef === 'string' ? { ref: memo.definitionRef, digest: typeof memo.definitionDigest === 'string' ? memo.definitionDigest : '' } : undefined;
+  await reportCompleted(result, { workflowId, runId: description.runId, link, source, json: opts.json, ...app });
 }
 
 /** `--status` words to visibility's ExecutionStatus values. */
@@ -327,23 +325,26 @@ async function runningHandle(pc: PalletClient, workflowId: string, runId: string
   return { handle: pc.client.workflow.getHandle(workflowId, description.runId), runId: description.runId };
 }
 
-export async function cancelCommand(pc: PalletClient, workflowId: string, opts: { runId?: string }): Promise<void> {
+export async function cancelCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean }): Promise<void> {
   const { handle, runId } = await runningHandle(pc, workflowId, opts.runId, 'cancelled');
   await handle.cancel();
   const { connection } = await pc.services.temporal();
   await connection.withDeadline(Date.now() + CANCEL_WAIT_MS, () => handle.result()).catch(() => undefined);
   const status = (await handle.describe()).status.name;
   if (status === 'RUNNING') {
-    console.log(`cancellation of ${workflowId} requested; the run stops when a worker takes the request up (\`npx pallet status ${workflowId}\`)`);
+    const message = `cancellation of ${workflowId} requested; the run stops when a worker takes the request up (\`npx pallet status ${workflowId}\`)`;
+    if (opts.json) console.log(JSON.stringify({ workflow_id: workflowId, run_id: runId, status, cancel_requested: true, message }, null, 2));
+    else console.log(message);
     return;
   }
-  // The interpreter ends a cancelled run as a failed step ("cancelled"): say what it ended as.
   const failure = status === 'CANCELLED' ? undefined : viewFromHistory(await handle.fetchHistory(), workflowId).failure;
-  console.log(`${workflowId} (run ${runId}): ${status} after the cancellation${failure ? `: ${failure.message}` : ''}`);
+  if (opts.json) console.log(JSON.stringify({ workflow_id: workflowId, run_id: runId, status, cancel_requested: true, ...(failure ? { error: failure.message } : {}) }, null, 2));
+  else console.log(`${workflowId} (run ${runId}): ${status} after the cancellation${failure ? `: ${failure.message}` : ''}`);
 }
 
-export async function terminateCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; reason?: string }): Promise<void> {
+export async function terminateCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; reason?: string; json?: boolean }): Promise<void> {
   const { handle, runId } = await runningHandle(pc, workflowId, opts.runId, 'terminated');
   await handle.terminate(opts.reason ?? 'terminated with `pallet terminate`');
-  console.log(`${workflowId} (run ${runId}): TERMINATED${opts.reason ? ` (${opts.reason})` : ''}`);
+  if (opts.json) console.log(JSON.stringify({ workflow_id: workflowId, run_id: runId, status: 'TERMINATED', reason: opts.reason ?? null }, null, 2));
+  else console.log(`${workflowId} (run ${runId}): TERMINATED${opts.reason ? ` (${opts.reason})` : ''}`);
 }

@@ -165,7 +165,7 @@ describe('pallet CLI', function () {
     assert.match(status.stdout, /error: Step "test" .*review model overloaded/);
 
     reviewBroken = false;
-    const retried = await runCli(['retry', id], { env: cliEnv });
+    const retried = await runCli(['retry', id], { env: cliEnv, cwd: dir });
     assert.equal(retried.code, 0, retried.stderr);
     assert.match(retried.stdout, /offered for reuse: plan, build/);
     assert.match(retried.stdout, /^ {2}reused: plan, build$/m);

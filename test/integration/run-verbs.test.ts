@@ -36,6 +36,7 @@ steps:
 
 interface StatusJson {
   workflow_id: string;
+  run_id: string;
   status: string;
   source: string;
   note?: string;
@@ -148,11 +149,16 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(s.steps.find((x) => x.id === 'second')?.state, 'failed');
     });
 
-    it('result of a completed run prints it as `run` does; --json prints the raw result', async () => {
-      const res = await runCli(['result', completedId], { env: cliEnv });
+    it('result of a completed run prints and saves it as `run` does; --json prints the raw result', async () => {
+      const cwd = await mkdtemp(path.join(os.tmpdir(), 'pallet-result-'));
+      const res = await runCli(['result', completedId], { env: cliEnv, cwd });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /^completed Two Steps \(two-steps-v1 1\.0\.0\): 2 steps$/m);
       assert.match(res.stdout, /final output: \{"word":"hello!"\}/);
+      assert.match(res.stdout, new RegExp(`wrote app/${completedId}/: result\\.json, metadata\\.json`));
+      assert.deepEqual(JSON.parse(await readFile(path.join(cwd, 'app', 'latest', 'result.json'), 'utf8')), completedResult);
+      const meta = JSON.parse(await readFile(path.join(cwd, 'app', completedId, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(meta.temporal_workflow_id, completedId);
       const json = await runCli(['result', completedId, '--json'], { env: cliEnv });
       assert.equal(json.code, 0, json.stderr);
       assert.deepEqual(JSON.parse(json.stdout), completedResult);
@@ -163,9 +169,12 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(res.code, 1);
       assert.match(res.stderr, /run \S+ failed at step "second": .*boom went the agent/);
       assert.match(res.stderr, new RegExp(`pallet retry ${failedId}`));
-      const json = await runCli(['result', failedId, '--json'], { env: cliEnv });
+      const json = await runCli(['watch', failedId, '--json'], { env: cliEnv });
       assert.equal(json.code, 1);
-      assert.equal(json.stdout, '');
+      const failure = JSON.parse(json.stdout) as { workflow_id: string; status: string; error: { step: string; type: string } };
+      assert.equal(failure.workflow_id, failedId);
+      assert.equal(failure.status, 'FAILED');
+      assert.deepEqual([failure.error.step, failure.error.type], ['second', 'StepFailed']);
     });
 
     it('retry of a failed run with no worker plans it from the history and starts it at once', async () => {
@@ -227,9 +236,9 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(s.source, 'history');
       assert.match(s.note ?? '', /no worker answered the state query/);
 
-      const term = await runCli(['terminate', id, '--reason', 'nobody serves it'], { env: cliEnv });
+      const term = await runCli(['terminate', id, '--reason', 'nobody serves it', '--json'], { env: cliEnv });
       assert.equal(term.code, 0, term.stderr);
-      assert.match(term.stdout, /TERMINATED \(nobody serves it\)/);
+      assert.deepEqual(JSON.parse(term.stdout), { workflow_id: id, run_id: s.run_id, status: 'TERMINATED', reason: 'nobody serves it' });
       assert.equal((await env.client.workflow.getHandle(id).describe()).status.name, 'TERMINATED');
       const after = await runCli(['status', id], { env: cliEnv });
       assert.match(after.stdout, /: TERMINATED$/m);
@@ -295,9 +304,10 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
 
     it('cancel stops a run waiting at an agent; status shows the cancellation', async () => {
       const id = await startHeld('verbs-cancel');
-      const res = await runCli(['cancel', id], { env: cliEnv });
+      const res = await runCli(['cancel', id, '--json'], { env: cliEnv });
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stdout, new RegExp(`${id} \\(run [\\w-]+\\): CANCELLED after the cancellation`));
+      const outcome = JSON.parse(res.stdout) as { workflow_id: string; status: string; cancel_requested: boolean };
+      assert.deepEqual([outcome.workflow_id, outcome.status, outcome.cancel_requested], [id, 'CANCELLED', true]);
       const s = JSON.parse((await runCli(['status', id, '--json'], { env: cliEnv })).stdout) as StatusJson & { cancel_requested_at?: string };
       assert.notEqual(s.status, 'RUNNING');
       assert.ok(s.cancel_requested_at);
@@ -320,7 +330,7 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(last?.workflowExecutionTerminatedEventAttributes?.reason, 'changed my mind');
       const result = await runCli(['result', id], { env: cliEnv });
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /failed/);
+      assert.match(result.stderr, new RegExp(`run ${id} was terminated`));
     });
 
     it('Ctrl-C during `pallet run` leaves the run going and says how to follow or cancel it; exit 130', async () => {
