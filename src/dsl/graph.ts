@@ -1,0 +1,202 @@
+// A Mermaid flowchart of a workflow definition (`pallet graph`): steps as nodes with their id
+// and skill, execute_workflow steps as subroutines naming the workflow they run, parallel
+// steps as a fork and a join, conditional and switch steps as a decision with one labelled
+// edge per branch. Each container is a subgraph, so nested containers read as nested boxes.
+//
+// Mermaid's syntax is fragile, so nothing of the definition reaches the chart unescaped:
+// - node ids are our own (`s_` + the step id with anything but letters, digits and `_` made
+//   `_`, numbered when taken), so a step id such as `end`, `a-b`, `class` or `v1` cannot be read
+//   as a keyword, an arrow or a shape;
+// - every label is a quoted string in which each character that is not plainly safe is a
+//   Mermaid entity code (`#34;` for `"`); that includes `#` (entity syntax), `%` (directives),
+//   `:` and `;` (Mermaid's style pre-pass), brackets, braces, pipes, `<`, `>` and `&`; line
+//   breaks become spaces, and `direction` + space is broken up (Mermaid reads
+//   `direction TB` anywhere on a line as a statement);
+// - nodes are declared inside their subgraph first and every edge comes after all of them,
+//   since Mermaid puts a node in the subgraph where it first appears.
+import { EXECUTE_WORKFLOW_SKILL } from '../contract';
+import type { Step, WorkflowDefinition } from './types';
+
+/** Characters written as they are inside a quoted label; anything else ASCII is an entity code. */
+const SAFE = /[A-Za-z0-9 _.,/'!?$^*+=-]/;
+
+/** Control characters and line or paragraph separators. */
+const isBreak = (code: number) => code < 0x20 || (code >= 0x7f && code < 0xa0) || code === 0x2028 || code === 0x2029;
+
+/** The text on one line: line breaks and other control characters become spaces. */
+const oneLine = (text: string) => [...text].map((ch) => (isBreak(ch.codePointAt(0)!) ? ' ' : ch)).join('');
+
+/** A label text for a quoted Mermaid string (without the quotes). */
+export function mermaidText(text: string): string {
+  let out = '';
+  for (const ch of oneLine(text)) {
+    const code = ch.codePointAt(0)!;
+    out += code >= 0xa0 || SAFE.test(ch) ? ch : `#${code};`;
+  }
+  // Any space (a no-break space too) after `direction` is written as a code.
+  return out.replace(/direction(\s)/gu, (_, space: string) => `direction#${space.codePointAt(0)};`);
+}
+
+/** A multi-line label: each line escaped, joined by Mermaid's line break. */
+const label = (...lines: string[]) => `"${lines.map(mermaidText).join('<br/>')}"`;
+
+interface Edge {
+  from: string;
+  to: string;
+  label?: string;
+  /** A path on which nothing runs (a switch without default). */
+  dotted?: boolean;
+}
+
+/** Where a drawn part of the chart is entered, and the nodes it leaves from. */
+interface Part {
+  entry: string;
+  exits: string[];
+}
+
+class Chart {
+  /** Node ids in the order they were made: edges are listed in the order of their start. */
+  private readonly taken = new Map<string, number>();
+  readonly lines: string[] = [];
+  readonly edges: Edge[] = [];
+
+  /** A fresh node id from a step id: always `prefix_` + letters, digits and `_`. */
+  id(prefix: string, name: string): string {
+    const base = `${prefix}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    let id = base;
+    for (let n = 2; this.taken.has(id); n++) id = `${base}_${n}`;
+    this.taken.set(id, this.taken.size);
+    return id;
+  }
+
+  line(depth: number, text: string): void {
+    this.lines.push(`${'  '.repeat(depth)}${text}`);
+  }
+
+  edge(from: string, to: string, text?: string, dotted = false): void {
+    this.edges.push({ from, to, label: text, dotted });
+  }
+
+  /** The edges from top to bottom: by the node they start from, then as they were made. */
+  orderedEdges(): Edge[] {
+    return this.edges.map((edge, i) => ({ edge, i })).sort((a, b) => this.taken.get(a.edge.from)! - this.taken.get(b.edge.from)! || a.i - b.i).map(({ edge }) => edge);
+  }
+
+  /** Draws steps run one after another; undefined for none. */
+  steps(steps: Step[], depth: number): Part | undefined {
+    let first: Part | undefined;
+    let last: Part | undefined;
+    for (const step of steps) {
+      const part = this.step(step, depth);
+      if (last) for (const exit of last.exits) this.edge(exit, part.entry);
+      first ??= part;
+      last = part;
+    }
+    return first && last && { entry: first.entry, exits: last.exits };
+  }
+
+  step(step: Step, depth: number): Part {
+    switch (step.step_type) {
+      case 'parallel':
+        return this.container(step, depth, (inner) => {
+          const fork = this.id('s', `${step.id}_fork`);
+          this.line(inner, `${fork}{{${label('fork')}}}`);
+          // Each step of a parallel step is a branch of its own.
+          const branches = step.branches.steps.map((s) => this.step(s, inner));
+          const join = this.id('s', `${step.id}_join`);
+          this.line(inner, `${join}{{${label('join')}}}`);
+          for (const branch of branches) {
+            this.edge(fork, branch.entry);
+            for (const exit of branch.exits) this.edge(exit, join);
+          }
+          if (branches.length === 0) this.edge(fork, join);
+          return { entry: fork, exits: [join] };
+        });
+      case 'conditional':
+        return this.container(step, depth, (inner) => {
+          const decision = this.decision(step, inner);
+          const branches: [string, Part | undefined][] = [
+            ['true', this.steps(step.branches.if_true ?? [], inner)],
+            ['false', this.steps(step.branches.if_false ?? [], inner)],
+          ];
+          const merge = this.merge(step, inner);
+          for (const [name, branch] of branches) this.branch(decision, name, branch, merge);
+          return { entry: decision, exits: [merge] };
+        });
+      case 'switch':
+        return this.container(step, depth, (inner) => {
+          const decision = this.decision(step, inner);
+          const branches = Object.entries(step.branches).map(([name, steps]): [string, Part | undefined] => [name, this.steps(steps, inner)]);
+          const merge = this.merge(step, inner);
+          // A value whose branch is missing or empty runs `default` (Pallet's `branches.get(value) or branches.get("default")`).
+          const fallback = branches.find(([name]) => name === 'default')?.[1];
+          for (const [name, branch] of branches) {
+            if (branch) this.branch(decision, name, branch, merge);
+            else this.edge(decision, fallback?.entry ?? merge, name);
+          }
+          if (!Object.prototype.hasOwnProperty.call(step.branches, 'default')) this.edge(decision, merge, 'no match', true);
+          return { entry: decision, exits: [merge] };
+        });
+      default: {
+        const id = this.id('s', step.id);
+        const workflow = step.inputs.workflow_id;
+        if (step.skill === EXECUTE_WORKFLOW_SKILL) {
+          this.line(depth, `${id}[[${typeof workflow === 'string' ? label(step.id, `runs ${workflow}`) : label(step.id, EXECUTE_WORKFLOW_SKILL)}]]`);
+        } else {
+          this.line(depth, `${id}[${label(step.id, step.skill)}]`);
+        }
+        return { entry: id, exits: [id] };
+      }
+    }
+  }
+
+  private container(step: Step, depth: number, draw: (inner: number) => Part): Part {
+    this.line(depth, `subgraph ${this.id('g', step.id)}[${label(`${step.id} · ${step.step_type}`)}]`);
+    const part = draw(depth + 1);
+    this.line(depth, 'end');
+    return part;
+  }
+
+  private decision(step: Step & { condition: string }, depth: number): string {
+    const id = this.id('s', step.id);
+    this.line(depth, `${id}{${label(step.condition)}}`);
+    return id;
+  }
+
+  private merge(step: Step, depth: number): string {
+    const id = this.id('s', `${step.id}_merge`);
+    this.line(depth, `${id}((${label(' ')}))`);
+    return id;
+  }
+
+  private branch(decision: string, name: string, branch: Part | undefined, merge: string): void {
+    this.edge(decision, branch?.entry ?? merge, name);
+    for (const exit of branch?.exits ?? []) this.edge(exit, merge);
+  }
+}
+
+/** The Mermaid flowchart (source text, ending in a newline) of a definition. */
+export function workflowGraph(definition: WorkflowDefinition): string {
+  const chart = new Chart();
+  const start = chart.id('wf', 'start');
+  chart.line(1, `${start}([${label('start')}])`);
+  const body = chart.steps(definition.steps, 1);
+  const end = chart.id('wf', 'end');
+  chart.line(1, `${end}([${label('end')}])`);
+  if (body) {
+    chart.edge(start, body.entry);
+    for (const exit of body.exits) chart.edge(exit, end);
+  } else {
+    chart.edge(start, end);
+  }
+  const { metadata } = definition;
+  // Front matter is YAML: a JSON string is a valid YAML double-quoted scalar on one line.
+  const title = JSON.stringify(oneLine(`${metadata.name} (${metadata.id} ${metadata.version})`));
+  const edges = chart.orderedEdges().map((e) => `  ${e.from} ${e.dotted ? '-.->' : '-->'}${e.label === undefined ? '' : `|${label(e.label)}|`} ${e.to}`);
+  return ['---', `title: ${title}`, '---', 'flowchart TD', ...chart.lines, ...edges, ''].join('\n');
+}
+
+/** The chart in a Markdown ```mermaid block (GitHub renders it). */
+export function markdownGraph(definition: WorkflowDefinition): string {
+  return `\`\`\`mermaid\n${workflowGraph(definition)}\`\`\`\n`;
+}
