@@ -187,7 +187,8 @@ describe('pallet CLI', function () {
     const id = uniqueId('cli-json-failed');
     reviewBroken = true;
     try {
-      const failedJson = await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'retry me'], { env: cliEnv, cwd: dir });
+      const cwd = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-json-'));
+      const failedJson = await runCli(['run', '--file', CODEGEN, '--id', id, '--json', 'retry me'], { env: cliEnv, cwd });
       assert.equal(failedJson.code, 1);
       const failure = JSON.parse(failedJson.stdout) as { workflow_id: string; run_id: string; status: string; url: string; error: { message: string } };
       assert.deepEqual(Object.keys(failure), ['workflow_id', 'run_id', 'status', 'error', 'url']);
@@ -198,7 +199,7 @@ describe('pallet CLI', function () {
       assert.match(failure.error.message, /review model overloaded/);
       assert.match(failure.url, new RegExp(`http://ui\\.example:8233/namespaces/default/workflows/${id}/`));
       assert.match(failedJson.stderr, /failed at step "test".*review model overloaded/);
-      assert.deepEqual((await readdir(dir)).filter((f) => f === 'app'), []);
+      assert.deepEqual(await readdir(cwd), [], 'no files written');
     } finally {
       reviewBroken = false;
     }
