@@ -128,9 +128,13 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
       mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
-      // 3. The history page, at the address `pallet run` prints: each step's scheduled
-      //    activity shows its summary, its activity id (the step id) and the type callAgent.
+      // 3. The address `pallet run` prints opens the run's timeline, one bar per step; on the
+      //    history tab each step's scheduled activity shows its summary, its activity id (the
+      //    step id) and the type callAgent.
       await page.goto(new Services(loadSettings({ TEMPORAL_UI_URL: uiUrl })).runUrl(workflowId, runId));
+      assert.match(page.url(), /\/timeline$/);
+      for (const step of STEPS) await page.getByText(`callAgent • ${step.id}: ${step.skill}`, { exact: true }).waitFor();
+      await page.getByTestId('history-tab').click();
       await page.getByRole('button', { name: 'Compact' }).click();
       for (const [i, step] of STEPS.entries()) {
         await page.getByTestId('event-summary-row').filter({ hasText: `${step.id}: ${step.skill}` }).click();
