@@ -3,7 +3,7 @@
 // example workflow, and the command itself (on a commander program of its own).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -359,6 +359,14 @@ steps:
         for (const id of ids) assert.match(chart, new RegExp(`^ +(?:s_${id}\\[|subgraph g_${id}\\[)`, 'm'), id);
       });
     }
+
+    it('docs/examples.md has the chart of each, as pallet graph --markdown prints it', async () => {
+      const doc = readFileSync(path.resolve(__dirname, '..', '..', '..', 'docs', 'examples.md'), 'utf8');
+      for (const name of files) {
+        const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, name));
+        assert.ok(doc.includes(markdownGraph(definition)), `docs/examples.md: the chart of ${name} is out of date: npx pallet graph --markdown pallet-workflows/${name}`);
+      }
+    });
 
     it('smart-router: execute_workflow steps are subroutines naming their workflow, one edge per case', async () => {
       const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, 'smart-router.yaml'));
