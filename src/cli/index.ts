@@ -1,6 +1,9 @@
 // The `pallet` command: the program and its subcommands, each a thin front end to
 // client.ts, worker.ts, the DSL loader or the registry.
+import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
+import { loadSettings } from '../settings';
+import { registerGraphCommand } from './graph';
 import { lintFiles } from './lint';
 import { registerOpsCommands } from './ops';
 import { registerRegistryCommands } from './registry';
@@ -15,8 +18,20 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    throw err;
+    throw serverErrorExplained(err);
   }
+}
+
+/**
+ * A gRPC error the server (or whatever answered at its address) gave, as a line that names
+ * the address and the reason, instead of the SDK's bare "Failed to describe workflow".
+ */
+export function serverErrorExplained(err: unknown, address = loadSettings(process.env).temporal.connection.address): unknown {
+  if (!(err instanceof ServiceError)) return err;
+  const details = (err.cause as { details?: string } | undefined)?.details;
+  const http = details && /Received HTTP status code|Received HTTP|protocol/i.test(details);
+  const why = http ? `something that is not a Temporal frontend answers there (${details}); point TEMPORAL_ADDRESS at the server's gRPC port (7233 by default)` : details || 'no reason given';
+  return new Error(`${err.message} at Temporal ${address}: ${why}`);
 }
 
 export function buildProgram(): Command {
@@ -59,6 +74,7 @@ export function buildProgram(): Command {
       await runWorker();
     });
 
+  registerGraphCommand(program);
   registerRunCommands(program);
   registerRegistryCommands(program);
   registerOpsCommands(program);
