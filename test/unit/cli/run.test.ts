@@ -172,7 +172,7 @@ describe('cli run: reporting a finished run', () => {
     assert.equal(plain.stdout, '');
     assert.equal(
       plain.stderr,
-      ['run wf-1 failed at step "test": Step "test" failed: review model overloaded', '  http://ui/wf-1', '  fix the cause, then: npx pallet retry wf-1 (finished steps are not run again)'].join('\n'),
+      ['run wf-1 failed at step "test": Step "test" failed: review model overloaded', '  http://ui/wf-1', "  fix the cause, then: npx pallet retry wf-1 (finished steps are not run again); to change the input or the definition: --input '{...}' or --file FIXED.yaml"].join('\n'),
     );
     assert.equal(plain.value.step?.stepId, 'test');
     assert.equal(process.exitCode, 1);
