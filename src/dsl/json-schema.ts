@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { STEP_TYPES } from './types';
-import { definitionSchema } from './schema';
+import { definitionSchema, retryMapSchema, retrySchema } from './schema';
 
 export const JSON_SCHEMA_FILE = 'pallet-workflow.schema.json';
 export const JSON_SCHEMA_ID = 'urn:pallet-temporal:pallet-workflow.schema.json';
@@ -75,7 +75,18 @@ export function workflowJsonSchema(): Json {
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema }) => {
       const json = jsonSchema as Json;
-      if (zodSchema === marks.step) {
+      const def = (zodSchema as unknown as { _zod: { def: { type: string; innerType?: { _zod: { def: { type: string } } } } } })._zod.def;
+      if (def.type === 'optional' && def.innerType?._zod.def.type === 'undefined') {
+        // A field a step type must not have (e.g. retry on a container).
+        Object.assign(json, { not: {} });
+      } else if (zodSchema === retrySchema) {
+        // schema.ts's preprocess reads a number N as max_attempts N.
+        const { $schema: _drop, ...map } = z.toJSONSchema(retryMapSchema, { target: 'draft-7', io: 'input' }) as Json;
+        void _drop;
+        const description = json.description;
+        for (const key of Object.keys(json)) delete json[key];
+        Object.assign(json, { description, anyOf: [{ type: 'integer', minimum: 1, description: 'A number of attempts (max_attempts).' }, map] });
+      } else if (zodSchema === marks.step) {
         // Said once for every step type, so that an editor names the allowed step types and the missing id plainly.
         Object.assign(json, { type: 'object', required: ['id'], properties: { step_type: { enum: [...STEP_TYPES] } } });
       } else if (zodSchema === marks.stepId) {

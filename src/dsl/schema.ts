@@ -54,12 +54,69 @@ const common = {
   timeout: z.number().positive('timeout must be a positive number of seconds').default(300).describe('Seconds one agent call may take.'),
 };
 
-const sequentialStep = z.object({
+/** A duration: seconds as a number, or text such as "500ms", "10s", "2m", "1h"; read as milliseconds. */
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(DURATION, 'a duration is a number of seconds or text such as "500ms", "10s", "2m", "1h"')])
+  .transform((d) => {
+    if (typeof d === 'number') return Math.round(d * 1000);
+    const [, n, unit] = DURATION.exec(d)!;
+    return Math.round(Number(n) * UNIT_MS[unit]);
+  });
+
+/** Failure types a retry policy may name: what can go wrong in an agent call. */
+export const AGENT_FAILURE_TYPES = ['AgentUnavailable', 'AgentServerError', 'AgentTimeout', 'AgentRejected', 'AgentSkillError', 'AgentBadResponse'] as const;
+const failureTypeList = z.array(z.enum(AGENT_FAILURE_TYPES, { error: (issue) => `unknown failure type ${JSON.stringify(issue.input)} (expected one of: ${AGENT_FAILURE_TYPES.join(', ')})` }));
+
+/** How a call step is retried; durations in milliseconds once parsed. `retry: N` is short for `max_attempts: N`. */
+const retryMap = z
+  .strictObject(
+    {
+      max_attempts: z.number().int().min(1).optional().describe("Attempts the agent's own failures may use (default 3): 1 means no retry."),
+      initial_interval: duration.optional().describe('Wait before the first retry (default 1s).'),
+      maximum_interval: duration.optional().describe('Longest wait between retries (default 30s).'),
+      backoff_coefficient: z.number().min(1).optional().describe('Each wait is this many times the last (default 2).'),
+      retry_on: failureTypeList.optional().describe('Failure types retried although they are final by default (e.g. AgentSkillError for a model that is overloaded).'),
+      non_retryable: failureTypeList.optional().describe('Failure types that end the step at once (e.g. AgentTimeout).'),
+      deadline: duration.optional().describe("How long the step may take over all its attempts, crashes and outages included (default: 10 times its timeout, at least 30s)."),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown retry setting (expected: max_attempts, initial_interval, maximum_interval, backoff_coefficient, retry_on, non_retryable, deadline)` : 'retry must be a map of retry settings or a number of attempts') },
+  );
+export const retrySchema = z
+  .preprocess((raw) => (typeof raw === 'number' ? { max_attempts: raw } : raw), retryMap)
+  .describe('How the step is retried when its agent fails: a map of settings, or a number of attempts.');
+/** The map form of retry, for the JSON Schema (the number form is added there). */
+export const retryMapSchema = retryMap;
+export type RetrySettings = z.output<typeof retrySchema>;
+
+const onlyOnCalls = (field: string) => z.undefined({ error: `{type} {step} cannot have ${field}: it is a setting of call steps (inside its branches)` }).optional();
+
+const sequentialHead = z.object({
   ...common,
   step_type: z.literal('sequential').describe('sequential (the default): call the skill of an agent, or run another workflow with skill execute_workflow.'),
   skill: z.string({ error: required('a skill', 'string') }).min(1, '{step} needs a skill').describe('The skill an agent offers; execute_workflow runs the workflow named by inputs.workflow_id.'),
   branches: z.undefined({ error: 'sequential {step} cannot have branches' }).optional(),
-}).describe('A sequential step: one agent call (or execute_workflow).');
+  retry: retrySchema.optional(),
+  continue_on_error: z
+    .boolean()
+    .optional()
+    .describe('When the step fails (after its retries), store {error: {message, type, step}} as its output and go on.'),
+});
+const sequentialStep = sequentialHead
+  .extend({
+    on_error: z
+      .array(z.lazy((): z.ZodType<Step> => stepSchema))
+      .min(1, '{step} has an empty on_error list')
+      .optional()
+      .describe("Steps run when this one fails (after its retries), e.g. a second agent: the last one's result becomes this step's result."),
+    compensate: z
+      .array(z.lazy((): z.ZodType<Step> => stepSchema))
+      .min(1, '{step} has an empty compensate list')
+      .optional()
+      .describe('Steps that undo this one: run, latest step first, when the run fails or is cancelled after this step finished.'),
+  })
+  .describe('A sequential step: one agent call (or execute_workflow).');
 
 /** A condition: a template (or a literal string) evaluated when the step runs. */
 const condition = z
@@ -68,7 +125,7 @@ const condition = z
   .describe('A template (or a literal string), resolved when the step runs. conditional: its truthiness picks if_true or if_false; switch: its value as text picks the branch.');
 
 /** The recursive parts: sub-step lists inside branches. Spelled once here for TypeScript. */
-export type SequentialStep = z.infer<typeof sequentialStep>;
+export type SequentialStep = z.infer<typeof sequentialHead> & { on_error?: Step[]; compensate?: Step[] };
 export type ParallelStep = z.infer<typeof parallelHead> & { branches: { steps: Step[] } };
 export type ConditionalStep = z.infer<typeof branchingHead> & { step_type: 'conditional'; branches: { if_true?: Step[]; if_false?: Step[] } };
 export type SwitchStep = z.infer<typeof branchingHead> & { step_type: 'switch'; branches: Record<string, Step[]> };
@@ -79,7 +136,13 @@ const nonEmpty = (branches: object) => Object.keys(branches).length > 0;
 const branchesError = (what: string) => (issue: { input: unknown; code?: string }) =>
   issue.input === undefined || issue.code === 'custom' ? `{type} {step} needs ${what}` : undefined;
 
-const parallelHead = z.object({ ...common, step_type: z.literal('parallel').describe('parallel: run the steps of branches.steps at once.') });
+const callSettingsRefused = {
+  retry: onlyOnCalls('retry'),
+  continue_on_error: onlyOnCalls('continue_on_error'),
+  on_error: onlyOnCalls('on_error'),
+  compensate: onlyOnCalls('compensate'),
+};
+const parallelHead = z.object({ ...common, ...callSettingsRefused, step_type: z.literal('parallel').describe('parallel: run the steps of branches.steps at once.') });
 const parallelStep = parallelHead
   .extend({
     branches: z
@@ -95,7 +158,7 @@ const parallelStep = parallelHead
   })
   .describe('A parallel step: its branches.steps run at once.');
 
-const branchingHead = z.object({ ...common, condition });
+const branchingHead = z.object({ ...common, ...callSettingsRefused, condition });
 const conditionalStep = branchingHead
   .extend({
     step_type: z.literal('conditional').describe('conditional: run if_true when the condition is truthy (Python\'s truthiness), else if_false.'),
@@ -146,12 +209,27 @@ export const metadataSchema = z
   })
   .describe('What the workflow is: id, name, version.');
 
+/**
+ * Workflow-wide defaults for call steps. Free-form in Pallet (never read by its engine): keys
+ * other than these are kept and not read (lint warns about them).
+ */
+export const errorHandlingSchema = z
+  .custom<Record<string, unknown>>(isPlainObject, { error: notAMap })
+  .pipe(
+    z.looseObject({
+      retry: retrySchema.optional().describe('The retry settings of every call step that gives none of its own (a step\'s own settings override these one by one).'),
+      continue_on_error: z.boolean().optional().describe('The continue_on_error of every call step that does not set it.'),
+    }),
+  )
+  .describe('Defaults for every call step: retry and continue_on_error. Other keys are kept and not read (Pallet reads none).');
+export type ErrorHandling = z.output<typeof errorHandlingSchema>;
+
 export const definitionSchema = z
   .object({
     metadata: metadataSchema,
     steps: z.array(stepSchema).describe('The steps, run one after another (at least one).'),
     /** Free-form in Pallet and never read by its engine; kept for round-tripping. */
-    error_handling: dataMap.optional().describe('Free-form, not read (as in Pallet).'),
+    error_handling: errorHandlingSchema.optional(),
   })
   .describe('A Pallet workflow: metadata and the steps to run.');
 

@@ -166,7 +166,8 @@ describe('dsl/loader + schema', () => {
       assert.deepEqual(def.metadata.tags, ['x']);
       assert.equal(def.steps[0].timeout, 12.5);
       assert.deepEqual(def.steps[0].inputs, { a: 1 });
-      assert.deepEqual(def.error_handling, { retry: 3 });
+      // Pallet never reads error_handling; ours reads `retry: N` as N attempts.
+      assert.deepEqual(def.error_handling, { retry: { max_attempts: 3 } });
     });
 
     it('a version written as a YAML number becomes a string', () => {
