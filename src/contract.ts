@@ -108,6 +108,8 @@ export const FailureTypes = {
   unknownWorkflow: 'UnknownWorkflow',
   invalidDefinition: 'InvalidDefinition',
   registryError: 'RegistryError',
+  /** A `${{ }}` expression could not be evaluated (no such key, wrong types, a result that is not JSON). */
+  expressionError: 'ExpressionError',
 } as const;
 
 /** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */

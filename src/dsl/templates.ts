@@ -1,9 +1,13 @@
 // Template resolution: `{{ workflow.input.x }}` and `{{ steps.<id>.outputs.y }}`.
-// Pure code with no imports: it runs inside the Temporal workflow sandbox.
+// Pure code (it imports only the sandbox-safe ./expressions): it runs inside the Temporal
+// workflow sandbox.
 //
 // Pallet's rules, kept: a string that is exactly one template yields the value with its type;
 // a path that does not exist yields null. Pallet's bugs, fixed: text around a template and
 // several templates in one string are interpolated, and lists are resolved at any depth.
+// A string that is exactly `${{ <CEL> }}` is an expression instead (./expressions.ts): a
+// Pallet file never holds `${{`, so Pallet's results are untouched.
+import { evaluateExpressionString, hasExpression } from './expressions';
 
 /** What templates can see while a run is under way. */
 export interface TemplateContext {
@@ -39,11 +43,19 @@ export function parseTemplatePath(text: string): TemplateRef {
   return { kind: 'invalid', text, reason: 'a template path starts with "workflow.input" or "steps.<id>.outputs"' };
 }
 
-/** Every template in a value (strings, lists and maps at any depth), with where it sits. */
+/** Every template in a value (strings, lists and maps at any depth), with where it sits; strings holding an expression are left to findExpressions. */
 export function findTemplates(value: unknown, at: (string | number)[] = []): { text: string; path: (string | number)[] }[] {
-  if (typeof value === 'string') return [...value.matchAll(ANY)].map((m) => ({ text: m[1], path: at }));
+  if (typeof value === 'string') return hasExpression(value) ? [] : [...value.matchAll(ANY)].map((m) => ({ text: m[1], path: at }));
   if (Array.isArray(value)) return value.flatMap((v, i) => findTemplates(v, [...at, i]));
   if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => findTemplates(v, [...at, k]));
+  return [];
+}
+
+/** Every string holding `${{` in a value (strings, lists and maps at any depth), with where it sits. */
+export function findExpressions(value: unknown, at: (string | number)[] = []): { value: string; path: (string | number)[] }[] {
+  if (typeof value === 'string') return hasExpression(value) ? [{ value, path: at }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => findExpressions(v, [...at, i]));
+  if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => findExpressions(v, [...at, k]));
   return [];
 }
 
@@ -79,9 +91,13 @@ export function interpolationText(value: unknown): string {
   return String(value);
 }
 
-/** Resolves every template in a value: strings, lists and maps at any depth. */
+/**
+ * Resolves every template and expression in a value: strings, lists and maps at any depth.
+ * An expression that cannot be evaluated throws ExpressionError (a non-retryable failure).
+ */
 export function resolveValue(value: unknown, ctx: TemplateContext): unknown {
   if (typeof value === 'string') {
+    if (hasExpression(value)) return evaluateExpressionString(value, ctx);
     const whole = WHOLE.exec(value);
     if (whole) return lookup(whole[1], ctx);
     if (!value.includes('{{')) return value;

@@ -1,7 +1,10 @@
-// The checks of a whole definition that its schema cannot express: unique step ids and
-// template references (to steps that exist and can have run). Every problem is collected
-// with the path of the field it concerns, so the loader can point at file, line and column.
-import { findTemplates, isPlainObject, parseTemplatePath } from './templates';
+// The checks of a whole definition that its schema cannot express: unique step ids,
+// template references (to steps that exist and can have run) and `${{ }}` expressions (their
+// syntax, types as far as known, and the steps they read, by the same rules). Every problem
+// is collected with the path of the field it concerns, so the loader can point at file, line
+// and column.
+import { checkExpression, expressionOf, showExpression } from './expressions';
+import { findExpressions, findTemplates, isPlainObject, parseTemplatePath } from './templates';
 
 export type FieldPath = (string | number)[];
 
@@ -113,14 +116,34 @@ function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible
     if (ref.kind === 'invalid') {
       walk.problems.push({ path: at, message: `step "${stepId}": invalid template "{{ ${text} }}": ${ref.reason}` });
     } else if (ref.kind === 'step' && !visible.has(ref.stepId)) {
-      const why = !walk.all.has(ref.stepId)
-        ? 'there is no such step'
-        : ref.stepId === stepId
-          ? 'a step cannot read its own output'
-          : 'that step cannot have run before this one (it comes later, or is a parallel sibling or in another branch)';
-      walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" refers to step "${ref.stepId}", but ${why}` });
+      walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}` });
     }
   }
+  for (const { value: text, path: at } of findExpressions(value, path)) {
+    const expression = expressionOf(text);
+    if (expression === undefined) {
+      walk.problems.push({ path: at, message: `step "${stepId}": an expression must be the whole value, as in "\${{ 'a ' + string(x) }}" (found ${JSON.stringify(text.length > 120 ? `${text.slice(0, 119)}…` : text)})` });
+      continue;
+    }
+    const checked = checkExpression(expression);
+    if (!checked.ok) {
+      walk.problems.push({ path: at, message: `step "${stepId}": invalid expression "${showExpression(expression)}": ${checked.reason}` });
+      continue;
+    }
+    for (const ref of checked.refs) {
+      if (visible.has(ref.stepId)) continue;
+      walk.problems.push({ path: at, message: `step "${stepId}": expression "${showExpression(expression)}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}` });
+    }
+  }
+}
+
+/** Why a step id cannot be read where it is. */
+function unreachable(refId: string, stepId: string, walk: Walk): string {
+  return !walk.all.has(refId)
+    ? 'there is no such step'
+    : refId === stepId
+      ? 'a step cannot read its own output'
+      : 'that step cannot have run before this one (it comes later, or is a parallel sibling or in another branch)';
 }
 
 export function formatPath(path: FieldPath): string {

@@ -1,13 +1,33 @@
 // conditional: a truthy condition (Python's sense: null, false, 0, "", [] and {} are false)
 // runs `branches.if_true`, anything else `branches.if_false`; a missing branch runs nothing.
+// The condition may be a `${{ }}` expression: one that cannot be evaluated fails this step.
+import type { StepFailureDetails } from '../../contract';
+import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { isTruthy } from '../../dsl/templates';
-import type { ConditionalStep } from '../../dsl/types';
-import { inside, type StepRunner } from './types';
+import type { ConditionalStep, SwitchStep } from '../../dsl/types';
+import { inside, type Scope, type StepRunner, type Walker } from './types';
 
 export const runConditional: StepRunner<ConditionalStep> = async (walker, step, scope) => {
-  const value = walker.resolve(step.condition);
+  const value = resolveCondition(walker, step, scope);
   const branch = isTruthy(value) ? 'if_true' : 'if_false';
   const steps = step.branches[branch] ?? [];
   walker.noteContainer(step.id, { step_type: 'conditional', value, branch: step.branches[branch] ? branch : null, steps: steps.map((s) => s.id) });
   await walker.runSteps(steps, inside(scope, step.id, { inBranch: true }));
 };
+
+/**
+ * The value of a conditional's or switch's condition. An expression that fails ends the run
+ * with a non-retryable ExpressionError naming this step, the expression and the reason.
+ */
+export function resolveCondition(walker: Walker, step: ConditionalStep | SwitchStep, scope: Scope): unknown {
+  try {
+    return walker.resolve(step.condition);
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    const { within } = scope;
+    const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
+    const reason = `condition ${showExpression(err.expression)}: ${err.reason}`;
+    const details: StepFailureDetails = { stepId: step.id, within, reason };
+    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (${step.step_type}): ${reason}`, [details]);
+  }
+}

@@ -1,15 +1,17 @@
 // switch: the condition's value, written as Python's str() writes it (6 → "6", true →
 // "True"), names the branch to run; a missing or empty branch falls back to `default`, and
 // without a default nothing runs (Pallet: `branches.get(value) or branches.get("default")`).
+// A `${{ }}` expression's value is written the same way (true → "True").
 import { pythonStr } from '../../dsl/templates';
 import type { SwitchStep } from '../../dsl/types';
+import { resolveCondition } from './conditional';
 import { inside, type StepRunner, type Walker } from './types';
 
 /** Before this change an empty matching branch ran nothing instead of `default`. */
 export const EMPTY_BRANCH_RUNS_DEFAULT = 'switch-empty-branch-runs-default';
 
 export const runSwitch: StepRunner<SwitchStep> = async (walker, step, scope) => {
-  const value = walker.resolve(step.condition);
+  const value = resolveCondition(walker, step, scope);
   const branch = chooseBranch(walker, step.branches, pythonStr(value));
   const steps = branch === null ? [] : step.branches[branch];
   walker.noteContainer(step.id, { step_type: 'switch', value, branch, steps: steps.map((s) => s.id) });
