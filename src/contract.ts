@@ -69,6 +69,10 @@ export interface RunState {
   containers: Record<string, ContainerSummary>;
   /** The exact definition each `execute_workflow` step runs, resolved once. */
   pinned: Record<string, DefinitionSource>;
+  /** Failed steps that on_error or continue_on_error recovered, and how. */
+  recovered?: Record<string, 'on_error' | 'continue_on_error'>;
+  /** Steps whose `compensate` steps ran after the run failed, in the order they ran. */
+  compensated?: string[];
   error?: string;
 }
 

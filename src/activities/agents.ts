@@ -55,7 +55,10 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
       if (err instanceof UnknownSkillError) {
         // With an agent unreachable the skill may be its: worth retrying. Otherwise it is unknown.
         const details = { skill: err.skill, knownSkills: err.knownSkills, problems: err.problems };
-        if (err.problems.length > 0) throw ApplicationFailure.retryable(err.message, FailureTypes.agentUnavailable, details);
+        if (err.problems.length > 0) {
+          if (req.retry?.noRetry?.includes(FailureTypes.agentUnavailable)) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.agentUnavailable, details);
+          throw ApplicationFailure.retryable(err.message, FailureTypes.agentUnavailable, details);
+        }
         throw ApplicationFailure.nonRetryable(err.message, FailureTypes.unknownSkill, details);
       }
       throw err;
@@ -89,11 +92,17 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
     } catch (err) {
-      if (!(err instanceof ApplicationFailure) || err.nonRetryable || !AGENT_FAULTS.has(err.type ?? '')) throw err;
+      if (!(err instanceof ApplicationFailure)) throw err;
+      const type = err.type ?? '';
+      // The step's retry settings: types that end it at once, types retried although final.
+      if (req.retry?.noRetry?.includes(type)) throw err.nonRetryable ? err : ApplicationFailure.nonRetryable(err.message, err.type, ...(err.details ?? []));
+      const counted = (AGENT_FAULTS.has(type) && !err.nonRetryable) || req.retry?.retryOn?.includes(type);
+      if (!counted) throw err;
+      const max = req.retry?.maxFailures ?? MAX_AGENT_FAILURES;
       const failures = agentFailures + 1;
       beat(failures);
-      const count = `the agent's failure ${failures} of ${MAX_AGENT_FAILURES}`;
-      if (failures >= MAX_AGENT_FAILURES) throw ApplicationFailure.nonRetryable(`${err.message} (${count})`, err.type, ...(err.details ?? []));
+      const count = `the agent's failure ${failures} of ${max}`;
+      if (failures >= max) throw ApplicationFailure.nonRetryable(`${err.message} (${count})`, err.type, ...(err.details ?? []));
       throw ApplicationFailure.retryable(`${err.message} (${count})`, err.type, ...(err.details ?? []));
     } finally {
       clearInterval(heartbeat);

@@ -12,6 +12,18 @@ export interface CallAgentRequest {
    * step in this run and in `pallet retry` runs of it. Absent in runs recorded before it.
    */
   callId?: string;
+  /** The step's retry settings that the activity applies (absent: the defaults). */
+  retry?: AgentRetry;
+}
+
+/** What the agent activity decides about retries, from a step's `retry` settings. */
+export interface AgentRetry {
+  /** The agent's failures the step may use (default MAX_AGENT_FAILURES). */
+  maxFailures?: number;
+  /** Failure types retried (and counted) although final by default. */
+  retryOn?: string[];
+  /** Failure types that end the step at once. */
+  noRetry?: string[];
 }
 
 export interface CallAgentReply {

@@ -7,7 +7,7 @@ export type StepType = (typeof STEP_TYPES)[number];
 
 // The definition's types are inferred from its zod schema (type-only: nothing of zod reaches
 // the workflow sandbox through this file).
-export type { ConditionalStep, ParallelStep, SequentialStep, Step, SwitchStep, WorkflowDefinition, WorkflowMetadata } from './schema';
+export type { ConditionalStep, ErrorHandling, ParallelStep, RetrySettings, SequentialStep, Step, SwitchStep, WorkflowDefinition, WorkflowMetadata } from './schema';
 
 /** Where a definition came from, recorded in the run so that it can be traced and re-pulled. */
 export interface DefinitionSource {

@@ -9,6 +9,7 @@ import {
   CancelledFailure,
   ChildWorkflowFailure,
   executeChild,
+  isCancellation,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -18,10 +19,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { CallAgentRequest, PalletActivities } from '../activities/contract';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
+import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
 import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
-import { MAX_PAYLOAD_BYTES, type RunResult, type Step } from '../dsl/types';
+import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type Step } from '../dsl/types';
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
 import { WorkflowRun, type StepEffects } from './walker';
@@ -135,9 +136,11 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
 function temporalEffects(callsOf: string): StepEffects {
   const gate = new CallGate();
   return {
-    async callAgent({ step, inputs }) {
+    async callAgent({ step, inputs, retry }) {
       const timeoutMs = step.timeout * 1000;
-      const args: [CallAgentRequest] = [{ stepId: step.id, skill: step.skill, inputs, callId: `${callsOf}/${step.id}` }];
+      const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: `${callsOf}/${step.id}` };
+      if (retry) request.retry = agentRetry(retry);
+      const args: [CallAgentRequest] = [request];
       const bytes = checkPayload(args, 'its inputs after templating');
       const reply = await gate.run(bytes, () =>
         activities.callAgent.executeWithOptions(
@@ -145,7 +148,8 @@ function temporalEffects(callsOf: string): StepEffects {
             activityId: step.id,
             summary: `${step.id}: ${step.skill}`,
             startToCloseTimeout: timeoutMs,
-            scheduleToCloseTimeout: stepDeadlineMs(step.timeout),
+            scheduleToCloseTimeout: retry?.deadline ?? stepDeadlineMs(step.timeout),
+            ...(retry ? { retry: retryPolicy(retry) } : {}),
             heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
           },
           args,
@@ -202,9 +206,38 @@ function temporalEffects(callsOf: string): StepEffects {
     },
 
     describeError,
+    failureType,
+    isCancellation,
+    // Compensation runs even when the run is being cancelled.
+    protect: (work) => CancellationScope.nonCancellable(work),
     // Shown as "current details" in the Web UI; kept out of the history.
     onChange: (state) => setCurrentDetails(progressText(state)),
   };
+}
+
+/** A step's retry settings as the agent activity's retry policy (durations in ms). */
+function retryPolicy(retry: RetrySettings): RetryPolicy {
+  return {
+    initialInterval: retry.initial_interval ?? AGENT_RETRY.initialInterval,
+    backoffCoefficient: retry.backoff_coefficient ?? AGENT_RETRY.backoffCoefficient,
+    maximumInterval: retry.maximum_interval ?? AGENT_RETRY.maximumInterval,
+  };
+}
+
+/** What the activity decides: how many of the agent's failures, which types to retry or not. */
+function agentRetry(retry: RetrySettings): AgentRetry {
+  return {
+    ...(retry.max_attempts !== undefined ? { maxFailures: retry.max_attempts } : {}),
+    ...(retry.retry_on ? { retryOn: retry.retry_on } : {}),
+    ...(retry.non_retryable ? { noRetry: retry.non_retryable } : {}),
+  };
+}
+
+/** The innermost failure type under an activity or child workflow failure. */
+export function failureType(err: unknown): string | undefined {
+  let type: string | undefined;
+  for (let e = err; e instanceof Error; e = (e as { cause?: unknown }).cause) if (e instanceof ApplicationFailure && e.type) type = e.type;
+  return type;
 }
 
 /** One line saying why an activity or child workflow failed, from the innermost cause. */
@@ -214,7 +247,7 @@ export function describeError(err: unknown, step?: Step): string {
     if (cause instanceof TimeoutFailure) return describeTimeout(cause, err, step);
     // Retrying further would pass the step's deadline: Temporal ends with the last failure.
     if (err instanceof ActivityFailure && err.retryState === 'TIMEOUT' && step) {
-      return `gave up before the step's deadline of ${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s); last failure: ${cause?.message ?? err.message}`;
+      return `gave up before the step's deadline of ${deadlineText(step)}; last failure: ${cause?.message ?? err.message}`;
     }
     if (cause instanceof CancelledFailure) return 'cancelled';
     const reason = cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure ? describeError(cause) : (cause?.message ?? err.message);
@@ -222,6 +255,12 @@ export function describeError(err: unknown, step?: Step): string {
   }
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The step's deadline over all attempts, and where it comes from. */
+function deadlineText(step: Step): string {
+  const own = step.step_type === 'sequential' ? step.retry?.deadline : undefined;
+  return own !== undefined ? `${own / 1000} s (its retry deadline)` : `${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s)`;
 }
 
 /** A timeout, with the limit that was actually in force and the last failure before it. */
@@ -233,7 +272,7 @@ function describeTimeout(timeout: TimeoutFailure, err: ActivityFailure | ChildWo
     case 'HEARTBEAT':
       return `the worker running it stopped answering (no heartbeat for ${HEARTBEAT_TIMEOUT_MS / 1000} s) and no retry finished before the step's deadline${last}`;
     case 'SCHEDULE_TO_CLOSE':
-      return `gave up at the step's deadline of ${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s)${last}`;
+      return `gave up at the step's deadline of ${deadlineText(step)}${last}`;
     default:
       return `timed out (${name} timeout of ${step.timeout} s)${last}`;
   }

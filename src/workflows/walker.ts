@@ -5,7 +5,8 @@
 // state and records results in Pallet's order.
 import { stepKey, type ContainerSummary, type ReuseOffer, type RunState } from '../contract';
 import { resolveValue } from '../dsl/templates';
-import type { DefinitionSource, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
+import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
+import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
 import type { Scope, StepEffects, Walker } from './steps/types';
 
@@ -25,6 +26,9 @@ export class WorkflowRun implements Walker {
   readonly state: RunState;
   /** What templates read as `steps.<id>.outputs`. */
   private readonly outputs: Record<string, unknown> = {};
+  /** Finished steps with `compensate` steps, in the order they finished. */
+  private readonly compensable: SequentialStep[] = [];
+  lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -42,7 +46,8 @@ export class WorkflowRun implements Walker {
     const recorded: [string, unknown][] = [];
     try {
       await this.runSteps(this.definition.steps, { within: [], inBranch: false, record: (id, stored) => recorded.push([id, stored]) });
-    } catch (err) {
+    } catch (caught) {
+      const err = await compensate(this, this.compensable, caught);
       this.state.status = 'failed';
       this.state.error = err instanceof Error ? err.message : String(err);
       this.effects.onChange?.(this.state);
@@ -109,7 +114,24 @@ export class WorkflowRun implements Walker {
     this.state.pinned[stepId] = source;
   }
 
-  finish(stepId: string, stored: unknown, scope: Scope): void {
+  get errorHandling(): ErrorHandling | undefined {
+    return this.definition.error_handling;
+  }
+
+  setOutput(stepId: string, stored: unknown): void {
+    this.outputs[stepId] = stored;
+  }
+
+  noteCompensable(step: SequentialStep): void {
+    this.compensable.push(step);
+  }
+
+  noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void {
+    (this.state.recovered ??= {})[stepId] = how;
+  }
+
+  finish(stepId: string, stored: unknown, scope: Scope, result?: { value: unknown }): void {
+    this.lastFinished = { stepId, result };
     this.outputs[stepId] = stored;
     this.state.step_outputs[stepId] = { outputs: stored };
     this.state.finished.push(stepId);

@@ -5,24 +5,33 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EXECUTE_WORKFLOW_SKILL, FailureTypes, type StepFailureDetails } from '../../contract';
 import type { SequentialStep } from '../../dsl/types';
+import { recover, retrySettings } from './errors';
 import type { Scope, StepRunner, Walker } from './types';
 
 export const runSequential: StepRunner<SequentialStep> = async (walker, step, scope) => {
   const reused = walker.completedOutput(step.id);
   if (reused) {
     walker.finish(step.id, reused.stored, scope);
+    if (step.compensate) walker.noteCompensable(step);
     return;
   }
   const inputs = walker.resolve(step.inputs) as Record<string, unknown>;
   const offered = walker.offeredResult(step, inputs);
+  const retry = retrySettings(walker, step);
   let result: unknown;
   try {
     if (offered) result = offered.result;
-    else result = step.skill === EXECUTE_WORKFLOW_SKILL ? await runChild(walker, step, inputs) : await walker.effects.callAgent({ step, inputs });
+    else if (step.skill === EXECUTE_WORKFLOW_SKILL) result = await runChild(walker, step, inputs);
+    else result = await walker.effects.callAgent(retry ? { step, inputs, retry } : { step, inputs });
   } catch (err) {
-    throw stepFailure(step, scope, walker.effects.describeError(err, step), err);
+    // Described with the retry settings in force (a deadline may come from error_handling).
+    const reason = walker.effects.describeError(err, retry ? { ...step, retry } : step);
+    // on_error or continue_on_error may stand in for the result; otherwise the step fails.
+    await recover(walker, step, scope, stepFailure(step, scope, reason, err), err, reason);
+    return;
   }
-  walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: result } : result, scope);
+  walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: result } : result, scope, { value: result });
+  if (step.compensate) walker.noteCompensable(step);
 };
 
 /** `execute_workflow`: the child's definition is pinned once, then it runs as a child workflow. */

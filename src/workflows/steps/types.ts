@@ -1,10 +1,12 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
 import type { ContainerSummary, RunState } from '../../contract';
-import type { DefinitionSource, SequentialStep, Step, WorkflowDefinition } from '../../dsl/types';
+import type { DefinitionSource, ErrorHandling, RetrySettings, SequentialStep, Step, WorkflowDefinition } from '../../dsl/types';
 
 export interface AgentCall {
   step: SequentialStep;
   inputs: Record<string, unknown>;
+  /** The step's retry settings over the workflow's error_handling defaults (absent: none given). */
+  retry?: RetrySettings;
 }
 
 export interface ChildCall {
@@ -37,6 +39,12 @@ export interface StepEffects {
   patched?(changeId: string): boolean;
   /** Told whenever a step starts or finishes (e.g. to show progress). */
   onChange?(state: RunState): void;
+  /** The innermost failure type of what a failed effect rejected with (e.g. AgentTimeout). */
+  failureType?(err: unknown): string | undefined;
+  /** Whether a rejection is the run being cancelled (nothing recovers from that). */
+  isCancellation?(err: unknown): boolean;
+  /** Runs work that must finish even when the run is being cancelled (compensation). */
+  protect?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Where a step runs: inside which containers, and where its result is recorded. */
@@ -61,8 +69,21 @@ export interface Walker {
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined;
   pinnedSource(stepId: string): DefinitionSource | undefined;
   notePinned(stepId: string, source: DefinitionSource): void;
-  /** A call step finished: visible to templates and the live state, recorded in the scope. */
-  finish(stepId: string, stored: unknown, scope: Scope): void;
+  /**
+   * A call step finished: visible to templates and the live state, recorded in the scope.
+   * `result`: what it returned, before it was stored under its `outputs` name.
+   */
+  finish(stepId: string, stored: unknown, scope: Scope, result?: { value: unknown }): void;
+  /** The last call step that finished and what it returned (on_error takes its fallback's). */
+  readonly lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
+  /** What templates see as `steps.<id>.outputs` before the step finishes (a failed step's error). */
+  setOutput(stepId: string, stored: unknown): void;
+  /** The workflow's error_handling defaults, for its call steps. */
+  readonly errorHandling: ErrorHandling | undefined;
+  /** A finished step with `compensate` steps: undone if the run fails after it. */
+  noteCompensable(step: SequentialStep): void;
+  /** A failed step that on_error or continue_on_error recovered. */
+  noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void;
   noteContainer(stepId: string, summary: ContainerSummary): void;
 }
 
