@@ -9,7 +9,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createCallAgent, MAX_REPLY_BYTES } from '../../../src/activities/agents';
-import type { CallAgentReply } from '../../../src/activities/contract';
+import type { AgentRetry, CallAgentReply } from '../../../src/activities/contract';
 import { FailureTypes } from '../../../src/contract';
 import { MAX_PAYLOAD_BYTES } from '../../../src/dsl/types';
 import { AgentDirectory, UrlAgentSource } from '../../../src/sources/agents';
@@ -91,10 +91,10 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
 
-  function run(opts: { maxResultBytes?: number; maxReplyBytes?: number; attempt?: number } = {}, env?: MockActivityEnvironment): Promise<CallAgentReply> {
+  function run(opts: { maxResultBytes?: number; maxReplyBytes?: number; attempt?: number; retry?: AgentRetry } = {}, env?: MockActivityEnvironment): Promise<CallAgentReply> {
     const callAgent = createCallAgent({ directory, maxResultBytes: opts.maxResultBytes, maxReplyBytes: opts.maxReplyBytes });
     const activityEnv = env ?? new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: opts.attempt ?? 1 }, { logger });
-    return activityEnv.run(callAgent, { stepId: 'the_step', skill: 'work', inputs: { n: 1 } });
+    return activityEnv.run(callAgent, { stepId: 'the_step', skill: 'work', inputs: { n: 1 }, ...(opts.retry ? { retry: opts.retry } : {}) });
   }
 
   /** Asserts that `promise` fails with an ApplicationFailure of this type, retryability and message. */
@@ -292,6 +292,31 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       env.on('heartbeat', (d: unknown) => beats.push(d));
       await failsWith(run({}, env), FailureTypes.agentServerError, nonRetryable, new RegExp(`answered HTTP 500.*\\(the agent's failure ${before + 1} of 3\\)$`));
       assert.equal((beats.at(-1) as { agentFailures: number }).agentFailures, before + 1, 'the count goes on to the next attempt');
+    }
+  });
+
+  it("a step's retry settings: its number of attempts, failure types retried or final", async () => {
+    reply = json({ detail: 'down for maintenance' }, 500);
+    const once = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 1 }, { logger });
+    await failsWith(run({ retry: { maxFailures: 1 } }, once), FailureTypes.agentServerError, true, /\(the agent's failure 1 of 1\)$/);
+    const five = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 4, heartbeatDetails: { agentFailures: 3 } }, { logger });
+    await failsWith(run({ retry: { maxFailures: 5 } }, five), FailureTypes.agentServerError, false, /\(the agent's failure 4 of 5\)$/);
+    await failsWith(run({ retry: { noRetry: [FailureTypes.agentServerError] } }), FailureTypes.agentServerError, true, /answered HTTP 500/);
+
+    // A JSON-RPC error is final by default; retry_on makes it count as the agent's failure.
+    reply = (call, res) => json({ jsonrpc: '2.0', error: { code: -1, message: 'model overloaded' }, id: call.body.id })(call, res);
+    await failsWith(run(), FailureTypes.agentSkillError, true, /reported an error: model overloaded$/);
+    await failsWith(run({ retry: { retryOn: [FailureTypes.agentSkillError] } }), FailureTypes.agentSkillError, false, /model overloaded \(the agent's failure 1 of 3\)$/);
+  });
+
+  it('non_retryable AgentUnavailable: an agent that cannot be reached ends the step at once', async () => {
+    const reachable = directory;
+    const port = await freePort();
+    directory = new AgentDirectory([{ describe: () => 'gone', load: async () => ({ agents: [], problems: [`http://127.0.0.1:${port}: unreachable`] }) }], 60_000);
+    try {
+      await failsWith(run({ retry: { noRetry: [FailureTypes.agentUnavailable] } }), FailureTypes.agentUnavailable, true, /work/);
+    } finally {
+      directory = reachable;
     }
   });
 
