@@ -7,7 +7,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../src/contract';
 import type { RunResult } from '../../src/dsl/types';
+import path from 'node:path';
+import { startExampleAgents } from '../../examples/agents/main';
+import { loadDefinitionFile } from '../../src/dsl/loader';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
+import { PALLET_WORKFLOWS } from '../helpers/pallet';
 import { def } from '../helpers/runs';
 import { runDefinition, withWorker } from '../helpers/worker';
 
@@ -124,5 +128,29 @@ steps:
     assert.equal(taskFailures, 0);
     assert.ok(seconds < 20, `the run failed after ${seconds} s`);
     assert.equal(agent.calls.length, before, 'the agent was not called');
+  });
+
+  describe('pallet-workflows/review-gate.yaml with the example agents', () => {
+    for (const priority of ['urgent', 'low']) {
+      it(`runs the branch its expressions choose (priority ${priority})`, async () => {
+        const agents = await startExampleAgents({ host: '127.0.0.1', basePort: 0, env: {} });
+        try {
+          const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, 'review-gate.yaml'));
+          const result = await runDefinition({ agentUrls: agents.agents.map((a) => a.url) }, definition, { requirements: 'read a CSV file and print the total of each column', priority });
+          const review = result.step_outputs.review.outputs as { quality_score: number; issues: { severity: string; type: string }[] };
+          const blocking = review.issues.filter((i) => i.severity !== 'low');
+          const passed = review.quality_score >= 8 && blocking.length === 0;
+          const expected = !passed ? ['rebuild'] : priority === 'urgent' ? ['quick_scan'] : ['security', 'performance'];
+          assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'review', ...expected]);
+          if (!passed) {
+            // The rebuilt program has a function for every plan step and every blocking issue.
+            const plan = result.step_outputs.plan.outputs as { steps: unknown[] };
+            assert.ok(JSON.stringify(result.final_output).includes(`${plan.steps.length + blocking.length}-step plan`), JSON.stringify(result.final_output).slice(0, 400));
+          }
+        } finally {
+          await agents.close();
+        }
+      });
+    }
   });
 });

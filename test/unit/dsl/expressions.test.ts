@@ -7,7 +7,10 @@ import { FailureTypes } from '../../../src/contract';
 import { checkExpression, evaluateExpression, expressionOf, ExpressionError, toJson } from '../../../src/dsl/expressions';
 import { formatProblem, parseDefinition, type LintProblem } from '../../../src/dsl/loader';
 import { findTemplates, resolveValue, type TemplateContext } from '../../../src/dsl/templates';
-import { echo, run, steps } from '../workflows/harness';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PALLET_WORKFLOWS } from '../../helpers/pallet';
+import { def, echo, run, steps } from '../workflows/harness';
 
 const CTX: TemplateContext = {
   input: { priority: 'high', n: 5, half: 0.5, name: 'Ada', tags: ['a', 'b'] },
@@ -351,6 +354,26 @@ describe('dsl/expressions', () => {
         return true;
       });
       assert.deepEqual(calls, []);
+    });
+  });
+
+  describe('pallet-workflows/review-gate.yaml', () => {
+    const definition = () => def(readFileSync(path.join(PALLET_WORKFLOWS, 'review-gate.yaml'), 'utf8'));
+    const plan = { title: 'T', steps: [{ name: 'a', description: 'A', time: '1 hour' }] };
+    const skills = (review: unknown) => ({ create_plan: () => plan, generate_code: echo, review_code: () => review, security_scan: () => 'sec', performance_check: () => 'perf' });
+
+    it('blocking issues: builds again with a fix step per blocking issue (a computed input)', async () => {
+      const review = { quality_score: 9, issues: [{ type: 'syntax', severity: 'error', message: 'bad' }, { type: 'todo', severity: 'low', message: 'later' }] };
+      const { result, log } = await run(definition(), skills(review), { requirements: 'x' });
+      assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'review', 'rebuild']);
+      assert.deepEqual(log.calls.find((c) => c.step === 'review')?.inputs, { code: null, language: 'python' });
+      assert.deepEqual(log.calls.find((c) => c.step === 'rebuild')?.inputs, { plan: { title: 'T', steps: [...plan.steps, { name: 'Fix syntax', description: 'bad' }] } });
+    });
+
+    it('a good review: urgent runs the quick scan, anything else both checks', async () => {
+      const review = { quality_score: 8, issues: [{ type: 'todo', severity: 'low', message: 'later' }] };
+      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x', priority: 'urgent' })).result.step_outputs), ['plan', 'build', 'review', 'quick_scan']);
+      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x' })).result.step_outputs), ['plan', 'build', 'review', 'security', 'performance']);
     });
   });
 });
