@@ -5,11 +5,9 @@
 // branches run as child workflows.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { execFileSync } from 'node:child_process';
 import { startExampleAgents, type ExampleAgents } from '../../examples/agents/main';
 import type { RunResult } from '../../src/dsl/types';
 import { createRegistry } from '../../src/registry';
@@ -18,23 +16,11 @@ import { RegistryStore } from '../../src/sources/definitions';
 import { RegistryAgentSource } from '../../src/sources/registry-agents';
 import { runCli } from '../helpers/cli';
 import { runOras, startRegistry, type RunningRegistry } from '../helpers/registry';
-import { ROOT, TEMPORAL_CLI, temporalEnv } from '../helpers/temporal';
+import { maybeRecord } from '../helpers/histories';
+import { ROOT, temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 
-const HISTORIES = path.join(ROOT, 'test', 'histories');
 const EXAMPLE_WORKFLOWS = ['code-generation', 'data-analysis', 'parallel-analysis', 'smart-router'];
-
-/**
- * With RECORD_HISTORIES=1, keeps a run's history in test/histories/ for the replay tests,
- * exported the way users export one: `temporal workflow show --output json`.
- */
-async function maybeRecord(name: string, workflowId: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const env = await temporalEnv();
-  const json = execFileSync(TEMPORAL_CLI, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
-  mkdirSync(HISTORIES, { recursive: true });
-  writeFileSync(path.join(HISTORIES, `${name}.json`), json);
-}
 
 describe('Pallet example workflows, end to end through the registry', function () {
   this.timeout(240_000);

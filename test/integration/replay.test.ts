@@ -1,6 +1,7 @@
 // Replays every recorded history in test/histories/ (finished and failed runs of each
-// example workflow) against the current interpreter: a change that would break runs in
-// flight fails here. Record new ones with `RECORD_HISTORIES=1 npx mocha test/integration/examples.test.ts`;
+// example workflow and of each language construct) against the current interpreter: a change
+// that would break runs in flight fails here. Record new ones with `RECORD_HISTORIES=1 npx
+// mocha test/integration/examples.test.ts` (and error-handling.test.ts);
 // move the ones they replace to test/histories/older/ first: those recorded by earlier
 // versions of the interpreter must keep replaying too.
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ describe('replay of recorded histories', function () {
   this.timeout(120_000);
 
   it('has a finished and a failed history of each example workflow', () => {
-    for (const name of ['code-generation', 'parallel-analysis', 'smart-router']) {
+    for (const name of ['code-generation', 'parallel-analysis', 'smart-router', 'error-handling']) {
       assert.ok(current.includes(`${name}-completed.json`), `${name}-completed.json`);
       assert.ok(current.includes(`${name}-failed.json`), `${name}-failed.json`);
     }
