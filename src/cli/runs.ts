@@ -142,7 +142,7 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       finished,
       steps: view.steps,
       step_outputs: stepOutputs,
-      ...(state ? { containers: state.containers, pinned: state.pinned } : {}),
+      ...(state ? { containers: state.containers, pinned: state.pinned, recovered: state.recovered ?? {}, compensated: state.compensated ?? [] } : {}),
       ...(view.failure ? { failure: view.failure } : {}),
       ...(view.cancel_requested_at ? { cancel_requested_at: view.cancel_requested_at } : {}),
       ...(view.result ? { result: view.result } : {}),
@@ -170,6 +170,8 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
     if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
   }
   for (const [id, source] of Object.entries(state?.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
+  for (const [id, how] of Object.entries(state?.recovered ?? {})) console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
+  if (state?.compensated?.length) console.log(`  compensated (undone, latest first): ${state.compensated.join(', ')}`);
   for (const [id, { outputs }] of Object.entries(stepOutputs)) console.log(`  ${id}: ${preview(outputs)}`);
   if (view.result) console.log(`  final output: ${preview(view.result.final_output)}`);
   const error = view.failure?.message ?? state?.error;
