@@ -1,6 +1,7 @@
 // Warnings about definitions that are valid but likely not what their author means, or that
 // cannot finish in one Temporal history. `pallet lint` prints them; they never stop a run.
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
+import { checkExpression, expressionOf } from './expressions';
 import type { Step, WorkflowDefinition } from './types';
 import type { FieldPath, Problem } from './validate';
 
@@ -35,9 +36,23 @@ function visit(steps: Step[], at: FieldPath, inBranch: boolean, advice: Problem[
       }
       return;
     }
+    if (step.step_type === 'switch') adviseBoolSwitch(step.condition, step.branches, path, step.id, advice);
     for (const [name, branch] of Object.entries(step.branches as Record<string, Step[] | undefined>)) {
       if (branch) visit(branch, [...path, 'branches', name], step.step_type !== 'parallel', advice);
     }
+  });
+}
+
+/** A switch on a bool expression selects "True" or "False" (Python's str()): say so when it has neither branch. */
+function adviseBoolSwitch(condition: string, branches: Record<string, unknown>, path: FieldPath, id: string, advice: Problem[]): void {
+  const text = expressionOf(condition);
+  if (text === undefined) return;
+  const checked = checkExpression(text);
+  const has = (name: string) => Object.prototype.hasOwnProperty.call(branches, name);
+  if (!checked.ok || checked.type !== 'bool' || has('True') || has('False')) return;
+  advice.push({
+    path: [...path, 'condition'],
+    message: `step "${id}": the condition is a bool, which selects branch "True" or "False" (as Pallet writes a bool), and this switch has neither: use a conditional step, or an expression giving a branch name (\`c ? 'a' : 'b'\`)`,
   });
 }
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../../src/contract';
+import { adviseDefinition } from '../../../src/dsl/advice';
 import { checkExpression, evaluateExpression, expressionOf, ExpressionError, toJson } from '../../../src/dsl/expressions';
 import { formatProblem, parseDefinition, type LintProblem } from '../../../src/dsl/loader';
 import { findTemplates, resolveValue, type TemplateContext } from '../../../src/dsl/templates';
@@ -263,6 +264,18 @@ describe('dsl/expressions', () => {
     inputs: { ran: "\${{ has(steps.maybe) ? steps.maybe.outputs : 'skipped' }}" }
 `;
       assert.deepEqual(lint(body).map(formatProblem), []);
+    });
+
+    it('warns when a switch on a bool expression has neither a "True" nor a "False" branch', () => {
+      const advise = (branches: string) => {
+        const parsed = parseDefinition(`${HEAD}  - id: sw\n    step_type: switch\n    condition: "\${{ workflow.input.n > 1 }}"\n    branches: ${branches}\n`, 'wf.yaml');
+        assert.ok(parsed.ok);
+        return adviseDefinition(parsed.definition).map((p) => p.message);
+      };
+      assert.deepEqual(advise('{ big: [{ id: b, skill: s }], default: [{ id: d, skill: s }] }'), [
+        'step "sw": the condition is a bool, which selects branch "True" or "False" (as Pallet writes a bool), and this switch has neither: use a conditional step, or an expression giving a branch name (`c ? \'a\' : \'b\'`)',
+      ]);
+      assert.deepEqual(advise('{ "True": [{ id: b, skill: s }] }'), []);
     });
 
     it('checkExpression reports the result type where it is known', () => {
