@@ -200,3 +200,38 @@ export interface PalletWorkflowInput {
    */
   searchAttributes?: true;
 }
+
+// ---- Large data: claim-check references ------------------------------------------------
+
+/**
+ * A value kept out of the Temporal history (docs/large-data.md): the agent activity stores a
+ * large part of a result (a string, or a list or map whose JSON is big) as a blob in the OCI
+ * registry's data repository and puts this small object in its place. `$pallet_ref` is the
+ * blob's digest, `size` its bytes, `media_type` how to read it back: `text/plain;
+ * charset=utf-8` for a string (the blob is the text), `application/json` for anything else.
+ * The workflow never reads the data: templates and expressions over the value see this object;
+ * the activity replaces it with the data before calling an agent, and the CLI before printing.
+ */
+export interface ClaimRef {
+  $pallet_ref: string;
+  size: number;
+  media_type: string;
+}
+
+/** The key that marks a claim-check reference. */
+export const CLAIM_REF_KEY = '$pallet_ref';
+
+/** Whether a value is a claim-check reference: exactly the three fields, a sha256 digest. */
+export function isClaimRef(value: unknown): value is ClaimRef {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.$pallet_ref === 'string' &&
+    /^sha256:[0-9a-f]{64}$/.test(v.$pallet_ref) &&
+    typeof v.size === 'number' &&
+    Number.isSafeInteger(v.size) &&
+    v.size >= 0 &&
+    typeof v.media_type === 'string' &&
+    Object.keys(v).length === 3
+  );
+}
