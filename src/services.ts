@@ -4,16 +4,20 @@
 import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { createActivities } from './activities';
+import { RegistryClaimStore, type ClaimStore } from './claims';
 import type { PalletActivities } from './activities/contract';
 import { PalletSearchAttributes } from './contract';
-import { PalletRegistry, RegistryClient } from './registry';
+import { DataStore, PalletRegistry, RegistryClient } from './registry';
 import { loadSettings, type Settings } from './settings';
 import { AgentDirectory, UrlAgentSource, type AgentSource } from './sources/agents';
 import { DirectoryStore, RegistryStore, type DefinitionStore } from './sources/definitions';
 import { RegistryAgentSource } from './sources/registry-agents';
 
+/** Per request to the registry's data repository (an upload or download of up to PALLET_MAX_REPLY_BYTES). */
+const DATA_TIMEOUT_MS = 5 * 60_000;
+
 export class Services {
-  private built: { registry?: PalletRegistry; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }>; searchAttributes?: Promise<boolean> } = {};
+  private built: { registry?: PalletRegistry; claims?: ClaimStore; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }>; searchAttributes?: Promise<boolean> } = {};
 
   constructor(
     readonly settings: Settings,
@@ -23,6 +27,17 @@ export class Services {
 
   get registry(): PalletRegistry {
     return (this.built.registry ??= new PalletRegistry(new RegistryClient(this.settings.registry)));
+  }
+
+  /**
+   * Where large values of runs are kept (docs/large-data.md): the registry's data repository,
+   * through a client of its own whose blob limit is PALLET_MAX_REPLY_BYTES and whose requests
+   * may take minutes (a definition's client refuses blobs over 4 MiB).
+   */
+  get claims(): ClaimStore {
+    return (this.built.claims ??= new RegistryClaimStore(
+      new DataStore(new RegistryClient({ ...this.settings.registry, maxBlobBytes: this.settings.claims.maxBytes, timeoutMs: DATA_TIMEOUT_MS }), this.settings.claims.repository),
+    ));
   }
 
   /** Definitions by workflow id: PALLET_WORKFLOWS_DIR when set, else the registry. */
@@ -41,7 +56,12 @@ export class Services {
   }
 
   activities(): PalletActivities {
-    return createActivities({ directory: this.agents, definitions: this.definitions });
+    const { checkBytes, maxBytes } = this.settings.claims;
+    return createActivities({
+      directory: this.agents,
+      definitions: this.definitions,
+      ...(checkBytes !== undefined ? { claims: this.claims, claimCheckBytes: checkBytes, maxReplyBytes: maxBytes } : {}),
+    });
   }
 
   /** The Temporal client, connected on first use. */

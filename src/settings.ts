@@ -4,7 +4,8 @@
 // @temporalio/envconfig; Pallet's own settings are PALLET_* variables (docs/configuration.md).
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import path from 'node:path';
-import { registryFromEnv, type RegistrySettings } from './registry';
+import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES } from './claims';
+import { DATA_REPOSITORY, registryFromEnv, type RegistrySettings } from './registry';
 import { parseAgentHosts, parseAgentUrls, type HostPattern } from './sources/agents';
 
 export type Env = Record<string, string | undefined>;
@@ -27,6 +28,21 @@ export interface Settings {
   uiUrl: string;
   /** Module that writes workflow-specific files into the app folder after `pallet run`. */
   appWriter?: string;
+  /** Large data kept out of Temporal's history (docs/large-data.md). */
+  claims: ClaimSettings;
+}
+
+export interface ClaimSettings {
+  /**
+   * Parts of an agent's result whose JSON is over this many bytes are stored in the registry
+   * and replaced by references (PALLET_CLAIM_CHECK_BYTES, default 256 KiB). Undefined (`off`):
+   * nothing is stored, and a result over Temporal's payload limit fails its step.
+   */
+  checkBytes?: number;
+  /** The most bytes of an agent's reply read, and of data read for one call (PALLET_MAX_REPLY_BYTES, default 256 MiB). */
+  maxBytes: number;
+  /** The registry repository the data goes to (PALLET_DATA_REPOSITORY, default `pallet-data`). */
+  repository: string;
 }
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -43,7 +59,33 @@ export function loadSettings(env: Env = process.env): Settings {
     discoveryTtlMs: ttl * 1000,
     uiUrl: (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/+$/, ''),
     appWriter: env.PALLET_APP_WRITER || undefined,
+    claims: claimSettings(env),
   };
+}
+
+function claimSettings(env: Env): ClaimSettings {
+  const off = /^(off|false|no|none)$/i.test((env.PALLET_CLAIM_CHECK_BYTES ?? '').trim());
+  const checkBytes = off ? undefined : parseBytes('PALLET_CLAIM_CHECK_BYTES', env.PALLET_CLAIM_CHECK_BYTES, DEFAULT_CLAIM_CHECK_BYTES);
+  if (checkBytes !== undefined && checkBytes < 1024) throw new Error(`PALLET_CLAIM_CHECK_BYTES must be at least 1024 bytes (or off), not "${env.PALLET_CLAIM_CHECK_BYTES}"`);
+  const maxBytes = parseBytes('PALLET_MAX_REPLY_BYTES', env.PALLET_MAX_REPLY_BYTES, DEFAULT_MAX_DATA_BYTES);
+  if (maxBytes < 1024) throw new Error(`PALLET_MAX_REPLY_BYTES must be at least 1024 bytes, not "${env.PALLET_MAX_REPLY_BYTES}"`);
+  const repository = (env.PALLET_DATA_REPOSITORY || DATA_REPOSITORY).trim().replace(/^\/+|\/+$/g, '');
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) {
+    throw new Error(`PALLET_DATA_REPOSITORY must be a registry repository name (lower-case, e.g. pallet-data), not "${env.PALLET_DATA_REPOSITORY}"`);
+  }
+  return { checkBytes, maxBytes, repository };
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size: bytes, or with a K, M or G suffix (powers of 1024: `256K`, `64MiB`). */
+export function parseBytes(name: string, raw: string | undefined, fallback: number): number {
+  const text = (raw ?? '').trim();
+  if (!text) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new Error(`${name} must be a size in bytes, optionally with K, M or G (powers of 1024), not "${raw}"`);
+  return Math.floor(Number(m[1]) * unit);
 }
 
 /** Connection options and namespace from TEMPORAL_* variables and the Temporal config file. */

@@ -7,13 +7,20 @@
 // (by its Content-Length, or as it arrives) aborts the request and fails the step, so an
 // agent answering hundreds of megabytes costs the worker a few megabytes at most. A reply
 // must carry the JSON-RPC id of the call it answers.
+//
+// With a claim store (docs/large-data.md) the cap is much higher (PALLET_MAX_REPLY_BYTES):
+// the parts of a result too big for Temporal's history are stored in the registry and
+// replaced by references before the activity returns, and references in a step's inputs are
+// replaced by their data before the agent is called, so agents see real data either way.
 import { TextDecoder } from 'node:util';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { AgentDirectory, networkReason, UnknownSkillError, type FoundAgent } from '../sources/agents';
 import { MAX_PAYLOAD_BYTES } from '../dsl/types';
+import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES, hasClaims, resolveClaims, storeLargeValues, type ClaimStore } from '../claims';
 import { FailureTypes } from '../contract';
+import { isRetryable, RegistryError } from '../registry';
 import type { CallAgentReply, CallAgentRequest } from './contract';
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -36,11 +43,21 @@ export interface AgentCallOptions {
   directory: AgentDirectory;
   /** Bytes of a step's result at most (as the worker serializes it); default MAX_PAYLOAD_BYTES. */
   maxResultBytes?: number;
-  /** Bytes of a reply read at most, whatever maxResultBytes is; default MAX_REPLY_BYTES. */
+  /**
+   * Bytes of a reply read at most, whatever maxResultBytes is, and of data read for a call's
+   * inputs; default MAX_REPLY_BYTES, or DEFAULT_MAX_DATA_BYTES with `claims`.
+   */
   maxReplyBytes?: number;
+  /** Where the large parts of results go, and references in inputs are read from (docs/large-data.md). */
+  claims?: ClaimStore;
+  /** With `claims`: parts of a result whose JSON is over this many bytes are stored (default DEFAULT_CLAIM_CHECK_BYTES). */
+  claimCheckBytes?: number;
 }
 
-export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES, maxReplyBytes = MAX_REPLY_BYTES }: AgentCallOptions) {
+export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES, claims, claimCheckBytes = DEFAULT_CLAIM_CHECK_BYTES, ...options }: AgentCallOptions) {
+  const maxReplyBytes = options.maxReplyBytes ?? (claims ? DEFAULT_MAX_DATA_BYTES : MAX_REPLY_BYTES);
+  // Whatever the setting, a stored result must fit in a payload.
+  const threshold = Math.min(claimCheckBytes, maxResultBytes);
   const validators = new InputValidators();
 
   return async function callAgent(req: CallAgentRequest): Promise<CallAgentReply> {
@@ -63,10 +80,6 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
       }
       throw err;
     }
-    const invalid = validators.check(agent, req.inputs);
-    if (invalid) {
-      throw ApplicationFailure.nonRetryable(`inputs do not match the input_schema of skill "${req.skill}" on agent ${agent.card.name}: ${invalid}`, FailureTypes.invalidInput);
-    }
     // Stable across retries of this step, so an agent can recognise a repeated call: sent as
     // the Idempotency-Key header and as the JSON-RPC id, which the reply must carry back.
     const callId = req.callId ?? `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${req.stepId}`;
@@ -79,16 +92,30 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
     const agentFailures = (ctx.info.heartbeatDetails as AttemptDetails | undefined)?.agentFailures ?? 0;
     const beat = (failures = agentFailures) => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000), agentFailures: failures } satisfies AttemptDetails);
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
+    let inputs: Record<string, unknown>;
+    try {
+      // References in the inputs (large values of earlier steps) are replaced by their data
+      // first, while heartbeating: reading them may take a while.
+      inputs = claims && hasClaims(req.inputs) ? await readInputs(req, claims, maxReplyBytes) : req.inputs;
+      const invalid = validators.check(agent, inputs);
+      if (invalid) {
+        throw ApplicationFailure.nonRetryable(`inputs do not match the input_schema of skill "${req.skill}" on agent ${agent.card.name}: ${invalid}`, FailureTypes.invalidInput);
+      }
+    } catch (err) {
+      clearInterval(heartbeat);
+      throw err;
+    }
     // The step's timeout is the agent's: give up a moment before Temporal's start-to-close
     // timeout, so that a slow agent counts as the agent's failure, not as a lost worker.
     const slow = AbortSignal.timeout(ctx.info.startToCloseTimeoutMs - Math.min(AGENT_TIMEOUT_MARGIN_MS, ctx.info.startToCloseTimeoutMs / 10));
     try {
-      const result = await invokeSkill(agent, req.skill, req.inputs, callId, AbortSignal.any([ctx.cancellationSignal, slow]), maxReplyBytes).catch((err: unknown) => {
+      const reply = await invokeSkill(agent, req.skill, inputs, callId, AbortSignal.any([ctx.cancellationSignal, slow]), maxReplyBytes).catch((err: unknown) => {
         if (slow.aborted && !ctx.cancellationSignal.aborted) {
           throw ApplicationFailure.retryable(`${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`, FailureTypes.agentTimeout);
         }
         throw err;
       });
+      const result = claims ? await storeResult(reply, req, claims, threshold) : reply;
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
     } catch (err) {
@@ -108,6 +135,40 @@ export function createCallAgent({ directory, maxResultBytes = MAX_PAYLOAD_BYTES,
       clearInterval(heartbeat);
     }
   };
+}
+
+/** The step's inputs with references replaced by their data; registry failures as the step's. */
+async function readInputs(req: CallAgentRequest, claims: ClaimStore, maxBytes: number): Promise<Record<string, unknown>> {
+  try {
+    return (await resolveClaims(req.inputs, claims, { maxBytes })) as Record<string, unknown>;
+  } catch (err) {
+    const message = `reading the data referenced by step "${req.stepId}"'s inputs from ${claims.location} failed: ${(err as Error).message}`;
+    if (err instanceof RegistryError) throw isRetryable(err) ? ApplicationFailure.retryable(message, FailureTypes.registryError) : ApplicationFailure.nonRetryable(message, FailureTypes.registryError);
+    throw ApplicationFailure.nonRetryable(message, FailureTypes.inputTooLarge);
+  }
+}
+
+/** Tries to store a result's large parts before giving up the agent's answer: this many times, this far apart. */
+const STORE_ATTEMPTS = 3;
+const STORE_BACKOFF_MS = 1_000;
+
+/**
+ * The agent's result with its large parts stored and replaced by references. A registry that
+ * is down is tried again a few times here (the agent's answer would otherwise be lost), then
+ * the step fails retryably: never is a value too large for the history kept inline.
+ */
+async function storeResult(result: unknown, req: CallAgentRequest, claims: ClaimStore, threshold: number): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await storeLargeValues(result, claims, threshold)).value;
+    } catch (err) {
+      const message = `storing the large values of step "${req.stepId}"'s result in ${claims.location} failed: ${(err as Error).message}`;
+      if (!(err instanceof RegistryError)) throw ApplicationFailure.retryable(message, FailureTypes.registryError);
+      if (!isRetryable(err)) throw ApplicationFailure.nonRetryable(message, FailureTypes.registryError);
+      if (attempt >= STORE_ATTEMPTS) throw ApplicationFailure.retryable(message, FailureTypes.registryError);
+      await new Promise((resolve) => setTimeout(resolve, STORE_BACKOFF_MS * attempt));
+    }
+  }
 }
 
 /** What an attempt leaves to the next one of the same step. */

@@ -26,4 +26,5 @@ export {
 } from './client';
 export { credentialsFor, dockerConfigCredentials, dockerConfigPath, envCredentials } from './credentials';
 export { JSON_MEDIA_TYPE, PalletRegistry, preferredTag, YAML_MEDIA_TYPE, type ListedAgentCard, type ListedWorkflow, type PulledWorkflow } from './store';
+export { DATA_ARTIFACT_TYPE, DATA_REPOSITORY, DataStore, dataTag } from './data';
 export { createRegistry, DEFAULT_REGISTRY, registryFromEnv, type RegistrySettings } from './config';
