@@ -3,6 +3,7 @@
 // shared with `pallet result` and `pallet retry`.
 import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import path from 'node:path';
+import { hasClaims, resolveClaims, type ClaimStore } from '../claims';
 import { LATEST_FILE, loadAppWriter, writeRunFolder, type AppWriter, type RunFolder } from '../app-files';
 import { connectClient, failureOf, resolveTarget, runArgs, startRun, uiLink, waitForResult, type RunFailure } from '../client';
 import { FailureTypes, type RunState } from '../contract';
@@ -132,15 +133,33 @@ export interface CompletedContext extends AppOptions {
   json?: boolean;
   /** Point `<appDir>/latest` at this run's folder (default true). */
   latest?: boolean;
+  /** Where the result's large values are read from (default: the process's, the registry's data repository). */
+  claims?: ClaimStore;
 }
 
 /**
- * Prints and saves a completed run as `pallet run` does. With `json`: the result as JSON on
+ * Prints and saves a completed run as `pallet run` does, its large values (references in the
+ * run's result) read from the registry first. With `json`: the result as JSON on
  * stdout, nothing else. Without: the summary lines, then the run's files written to
  * `<appDir>/<workflow id>/` (see app-files.ts) and where they went, then the Web UI address.
  * Writing failures are reported on stderr with exit code 1. Returns the folder written.
  */
-export async function reportCompleted(result: RunResult, ctx: CompletedContext): Promise<RunFolder | undefined> {
+export async function reportCompleted(stored: RunResult, ctx: CompletedContext): Promise<RunFolder | undefined> {
+  // Large values are references in the run's result (docs/large-data.md): printed and saved
+  // is the data itself, read from the registry.
+  let result = stored;
+  if (hasClaims(stored)) {
+    const claims = ctx.claims ?? processServices().claims;
+    try {
+      result = (await resolveClaims(stored, claims, { maxBytes: Number.POSITIVE_INFINITY })) as RunResult;
+    } catch (err) {
+      console.error(`the run completed, but reading its large values from ${claims.location} failed: ${(err as Error).message}`);
+      console.error(`  the references are in \`npx pallet status ${ctx.workflowId} --json\`; try \`npx pallet result ${ctx.workflowId}\` again when the registry answers`);
+      console.error(`  ${ctx.link}`);
+      process.exitCode = 1;
+      return undefined;
+    }
+  }
   if (ctx.json) {
     console.log(JSON.stringify(result, null, 2));
     return undefined;

@@ -8,7 +8,13 @@ import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
 import { viewFromHistory, type HistoryView, type StepView } from './history';
-import { appOptions, preview, progressLine, reportCompleted, reportFailure } from './run';
+import { describeClaims } from '../claims';
+import { appOptions, preview as previewJson, progressLine, reportCompleted, reportFailure } from './run';
+
+/** A value's preview, a large value kept in the registry shown as `<52.4 MB at sha256:…>`. */
+function preview(value: unknown): string {
+  return previewJson(describeClaims(value));
+}
 
 /** How long `status` waits for a worker to answer the `state` query of a running run. */
 const QUERY_TIMEOUT_MS = 5_000;
