@@ -124,7 +124,7 @@ steps:
       { total: 10, items: [] },
     );
     assert.equal(cause.type, FailureTypes.expressionError);
-    assert.match(cause.message, /\$\{\{ workflow\.input\.total \/ size\(workflow\.input\.items\) \}\}.*not a JSON number \(division by zero\?\)/);
+    assert.match(cause.message, /^Step "build" failed \(skill echo\): input \$\{\{ workflow\.input\.total \/ size\(workflow\.input\.items\) \}\}: .*not a JSON number \(division by zero\?\)/);
     assert.equal(taskFailures, 0);
     assert.ok(seconds < 20, `the run failed after ${seconds} s`);
     assert.equal(agent.calls.length, before, 'the agent was not called');

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { EXECUTE_WORKFLOW_SKILL, FailureTypes, type StepFailureDetails } from '../../contract';
 import type { SequentialStep } from '../../dsl/types';
+import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { recover, retrySettings } from './errors';
 import type { Scope, StepRunner, Walker } from './types';
 
@@ -15,7 +16,7 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
     if (step.compensate) walker.noteCompensable(step);
     return;
   }
-  const inputs = walker.resolve(step.inputs) as Record<string, unknown>;
+  const inputs = resolveInputs(walker, step, scope);
   const offered = walker.offeredResult(step, inputs);
   const retry = retrySettings(walker, step);
   let result: unknown;
@@ -44,6 +45,24 @@ async function runChild(walker: Walker, step: SequentialStep, inputs: Record<str
   const pinned = await walker.effects.pinWorkflow?.({ ...call, digest: walker.pinnedSource(step.id)?.digest });
   if (pinned) walker.notePinned(step.id, pinned.source);
   return walker.effects.runWorkflow({ ...call, pinned });
+}
+
+/**
+ * The step's inputs, resolved. A `${{ }}` expression that fails ends the run with a
+ * non-retryable ExpressionError naming this step (on_error and continue_on_error do not
+ * apply: the definition or the data it reads must change).
+ */
+function resolveInputs(walker: Walker, step: SequentialStep, scope: Scope): Record<string, unknown> {
+  try {
+    return walker.resolve(step.inputs) as Record<string, unknown>;
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    const { within } = scope;
+    const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
+    const reason = `input ${showExpression(err.expression)}: ${err.reason}`;
+    const details: StepFailureDetails = { stepId: step.id, skill: step.skill, within, reason };
+    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (skill ${step.skill}): ${reason}`, [details]);
+  }
 }
 
 function stepFailure(step: SequentialStep, scope: Scope, reason: string, cause: unknown): ApplicationFailure {

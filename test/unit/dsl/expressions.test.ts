@@ -363,7 +363,7 @@ describe('dsl/expressions', () => {
       await assert.rejects(run(def, { s: (i) => calls.push(JSON.stringify(i)) }, { n: 1 }), (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.nonRetryable, true);
-        assert.match(err.message, /\$\{\{ workflow\.input\.n \/ 0 \}\}.*not a JSON number/);
+        assert.match(err.message, /^Step "a" failed \(skill s\): input \$\{\{ workflow\.input\.n \/ 0 \}\}: .*not a JSON number/);
         return true;
       });
       assert.deepEqual(calls, []);
