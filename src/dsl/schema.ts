@@ -73,7 +73,7 @@ const failureTypeList = z.array(z.enum(AGENT_FAILURE_TYPES, { error: (issue) => 
 const retryMap = z
   .strictObject(
     {
-      max_attempts: z.number().int().min(1).optional().describe("Attempts the agent's own failures may use (default 3): 1 means no retry."),
+      max_attempts: z.number().int('max_attempts must be a whole number').min(1, 'max_attempts must be 1 or more (1: no retry)').optional().describe("Attempts the agent's own failures may use (default 3): 1 means no retry."),
       initial_interval: duration.optional().describe('Wait before the first retry (default 1s).'),
       maximum_interval: duration.optional().describe('Longest wait between retries (default 30s).'),
       backoff_coefficient: z.number().min(1).optional().describe('Each wait is this many times the last (default 2).'),

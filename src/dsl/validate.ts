@@ -36,6 +36,8 @@ interface RawStep {
   inputs?: unknown;
   condition?: unknown;
   branches?: unknown;
+  on_error?: unknown;
+  compensate?: unknown;
 }
 
 export function validateDefinition(def: { steps?: unknown }): Problem[] {
@@ -63,6 +65,8 @@ function collectIds(steps: [number, RawStep][], into: Set<string>): void {
   for (const [, step] of steps) {
     if (typeof step.id === 'string') into.add(step.id);
     for (const [, branch] of branchesOf(step)) collectIds(branch, into);
+    collectIds(stepList(step.on_error), into);
+    collectIds(stepList(step.compensate), into);
   }
 }
 
@@ -98,6 +102,11 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
       checkSteps(steps, branchPath, visible, walk).forEach((id) => ran.add(id));
     }
   }
+  // on_error steps run when this step failed: they may read its error (its output), and later
+  // steps may read theirs. compensate steps run only once the run has failed: nothing reads them.
+  const withSelf = new Set([...visible, id]);
+  checkSteps(stepList(step.on_error), [...path, 'on_error'], withSelf, walk).forEach((ran_) => ran.add(ran_));
+  checkSteps(stepList(step.compensate), [...path, 'compensate'], withSelf, walk);
   return ran;
 }
 
