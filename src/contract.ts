@@ -31,6 +31,22 @@ export interface PalletWorkflowInput {
    * are made from it, so a step in flight when that run failed is recognised when called again.
    */
   callsOf?: string;
+  /**
+   * Continue-as-new: stored outputs of the steps earlier generations of this run finished.
+   * They are taken as they are (not called again) while the walk resumes where it was.
+   */
+  carried?: Record<string, unknown>;
+  /** The history size of each earlier generation of this run, oldest first. */
+  generations?: GenerationSize[];
+  /** Events after which the run continues as new (default MAX_HISTORY_EVENTS); tests set it low. */
+  historyLimit?: number;
+}
+
+/** One generation of a run that continued as new: its run id and history size. */
+export interface GenerationSize {
+  run_id: string;
+  events: number;
+  bytes: number;
 }
 
 /** A finished step's result and the key of the step that produced it. */

@@ -8,6 +8,7 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
+  ContinueAsNew,
   executeChild,
   isCancellation,
   patched,
@@ -23,6 +24,7 @@ import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common'
 import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
 import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
 import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type Step } from '../dsl/types';
+import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
 import { WorkflowRun, type StepEffects } from './walker';
@@ -64,7 +66,8 @@ export async function palletWorkflow(args: PalletWorkflowInput): Promise<RunResu
     upsertStatus(args, 'completed');
     return result;
   } catch (err) {
-    upsertStatus(args, CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed');
+    // A run that goes on in a new history is neither failed nor done.
+    if (!(err instanceof ContinueAsNew)) upsertStatus(args, CancellationScope.current().consideredCancelled ? 'cancelled' : 'failed');
     throw err;
   }
 }
@@ -113,9 +116,12 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   upsertMemo(memo);
   upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
-  const run = new WorkflowRun(definition, args.input ?? {}, temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`), { completed: args.completed, offers: args.offers, pinned: args.pinned });
+  const effects = temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried });
   state = run.state;
   const result = await run.run().catch((err: unknown) => {
+    // A long history: the walk stopped with nothing in flight; it goes on in a new one.
+    if (err instanceof GenerationEnd) return continueRun(nextGeneration(args, run.state, definition!, source));
     // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.
     if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(`the run was cancelled (${err instanceof Error ? err.message : String(err)})`);
     throw err;
@@ -133,9 +139,12 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   return result;
 }
 
-function temporalEffects(callsOf: string): StepEffects {
+function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
   const gate = new CallGate();
+  const generation = new Generation(historyLimit, () => gate.idle());
   return {
+    beforeCall: () => generation.beforeCall(),
+    isGenerationEnd: (err) => err instanceof GenerationEnd,
     async callAgent({ step, inputs, retry }) {
       const timeoutMs = step.timeout * 1000;
       const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: `${callsOf}/${step.id}` };

@@ -37,6 +37,11 @@ export class CallGate {
     }
   }
 
+  /** Whether no call is in flight. */
+  idle(): boolean {
+    return this.calls === 0;
+  }
+
   private reserve(bytes: number): boolean {
     const fits = this.calls === 0 || (this.calls < MAX_CALLS_IN_FLIGHT && this.bytes + bytes <= MAX_BYTES_IN_FLIGHT);
     if (fits) {

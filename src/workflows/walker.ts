@@ -18,6 +18,8 @@ export interface Resume {
   completed?: Record<string, unknown>;
   /** Results of steps it finished, taken only by a step with the same key (stepKey). */
   offers?: Record<string, ReuseOffer>;
+  /** Stored outputs of steps earlier generations of this run finished (continue-as-new). */
+  carried?: Record<string, unknown>;
   /** Definitions it pinned for `execute_workflow` steps. */
   pinned?: Record<string, DefinitionSource>;
 }
@@ -47,6 +49,7 @@ export class WorkflowRun implements Walker {
     try {
       await this.runSteps(this.definition.steps, { within: [], inBranch: false, record: (id, stored) => recorded.push([id, stored]) });
     } catch (caught) {
+      if (this.effects.isGenerationEnd?.(caught)) throw caught;
       const err = await compensate(this, this.compensable, caught);
       this.state.status = 'failed';
       this.state.error = err instanceof Error ? err.message : String(err);
@@ -89,10 +92,16 @@ export class WorkflowRun implements Walker {
   }
 
   completedOutput(stepId: string): { stored: unknown } | undefined {
-    const completed = this.resume.completed ?? {};
-    if (!Object.prototype.hasOwnProperty.call(completed, stepId)) return undefined;
+    const has = (map: Record<string, unknown> | undefined) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId);
+    // An earlier generation of this run finished it: not a reuse, the same run going on.
+    if (has(this.resume.carried)) return { stored: this.resume.carried![stepId] };
+    if (!has(this.resume.completed)) return undefined;
     this.state.reused.push(stepId);
-    return { stored: completed[stepId] };
+    return { stored: this.resume.completed![stepId] };
+  }
+
+  wasFinished(stepId: string): boolean {
+    return [this.resume.carried, this.resume.completed].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
   }
 
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {

@@ -7,11 +7,13 @@ import { EXECUTE_WORKFLOW_SKILL, FailureTypes, type StepFailureDetails } from '.
 import type { SequentialStep } from '../../dsl/types';
 import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { recover, retrySettings } from './errors';
-import type { Scope, StepRunner, Walker } from './types';
+import { inside, type Scope, type StepRunner, type Walker } from './types';
 
 export const runSequential: StepRunner<SequentialStep> = async (walker, step, scope) => {
   const reused = walker.completedOutput(step.id);
   if (reused) {
+    // A step its on_error steps stood in for: they are recorded again, before it, as they ran.
+    if (step.on_error && walker.wasFinished(step.on_error[0].id)) await walker.runSteps(step.on_error, inside(scope, step.id, { inBranch: false }));
     walker.finish(step.id, reused.stored, scope);
     if (step.compensate) walker.noteCompensable(step);
     return;
@@ -20,6 +22,7 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
   const offered = walker.offeredResult(step, inputs);
   const retry = retrySettings(walker, step);
   let result: unknown;
+  if (!offered) await walker.effects.beforeCall?.();
   try {
     if (offered) result = offered.result;
     else if (step.skill === EXECUTE_WORKFLOW_SKILL) result = await runChild(walker, step, inputs);

@@ -45,6 +45,13 @@ export interface StepEffects {
   isCancellation?(err: unknown): boolean;
   /** Runs work that must finish even when the run is being cancelled (compensation). */
   protect?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Called before each agent call or child workflow starts; may hold it (and end the walk
+   * with a rejection) while the run moves on to a new history (continue-as-new).
+   */
+  beforeCall?(): Promise<void>;
+  /** Whether a rejection is beforeCall ending this generation of the run (not a failure). */
+  isGenerationEnd?(err: unknown): boolean;
 }
 
 /** Where a step runs: inside which containers, and where its result is recorded. */
@@ -65,6 +72,8 @@ export interface Walker {
   runStep(step: Step, scope: Scope): Promise<void>;
   /** The stored output an earlier run left for this step, if any (and notes its reuse). */
   completedOutput(stepId: string): { stored: unknown } | undefined;
+  /** Whether an earlier run or generation finished this step (without taking its output). */
+  wasFinished(stepId: string): boolean;
   /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined;
   pinnedSource(stepId: string): DefinitionSource | undefined;
