@@ -3,7 +3,7 @@
 // failure a run can end with. Both sides import this one module; it is sandbox-safe (the
 // workflow imports it too), so it holds only data shapes and Temporal definitions.
 import { defaultPayloadConverter } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DefinitionSource, WorkflowDefinition } from './dsl/types';
 
 /** The skill that runs another Pallet workflow (a Temporal child workflow) instead of an agent. */
@@ -251,3 +251,62 @@ export function isClaimRef(value: unknown): value is ClaimRef {
     Object.keys(v).length === 3
   );
 }
+
+// ---- Waiting: wait steps and the events that answer them -------------------------------
+
+/** How a wait step ended: the outcome its event gave, or `timed_out`. */
+export type WaitOutcome = 'approved' | 'rejected' | 'timed_out';
+
+/**
+ * A wait step's output, visible to templates as `steps.<id>.outputs` and recorded in the
+ * run's `step_outputs`: the outcome, the event's payload (`null` when none or timed out) and
+ * who sent it (when the sender said).
+ */
+export interface WaitOutput {
+  outcome: WaitOutcome;
+  data: unknown;
+  by?: string;
+}
+
+/** A wait step waiting for its event, in the `state` query. Times are RFC 3339 (workflow time). */
+export interface WaitingStep {
+  step: string;
+  /** The name the event is sent under (the step's `event`, default its id). */
+  event: string;
+  since: string;
+  /** When it times out; null: no timeout. */
+  timeout_at: string | null;
+}
+
+// Declaration merging: adds a field to RunState above.
+export interface RunState {
+  /** Wait steps waiting for their event now (several at once inside parallel steps). */
+  waiting?: WaitingStep[];
+}
+
+/** An event for a wait step (`pallet approve`), sent with the `event` update. */
+export interface PalletEvent {
+  /** A pending wait's event name, or its step id. */
+  event: string;
+  outcome: 'approved' | 'rejected';
+  /** Any JSON value: the wait step's `data`. */
+  data?: unknown;
+  /** Who sent it, e.g. a user name: the wait step's `by`. */
+  by?: string;
+}
+
+/** What the sender of an event learns once the run has taken it: the wait steps it answered. */
+export interface EventReceipt {
+  steps: string[];
+  outcome: 'approved' | 'rejected';
+}
+
+/**
+ * The update that delivers an event. Its validator refuses (nothing is recorded in the
+ * history) an event no wait step of the run is waiting for now, with a message naming the
+ * events it is waiting for; an event sent before its wait step started is refused too, not kept.
+ */
+export const eventUpdate = defineUpdate<EventReceipt, [PalletEvent]>('event');
+
+/** The failure type of a refused event: no wait step is waiting for it; details: [{ waiting: WaitingStep[] }]. */
+export const NOT_WAITING = 'NotWaiting';

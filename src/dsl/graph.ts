@@ -15,7 +15,10 @@
 // - nodes are declared inside their subgraph first and every edge comes after all of them,
 //   since Mermaid puts a node in the subgraph where it first appears.
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
-import type { Step, WorkflowDefinition } from './types';
+import type { Step, WaitStep, WorkflowDefinition } from './types';
+
+/** The outcomes of a wait step (schema.ts's WAIT_OUTCOMES; not imported: graph.ts stays free of zod). */
+const WAIT_OUTCOMES = ['approved', 'rejected', 'timed_out'] as const;
 
 /** Characters written as they are inside a quoted label; anything else ASCII is an entity code. */
 const SAFE = /[A-Za-z0-9 _.,/'!?$^*+=-]/;
@@ -137,6 +140,15 @@ class Chart {
           if (!Object.prototype.hasOwnProperty.call(step.branches, 'default')) this.edge(decision, merge, 'no match', true);
           return { entry: decision, exits: [merge] };
         });
+      case 'sleep': {
+        // A parallelogram: the run pauses here.
+        const id = this.id('s', step.id);
+        const how = step.until !== undefined ? `until ${step.until}` : `for ${typeof step.duration === 'number' ? `${step.duration}s` : step.duration}`;
+        this.line(depth, `${id}[/${label(step.id, `sleep ${how}`)}/]`);
+        return { entry: id, exits: [id] };
+      }
+      case 'wait':
+        return this.waitStep(step, depth);
       default: {
         const id = this.id('s', step.id);
         const workflow = step.inputs.workflow_id;
@@ -148,6 +160,25 @@ class Chart {
         return { entry: id, exits: [id] };
       }
     }
+  }
+
+  /**
+   * A wait step: a decision naming the event, with one edge per outcome (approved, rejected,
+   * and timed_out when it has a timeout) to that outcome's branch or, when it has none, on.
+   */
+  private waitStep(step: WaitStep, depth: number): Part {
+    const lines = [step.id, `wait for ${step.event ?? step.id}`, ...(step.timeout !== undefined ? [`timeout ${typeof step.timeout === 'number' ? `${step.timeout}s` : step.timeout}`] : [])];
+    const draw = (inner: number): Part => {
+      const id = this.id('s', step.id);
+      this.line(inner, `${id}{${label(...lines)}}`);
+      if (!step.branches) return { entry: id, exits: [id] };
+      const outcomes = WAIT_OUTCOMES.filter((o) => o !== 'timed_out' || step.timeout !== undefined || step.branches?.timed_out);
+      const branches = outcomes.map((name): [string, Part | undefined] => [name, this.steps(step.branches?.[name] ?? [], inner)]);
+      const merge = this.merge(step, inner);
+      for (const [name, branch] of branches) this.branch(id, name, branch, merge);
+      return { entry: id, exits: [merge] };
+    };
+    return step.branches ? this.container(step, depth, draw) : draw(depth);
   }
 
   private container(step: Step, depth: number, draw: (inner: number) => Part): Part {

@@ -10,7 +10,8 @@
 //     sequential step has no branches;
 //   - free-form maps (inputs, error_handling) and switch branches (a map of step lists that
 //     keeps keys such as `constructor`) are z.custom checks;
-//   - refinements: the reserved step id `__proto__`, branches that must not be empty;
+//   - refinements: the reserved step id `__proto__`, branches that must not be empty, a sleep
+//     step's duration or until (one of them; their text as patterns);
 //   - the loader's "at least one step" (validate.ts) is stated too, since editors should say it.
 // What no JSON Schema can say (unique ids, template references) stays with `pallet lint`.
 // test/unit/dsl/json-schema.test.ts checks that zod and this schema agree on every example,
@@ -58,9 +59,18 @@ function landmarks() {
     stepId: field(sequential, 'id'),
     dataMaps: new Set([unwrap(field(sequential, 'inputs')), unwrap(definitionSchema.shape.error_handling)]),
     conditionalBranches: field(byType.conditional, 'branches'),
+    sleep: byType.sleep,
+    // The text forms of durations and times: schema.ts checks them with a refinement (templates allowed).
+    durationTexts: new Set([unwrap(field(byType.sleep, 'duration')), unwrap(field(byType.wait, 'timeout'))].map((union) => defOf(union).options![1])),
+    timeText: unwrap(field(byType.sleep, 'until')),
     switchBranches: field(byType.switch, 'branches'),
   };
 }
+
+/** A duration's text ("90s", "1h30m", "90") or a template or expression (durations.ts). */
+const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)?\\s*)+$|\\{\\{';
+/** An RFC 3339 time, or a template or expression (durations.ts). */
+const TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$|\\{\\{';
 
 const STEP_DEF = 'Step';
 const STEP_REF = `#/definitions/${STEP_DEF}`;
@@ -98,6 +108,15 @@ export function workflowJsonSchema(): Json {
         json.required = (json.required as string[]).filter((k) => k !== 'step_type');
         (json.properties as Record<string, Json>).step_type.default = 'sequential';
         (json.properties as Record<string, unknown>).branches = { not: {}, description: 'A sequential step has no branches.' };
+      } else if (zodSchema === marks.sleep) {
+        // A sleep step has exactly one of duration and until (schema.ts's superRefine).
+        // (Each alternative repeats its property: strict validators want a required key defined beside it.)
+        const properties = json.properties as Record<string, Json>;
+        json.oneOf = ['duration', 'until'].map((key) => ({ required: [key], properties: { [key]: properties[key] } }));
+      } else if (marks.durationTexts.has(zodSchema)) {
+        json.pattern = DURATION_PATTERN;
+      } else if (zodSchema === marks.timeText) {
+        json.pattern = TIME_PATTERN;
       } else if (zodSchema === marks.conditionalBranches) {
         json.minProperties = 1;
       } else if (zodSchema === marks.switchBranches) {

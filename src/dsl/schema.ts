@@ -4,6 +4,7 @@
 // template references). Messages with `{step}` are completed by the loader with the step's
 // type and id (`conditional step "c" needs a condition`).
 import { z } from 'zod';
+import { DURATION_HELP, durationMs, isTemplated, TIME_HELP, timeMs } from './durations';
 import { isPlainObject } from './templates';
 import { STEP_TYPES } from './types';
 
@@ -129,7 +130,9 @@ export type SequentialStep = z.infer<typeof sequentialHead> & { on_error?: Step[
 export type ParallelStep = z.infer<typeof parallelHead> & { branches: { steps: Step[] } };
 export type ConditionalStep = z.infer<typeof branchingHead> & { step_type: 'conditional'; branches: { if_true?: Step[]; if_false?: Step[] } };
 export type SwitchStep = z.infer<typeof branchingHead> & { step_type: 'switch'; branches: Record<string, Step[]> };
-export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep;
+export type SleepStep = z.infer<typeof sleepStep>;
+export type WaitStep = z.infer<typeof waitHead> & { branches?: { approved?: Step[]; rejected?: Step[]; timed_out?: Step[] } };
+export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep | SleepStep | WaitStep;
 
 const stepList = z.array(z.lazy((): z.ZodType<Step> => stepSchema));
 const nonEmpty = (branches: object) => Object.keys(branches).length > 0;
@@ -183,7 +186,77 @@ const switchStep = branchingHead
   })
   .describe('A switch step: one branch by the value of the condition.');
 
-const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep], {
+
+// ---- Waiting: sleep and wait steps (not in Pallet) -------------------------------------
+
+/** A duration: seconds as a number, text such as "90s" or "1h30m", or a template giving one when the step runs. */
+const waitDuration = (what: string) =>
+  z.union([
+    z.number({ error: `${what} must be ${DURATION_HELP}` }).nonnegative(`${what} must not be negative`),
+    z.string({ error: `${what} must be ${DURATION_HELP}` }).refine((text) => isTemplated(text) || durationMs(text) !== undefined, `${what} must be ${DURATION_HELP}, or a template giving one`),
+  ]);
+/** Fields of call steps that a sleep or wait step does not have. */
+const noCallFields = {
+  skill: z.undefined({ error: '{type} {step} calls no agent: it has no skill' }).optional().describe('Not allowed: this step calls no agent.'),
+  inputs: z.undefined({ error: '{type} {step} calls no agent: it has no inputs' }).optional().describe('Not allowed: this step calls no agent.'),
+  outputs: z.undefined({ error: '{type} {step} cannot have outputs' }).optional().describe('Not allowed: a wait step\'s output is {outcome, data, by}; a sleep step has none.'),
+  ...callSettingsRefused,
+};
+
+const sleepStep = z
+  .object({
+    id: stepId,
+    step_type: z.literal('sleep').describe('sleep: wait for a duration, or until a point in time (a durable Temporal timer; a worker may stop meanwhile).'),
+    duration: waitDuration('duration').optional().describe(`How long to wait: ${DURATION_HELP}; a template or expression giving one is resolved when the step runs.`),
+    until: z
+      .string({ error: `until must be ${TIME_HELP}` })
+      .refine((text) => isTemplated(text) || timeMs(text) !== undefined, `until must be ${TIME_HELP}, or a template giving one`)
+      .optional()
+      .describe(`When to go on: ${TIME_HELP}; a time already past does not wait. A template or expression giving one is resolved when the step runs.`),
+    ...noCallFields,
+    branches: z.undefined({ error: 'sleep {step} cannot have branches' }).optional(),
+    timeout: z.undefined({ error: 'sleep {step} has no timeout: give its duration or until' }).optional().describe('Not allowed: give duration or until.'),
+  })
+  .superRefine((step, ctx) => {
+    const has = (key: 'duration' | 'until') => step[key] !== undefined;
+    if (!has('duration') && !has('until')) ctx.addIssue({ code: 'custom', message: 'sleep {step} needs a duration or an until time', path: [] });
+    if (has('duration') && has('until')) ctx.addIssue({ code: 'custom', message: 'sleep {step} has both duration and until: give one', path: ['until'] });
+  })
+  .describe('A sleep step: the run waits for a duration or until a time, then goes on. It records no output.');
+
+/** The outcomes of a wait step, each the name of a branch. */
+export const WAIT_OUTCOMES = ['approved', 'rejected', 'timed_out'] as const;
+
+const waitHead = z.object({
+  id: stepId,
+  step_type: z.literal('wait').describe('wait: wait for a named event, such as a person\'s approval (`pallet approve`), then run the branch of its outcome.'),
+  event: z
+    .string({ error: 'event must be a string' })
+    .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'event may only contain letters, digits, "_", "-", "." and ":" and must not start with a digit')
+    .optional()
+    .describe('The name the event is sent under (`pallet approve RUN NAME`); default: the step id.'),
+  timeout: waitDuration('timeout')
+    .optional()
+    .describe(`How long to wait for the event (${DURATION_HELP}, or a template giving one); then the outcome is timed_out. Default: no limit.`),
+  ...noCallFields,
+});
+const waitStep = waitHead
+  .extend({
+    branches: z
+      .strictObject(
+        {
+          approved: stepList.optional().describe('Steps run when the event approves.'),
+          rejected: stepList.optional().describe('Steps run when the event rejects.'),
+          timed_out: stepList.optional().describe('Steps run when no event came within the timeout.'),
+        },
+        { error: (issue) => (issue.code === 'unrecognized_keys' ? `wait {step} has unknown branch {key} (expected: ${WAIT_OUTCOMES.join(', ')})` : 'branches must be a map of approved, rejected and timed_out') },
+      )
+      .optional()
+      .describe('One list of steps per outcome: approved, rejected, timed_out; a missing one runs nothing.'),
+  })
+  .describe('A wait step: waits for an event (`pallet approve`), records {outcome, data, by} as its output and runs the branch of its outcome.');
+
+const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep, sleepStep, waitStep], {
   error: (issue) => {
     const step = issue.input as { step_type?: unknown } | undefined;
     return `unknown step_type ${JSON.stringify(step?.step_type)} in {step} (expected one of: ${STEP_TYPES.join(', ')})`;

@@ -38,6 +38,10 @@ interface RawStep {
   branches?: unknown;
   on_error?: unknown;
   compensate?: unknown;
+  /** sleep and wait steps: durations and times, which may be templates. */
+  duration?: unknown;
+  until?: unknown;
+  timeout?: unknown;
 }
 
 export function validateDefinition(def: { steps?: unknown }): Problem[] {
@@ -91,7 +95,12 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
 
   checkTemplates(step.inputs, [...path, 'inputs'], id, visible, walk);
   checkTemplates(step.condition, [...path, 'condition'], id, visible, walk);
+  if (step.step_type === 'sleep' || step.step_type === 'wait') {
+    for (const field of ['duration', 'until', 'timeout'] as const) checkTemplates(step[field], [...path, field], id, visible, walk);
+  }
   const ran = new Set([id]);
+  // A wait step's branches run after it finished: they may read its output.
+  const inBranches = step.step_type === 'wait' && id ? new Set([...visible, id]) : visible;
   for (const [name, steps] of branchesOf(step)) {
     const branchPath = [...path, 'branches', name];
     if (step.step_type === 'parallel') {
@@ -99,7 +108,7 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
       for (const [i, sub] of steps) checkStep(sub, [...branchPath, i], visible, walk).forEach((ran_) => ran.add(ran_));
     } else {
       // One branch runs; later steps may read any of its steps (null when it did not run).
-      checkSteps(steps, branchPath, visible, walk).forEach((id) => ran.add(id));
+      checkSteps(steps, branchPath, inBranches, walk).forEach((id) => ran.add(id));
     }
   }
   // on_error steps run when this step failed: they may read its error (its output), and later
@@ -110,13 +119,14 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
   return ran;
 }
 
-/** Whether two steps sit in different branches of one conditional or switch step. */
+/** Whether two steps sit in different branches of one conditional, switch or wait step. */
 function exclusive(a: FieldPath, b: FieldPath, walk: Walk): boolean {
   let d = 0;
   while (d < a.length && d < b.length && a[d] === b[d]) d++;
   if (d === 0 || a[d - 1] !== 'branches' || d >= a.length || d >= b.length) return false;
   const type = walk.types.get(formatPath(a.slice(0, d - 1)));
-  return type === 'conditional' || type === 'switch';
+  // A wait step runs the branch of one outcome.
+  return type === 'conditional' || type === 'switch' || type === 'wait';
 }
 
 function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible: Visible, walk: Walk): void {

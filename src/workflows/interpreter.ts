@@ -23,10 +23,11 @@ import {
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
 import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
-import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type Step } from '../dsl/types';
+import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep } from '../dsl/types';
 import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
+import { Waits } from './waits';
 import { WorkflowRun, type StepEffects } from './walker';
 
 export type { PalletWorkflowInput } from '../contract';
@@ -92,6 +93,8 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   // Answered from the start; null until the definition is loaded.
   let state: RunState | null = null;
   setHandler(stateQuery, () => state);
+  // Sleep and wait steps (waits.ts): the `event` update's handler is registered before any step runs.
+  const waits = new Waits();
 
   let { definition, source } = args;
   if (!definition) {
@@ -117,6 +120,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
   const effects = temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  Object.assign(effects, waits.effects);
   const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried });
   state = run.state;
   const result = await run.run().catch((err: unknown) => {
@@ -250,7 +254,7 @@ export function failureType(err: unknown): string | undefined {
 }
 
 /** One line saying why an activity or child workflow failed, from the innermost cause. */
-export function describeError(err: unknown, step?: Step): string {
+export function describeError(err: unknown, step?: SequentialStep): string {
   if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure) return describeTimeout(cause, err, step);
@@ -267,13 +271,13 @@ export function describeError(err: unknown, step?: Step): string {
 }
 
 /** The step's deadline over all attempts, and where it comes from. */
-function deadlineText(step: Step): string {
+function deadlineText(step: SequentialStep): string {
   const own = step.step_type === 'sequential' ? step.retry?.deadline : undefined;
   return own !== undefined ? `${own / 1000} s (its retry deadline)` : `${stepDeadlineMs(step.timeout) / 1000} s (ten times its timeout, at least 30 s)`;
 }
 
 /** A timeout, with the limit that was actually in force and the last failure before it. */
-function describeTimeout(timeout: TimeoutFailure, err: ActivityFailure | ChildWorkflowFailure, step?: Step): string {
+function describeTimeout(timeout: TimeoutFailure, err: ActivityFailure | ChildWorkflowFailure, step?: SequentialStep): string {
   const name = String(timeout.timeoutType).toLowerCase().replace(/_/g, '-');
   const last = timeout.cause?.message ? `; last failure: ${timeout.cause.message}` : '';
   if (!(err instanceof ActivityFailure) || !step) return `timed out (${name} timeout)${last}`;

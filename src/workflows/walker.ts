@@ -3,7 +3,7 @@
 // interpreter workflow drives it with Temporal effects and unit tests with plain ones.
 // Each step type runs from its own module in ./steps; this file dispatches, keeps the live
 // state and records results in Pallet's order.
-import { stepKey, type ContainerSummary, type ReuseOffer, type RunState } from '../contract';
+import { stepKey, type ContainerSummary, type ReuseOffer, type RunState, type WaitingStep } from '../contract';
 import { resolveValue } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { compensate } from './steps/errors';
@@ -149,6 +149,14 @@ export class WorkflowRun implements Walker {
 
   noteContainer(stepId: string, summary: ContainerSummary): void {
     this.state.containers[stepId] = summary;
+    this.effects.onChange?.(this.state);
+  }
+
+  noteWaiting(stepId: string, waiting?: WaitingStep): void {
+    const others = (this.state.waiting ?? []).filter((w) => w.step !== stepId);
+    if (waiting) others.push(waiting);
+    if (others.length) this.state.waiting = others;
+    else delete this.state.waiting;
     this.effects.onChange?.(this.state);
   }
 }

@@ -4,14 +4,18 @@ import type { Step, StepType } from '../../dsl/types';
 import { runConditional } from './conditional';
 import { runParallel } from './parallel';
 import { runSequential } from './sequential';
+import { runSleep } from './sleep';
 import { runSwitch } from './switch';
 import type { StepRunner } from './types';
+import { runWait } from './wait';
 
 const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }>> } = {
   sequential: runSequential,
   parallel: runParallel,
   conditional: runConditional,
   switch: runSwitch,
+  sleep: runSleep,
+  wait: runWait,
 };
 
 /** Runs a step with the runner of its type (TypeScript cannot relate the two by itself). */

@@ -1,6 +1,6 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
-import type { ContainerSummary, RunState } from '../../contract';
-import type { DefinitionSource, ErrorHandling, RetrySettings, SequentialStep, Step, WorkflowDefinition } from '../../dsl/types';
+import type { ContainerSummary, RunState, WaitingStep, WaitOutput } from '../../contract';
+import type { DefinitionSource, ErrorHandling, RetrySettings, SequentialStep, SleepStep, Step, WaitStep, WorkflowDefinition } from '../../dsl/types';
 
 export interface AgentCall {
   step: SequentialStep;
@@ -22,6 +22,24 @@ export interface PinnedWorkflow {
   source: DefinitionSource;
 }
 
+/** A sleep step's timer: `ms` from now, or until `until` (ms since the epoch; a time past does not wait). */
+export interface SleepCall {
+  step: SleepStep;
+  ms?: number;
+  until?: number;
+}
+
+/** A wait step waiting for its event. */
+export interface WaitCall {
+  step: WaitStep;
+  /** The name its event is sent under. */
+  event: string;
+  /** Absent: no timeout. */
+  timeoutMs?: number;
+  /** Told once the wait is pending (events for it are taken from then on), with its times. */
+  onWaiting(times: Pick<WaitingStep, 'since' | 'timeout_at'>): void;
+}
+
 /** What the walker needs from the outside world. Rejections carry the root cause. */
 export interface StepEffects {
   callAgent(call: AgentCall): Promise<unknown>;
@@ -34,7 +52,7 @@ export interface StepEffects {
   /** Runs tasks concurrently; on the first failure cancels the others and rejects with it. */
   all<T>(tasks: (() => Promise<T>)[]): Promise<T[]>;
   /** Turns whatever a failed effect rejected with into a one-line reason. */
-  describeError(err: unknown, step: Step): string;
+  describeError(err: unknown, step: SequentialStep): string;
   /** Whether a change of the interpreter's commands applies (Temporal's `patched`); default yes. */
   patched?(changeId: string): boolean;
   /** Told whenever a step starts or finishes (e.g. to show progress). */
@@ -45,6 +63,10 @@ export interface StepEffects {
   isCancellation?(err: unknown): boolean;
   /** Runs work that must finish even when the run is being cancelled (compensation). */
   protect?<T>(work: () => Promise<T>): Promise<T>;
+  /** A durable timer (sleep steps); without it a sleep step fails. */
+  sleep?(call: SleepCall): Promise<void>;
+  /** Waits for a wait step's event or its timeout (`data` null when none); without it a wait step fails. */
+  waitForEvent?(call: WaitCall): Promise<WaitOutput>;
   /**
    * Called before each agent call or child workflow starts; may hold it (and end the walk
    * with a rejection) while the run moves on to a new history (continue-as-new).
@@ -94,6 +116,8 @@ export interface Walker {
   /** A failed step that on_error or continue_on_error recovered. */
   noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void;
   noteContainer(stepId: string, summary: ContainerSummary): void;
+  /** A wait step started waiting (`waiting` given) or stopped (absent): the live state's `waiting`. */
+  noteWaiting(stepId: string, waiting?: WaitingStep): void;
 }
 
 export type StepRunner<S extends Step> = (walker: Walker, step: S, scope: Scope) => Promise<void>;

@@ -1,0 +1,49 @@
+// sleep: the run waits for `duration` (seconds, or text such as "90s", "2h") or until the
+// RFC 3339 time `until`, on a durable timer: a worker may stop meanwhile, and the run goes on
+// when the time comes. Either may be a template or an expression resolved when the step
+// runs; a value that is not a duration or a time fails the step. It records no output.
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes, type StepFailureDetails } from '../../contract';
+import { DURATION_HELP, durationMs, TIME_HELP, timeMs } from '../../dsl/durations';
+import { ExpressionError, showExpression } from '../../dsl/expressions';
+import type { SleepStep, WaitStep } from '../../dsl/types';
+import type { Scope, StepRunner, Walker } from './types';
+
+export const runSleep: StepRunner<SleepStep> = async (walker, step, scope) => {
+  const sleep = walker.effects.sleep;
+  if (!sleep) throw stepError(step, scope, 'this interpreter has no timers');
+  if (step.until !== undefined) {
+    const value = resolveSetting(walker, step, scope, 'until', step.until);
+    const until = timeMs(value);
+    if (until === undefined) throw stepError(step, scope, `until is ${JSON.stringify(value)}, not ${TIME_HELP}`);
+    await sleep({ step, until });
+  } else {
+    await sleep({ step, ms: durationSetting(walker, step, scope, 'duration', step.duration) });
+  }
+};
+
+/** A duration field's value in milliseconds, resolved when the step runs. */
+export function durationSetting(walker: Walker, step: SleepStep | WaitStep, scope: Scope, field: string, raw: unknown): number {
+  const value = resolveSetting(walker, step, scope, field, raw);
+  const ms = durationMs(value);
+  if (ms === undefined) throw stepError(step, scope, `${field} is ${JSON.stringify(value)}, not ${DURATION_HELP}`);
+  return ms;
+}
+
+/** A field's value with its templates and expressions resolved; an expression that fails fails the step. */
+export function resolveSetting(walker: Walker, step: SleepStep | WaitStep, scope: Scope, field: string, raw: unknown): unknown {
+  try {
+    return walker.resolve(raw);
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    throw stepError(step, scope, `${field} ${showExpression(err.expression)}: ${err.reason}`, FailureTypes.expressionError);
+  }
+}
+
+/** The step failed, not retried: StepFailed (or the given type) with StepFailureDetails. */
+export function stepError(step: SleepStep | WaitStep, scope: Scope, reason: string, type: string = FailureTypes.stepFailed): ApplicationFailure {
+  const { within } = scope;
+  const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
+  const details: StepFailureDetails = { stepId: step.id, within, reason };
+  return ApplicationFailure.create({ message: `Step "${step.id}"${where} failed (${step.step_type}): ${reason}`, type, nonRetryable: true, details: [details] });
+}
