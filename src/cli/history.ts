@@ -4,14 +4,14 @@
 // `<run id>.<step id>`; their events give the step's state, attempts, duration and output.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { PalletWorkflowInput, StepFailureDetails } from '../contract';
+import type { GenerationSize, PalletWorkflowInput, ReuseOffer, StepFailureDetails } from '../contract';
 import type { RunResult } from '../dsl/types';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 type Failure = temporal.api.failure.v1.IFailure;
 type Payloads = temporal.api.common.v1.IPayloads;
 
-export type StepState = 'scheduled' | 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'terminated' | 'reused';
+export type StepState = 'scheduled' | 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'terminated' | 'reused' | 'carried';
 
 export interface StepView {
   id: string;
@@ -50,6 +50,8 @@ export interface HistoryView {
   failure?: RunFailureView;
   /** When someone asked the run to stop (`pallet cancel`). */
   cancel_requested_at?: string;
+  /** Earlier generations of the run (it continued as new), oldest first. */
+  generations?: GenerationSize[];
 }
 
 function decode<T>(payloads: Payloads | null | undefined): T | undefined {
@@ -102,6 +104,7 @@ export function viewFromHistory(history: temporal.api.history.v1.IHistory, workf
   const finished: string[] = [];
   const view: HistoryView = { status: 'RUNNING', steps: [], finished, running: [] };
   let startMs: number | undefined;
+  let offered: Record<string, ReuseOffer> = {};
   let closeMs: number | undefined;
 
   const close = (t: Tracked | undefined, e: Event, state: StepState, fields: Partial<StepView> = {}) => {
@@ -119,10 +122,16 @@ export function viewFromHistory(history: temporal.api.history.v1.IHistory, workf
       startMs = at;
       const args = decode<PalletWorkflowInput>(e.workflowExecutionStartedEventAttributes.input);
       view.input = args?.input;
+      if (args?.generations?.length) view.generations = args.generations;
+      for (const [id, outputs] of Object.entries(args?.carried ?? {})) {
+        steps.push({ view: { id, kind: 'agent', state: 'carried', attempts: 0, outputs } });
+        finished.push(id);
+      }
       for (const [id, outputs] of Object.entries(args?.completed ?? {})) {
         steps.push({ view: { id, kind: 'agent', state: 'reused', attempts: 0, outputs } });
         finished.push(id);
       }
+      offered = args?.offers ?? {};
     } else if (e.activityTaskScheduledEventAttributes) {
       const a = e.activityTaskScheduledEventAttributes;
       const kind = a.activityType?.name === 'callAgent' ? 'agent' : 'definition';
@@ -202,6 +211,14 @@ export function viewFromHistory(history: temporal.api.history.v1.IHistory, workf
     }
   }
 
+  // Results offered by the failed run a retry continues: those a completed run has but never
+  // called were reused (a run not yet complete may still reach the others).
+  let lead = steps.filter((t) => t.view.state === 'carried' || t.view.state === 'reused').length;
+  for (const [id, offer] of Object.entries(offered)) {
+    if (!view.result?.step_outputs?.[id] || steps.some((t) => t.view.id === id)) continue;
+    steps.splice(lead, 0, { view: { id, kind: 'agent', state: 'reused', attempts: 0, outputs: offer.result } });
+    finished.splice(lead++, 0, id);
+  }
   // A completed run's result is the authority on outputs (it has the stored form of each step).
   for (const t of steps) {
     const stored = view.result?.step_outputs?.[t.view.id];

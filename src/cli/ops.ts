@@ -16,7 +16,7 @@ export function registerOpsCommands(program: Command): void {
     .command('replay')
     .description("replay a run's history against the current workflow code and report any nondeterminism")
     .argument('[workflowId]', 'run to fetch from the server (with --history: the id the history ran under, if the file lacks it)')
-    .option('--run-id <runId>')
+    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--history <file>', 'replay a history JSON file (as exported by the Web UI or `temporal workflow show -o json`) instead')
     .option('--verbose', "also print the bundler's and the replay worker's logs")
     .action(async (workflowId: string | undefined, opts: { runId?: string; history?: string; verbose?: boolean }) => {

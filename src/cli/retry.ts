@@ -169,8 +169,9 @@ export function planRetry(
   const input = change.input ?? args.input ?? {};
   const inputChanged = change.input !== undefined && !sameJson(change.input, args.input ?? {});
   if (inputChanged) changes.push('input');
-  // Results given without a key (by a retry before keys existed) hold only while nothing changed.
-  let completed = args.completed;
+  // Results given without a key (by a retry before keys existed, or carried from an earlier
+  // generation of a long run) hold only while nothing changed.
+  let completed: Record<string, unknown> | undefined = args.carried || args.completed ? { ...args.carried, ...args.completed } : undefined;
   if (completed && Object.keys(completed).length && (definitionChanged || inputChanged)) {
     notOffered.push(...Object.keys(completed));
     completed = undefined;
@@ -248,7 +249,7 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
       console.log(JSON.stringify({ workflow_id: workflowId, run_id: handle.firstExecutionRunId, retry_of: description.runId, changed: plan.changes, offered: plan.offered, not_offered: plan.notOffered, url: link }));
       return;
     }
-    log(`retrying ${workflowId} (failed run ${description.runId}) as run ${handle.firstExecutionRunId}`);
+    log(`retrying ${workflowId} (its ${status.toLowerCase().replace(/_/g, ' ')} run ${description.runId}) as run ${handle.firstExecutionRunId}`);
     log(`  changed: ${plan.changes.join('; ') || 'nothing (same definition and input)'}`);
     log(`  offered for reuse: ${plan.offered.join(', ') || '-'}${plan.offered.length ? ' (each is reused only if its definition and resolved inputs are unchanged)' : ''}`);
     if (plan.notOffered.length) log(`  will run again: ${plan.notOffered.join(', ')}`);
@@ -261,7 +262,7 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
       reportFailure(err, workflowId, link, opts.json, { runId: handle.firstExecutionRunId });
       return;
     }
-    const ran = new Set(viewFromHistory(await handle.fetchHistory(), workflowId).steps.filter((s) => s.kind !== 'definition').map((s) => s.id));
+    const ran = new Set(viewFromHistory(await handle.fetchHistory(), workflowId).steps.filter((s) => s.kind !== 'definition' && s.state !== 'reused' && s.state !== 'carried').map((s) => s.id));
     const reused = plan.offered.filter((id) => id in result.step_outputs && !ran.has(id));
     const rerun = plan.offered.filter((id) => ran.has(id));
     log(`  reused: ${reused.join(', ') || '-'}${rerun.length ? `; ran again (changed): ${rerun.join(', ')}` : ''}`);

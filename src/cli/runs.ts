@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command): void {
     .command('status')
     .description("print a run's state: status, each step with its state, attempts, duration and output, the failure (a running run: the worker's live state; a closed one: from the server's history, no worker needed)")
     .argument('<workflowId>')
-    .option('--run-id <runId>')
+    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--json', 'print the state as JSON')
     .action(withServices(statusCommand));
 
@@ -37,7 +37,7 @@ export function registerRunCommands(program: Command): void {
     .alias('watch')
     .description('re-attach to a run: follow it while it runs (progress as `run` shows it), then print and save its result as `run` does; exit 1 with the failure of a failed run')
     .argument('<workflowId>')
-    .option('--run-id <runId>')
+    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--json', 'print only the result object (or the failure) as JSON on stdout, and write no files')
     .option('--app-dir <dir>', "where completed runs' files go, as for `run`: <dir>/<workflow id>/ (default: app)")
     .option('--app-writer <module>', 'module that writes workflow-specific files (default: PALLET_APP_WRITER)')
@@ -57,7 +57,7 @@ export function registerRunCommands(program: Command): void {
     .command('cancel')
     .description('ask a running run to stop: its steps under way are cancelled and it ends CANCELLED (a worker carries the request out)')
     .argument('<workflowId>')
-    .option('--run-id <runId>')
+    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--json', 'print the outcome as JSON')
     .action(withServices(cancelCommand));
 
@@ -65,7 +65,7 @@ export function registerRunCommands(program: Command): void {
     .command('terminate')
     .description('stop a running run at once, on the server, without a worker: nothing more of it runs')
     .argument('<workflowId>')
-    .option('--run-id <runId>')
+    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--reason <text>', 'why, recorded in the history')
     .option('--json', 'print the outcome as JSON')
     .action(withServices(terminateCommand));
@@ -149,7 +149,9 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       steps: view.steps,
       step_outputs: stepOutputs,
       ...(state ? { containers: state.containers, pinned: state.pinned, recovered: state.recovered ?? {}, compensated: state.compensated ?? [] } : {}),
-      ...(view.failure ? { failure: view.failure } : {}),
+      // snake_case, as the failure object of `run --json` and `result --json`.
+      ...(view.failure ? { failure: { message: view.failure.message, type: view.failure.type ?? null, step: view.failure.step?.stepId ?? null, within: view.failure.step?.within ?? [] } } : {}),
+      ...(view.generations?.length ? { generations: view.generations } : {}),
       ...(view.cancel_requested_at ? { cancel_requested_at: view.cancel_requested_at } : {}),
       ...(view.result ? { result: view.result } : {}),
       url: link,
@@ -160,6 +162,10 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   console.log(`${workflowId} (run ${description.runId}): ${view.status}`);
   if (definition.id) console.log(`  definition: ${[definition.id, definition.version, definition.digest].filter(Boolean).map(String).join(' ')}`);
   if (view.start_time) console.log(`  started ${view.start_time}, ${view.close_time ? 'took' : 'running for'} ${seconds(view.duration_ms)}`);
+  if (view.generations?.length) {
+    const sizes = view.generations.map((g) => `${g.events} events`).join(', ');
+    console.log(`  history generation ${view.generations.length + 1} (the run continued as new ${view.generations.length} time(s): ${sizes}); steps finished before are "carried"`);
+  }
   if (note) console.log(`  ${note}`);
   if (view.cancel_requested_at) console.log(`  cancellation requested at ${view.cancel_requested_at}`);
   if (running && state === null) console.log('  the definition is still loading');

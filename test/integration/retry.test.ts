@@ -89,6 +89,13 @@ describe('pallet retry (from the history, with a changed input or definition)', 
       finish: { outputs: { done: 'CAT' } },
     });
     assert.equal(calls('upper'), uppers, 'shout and fixed were reused');
+    // status of the finished retry, from its history: the reused steps are shown as such.
+    const status = JSON.parse((await runCli(['status', id, '--json'], { env: cliEnv })).stdout) as { steps: { id: string; state: string }[] };
+    assert.deepEqual(status.steps.filter((s) => s.id !== 'load-definition').map((s) => [s.id, s.state]), [
+      ['shout', 'reused'],
+      ['fixed', 'reused'],
+      ['finish', 'completed'],
+    ]);
   });
 
   it('with --input: only steps whose resolved inputs are unchanged are reused, and it says which', async () => {

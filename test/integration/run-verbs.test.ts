@@ -46,7 +46,7 @@ interface StatusJson {
   running: string[];
   steps: { id: string; kind: string; state: string; attempts: number; duration_ms?: number; outputs?: unknown; agent?: string; error?: string }[];
   step_outputs: Record<string, { outputs: unknown }>;
-  failure?: { message: string; type?: string; step?: { stepId: string } };
+  failure?: { message: string; type?: string | null; step?: string | null };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -143,7 +143,7 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       const s = JSON.parse((await runCli(['status', failedId, '--json'], { env: cliEnv })).stdout) as StatusJson;
       assert.equal(s.status, 'FAILED');
       assert.equal(s.failure?.type, 'StepFailed');
-      assert.equal(s.failure?.step?.stepId, 'second');
+      assert.equal(s.failure?.step, 'second');
       assert.match(s.failure?.message ?? '', /boom went the agent/);
       assert.deepEqual(Object.keys(s.step_outputs), ['first']);
       assert.equal(s.steps.find((x) => x.id === 'second')?.state, 'failed');

@@ -67,3 +67,24 @@ describe('run view from a history (pallet status without a worker)', () => {
     assert.equal(v.finished[v.finished.length - 1], 'aggregate');
   });
 });
+
+describe('run view of a run that continued as new or was a retry', () => {
+  it('carried steps, earlier generations and reused offers are shown as such', async () => {
+    const { defaultPayloadConverter } = await import('@temporalio/common');
+    const { history, workflowId } = parseHistoryJson(JSON.parse(readFileSync(path.join(HISTORIES, 'code-generation-completed.json'), 'utf8')));
+    const started = history.events![0].workflowExecutionStartedEventAttributes!;
+    const args = defaultPayloadConverter.fromPayload<Record<string, unknown>>(started.input!.payloads![0]);
+    const extra = {
+      carried: { earlier: { x: 1 } },
+      generations: [{ run_id: 'r1', events: 10_012, bytes: 2_000_000 }],
+      // `plan` ran in this history, so its offer was not taken; `ghost` is not in the result.
+      offers: { plan: { result: 'old', key: 'k' }, ghost: { result: 'g', key: 'k' } },
+    };
+    started.input!.payloads![0] = defaultPayloadConverter.toPayload({ ...args, ...extra });
+    const v = viewFromHistory(history, workflowId ?? 'unknown');
+    assert.deepEqual(v.generations, extra.generations);
+    assert.deepEqual(summary(v)[0], ['earlier', 'agent', 'carried', 0]);
+    assert.deepEqual(v.finished, ['earlier', 'plan', 'build', 'test']);
+    assert.ok(!v.steps.some((s) => s.id === 'ghost'), 'an offer the run never reached is not shown as reused');
+  });
+});
