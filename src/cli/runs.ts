@@ -149,6 +149,7 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       steps: view.steps,
       step_outputs: stepOutputs,
       ...(state ? { containers: state.containers, pinned: state.pinned, recovered: state.recovered ?? {}, compensated: state.compensated ?? [] } : {}),
+      ...(state ? { waiting: state.waiting ?? [] } : {}),
       // snake_case, as the failure object of `run --json` and `result --json`.
       ...(view.failure ? { failure: { message: view.failure.message, type: view.failure.type ?? null, step: view.failure.step?.stepId ?? null, within: view.failure.step?.within ?? [] } } : {}),
       ...(view.generations?.length ? { generations: view.generations } : {}),
@@ -184,6 +185,7 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   for (const [id, source] of Object.entries(state?.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
   for (const [id, how] of Object.entries(state?.recovered ?? {})) console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
   if (state?.compensated?.length) console.log(`  compensated (undone, latest first): ${state.compensated.join(', ')}`);
+  for (const w of state?.waiting ?? []) console.log(`  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`);
   for (const [id, { outputs }] of Object.entries(stepOutputs)) console.log(`  ${id}: ${preview(outputs)}`);
   if (view.result) console.log(`  final output: ${preview(view.result.final_output)}`);
   const error = view.failure?.message ?? state?.error;

@@ -1,0 +1,118 @@
+// `pallet approve`: answers a wait step of a running run with an event (the `event` update,
+// contract.ts). The run's worker takes it, or refuses it when no wait step of the run is
+// waiting for that event now; the sender learns which at once. An update needs a worker:
+// without one this says so after a few seconds, and sends nothing.
+import type { Command } from 'commander';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { connectClient, uiLink, type PalletClient } from '../client';
+import { eventUpdate, NOT_WAITING, stateQuery, type EventReceipt, type PalletEvent, type RunState, type WaitingStep } from '../contract';
+import { services as processServices } from '../services';
+
+/** How long the run's worker has to answer the `state` query (as `status` waits). */
+const QUERY_TIMEOUT_MS = 5_000;
+/** How long the worker has to take the event once the run was seen waiting. */
+const UPDATE_TIMEOUT_MS = 15_000;
+
+export interface ApproveOptions {
+  reject?: boolean;
+  data?: string;
+  by?: string;
+  runId?: string;
+  json?: boolean;
+}
+
+export function registerApprovalCommands(program: Command): void {
+  program
+    .command('approve')
+    .description('answer a wait step of a running run: approve it (or --reject it), with optional data; a worker must be running')
+    .argument('<workflowId>')
+    .argument('<event>', "the wait step's event name (its `event`, by default its step id), or its step id")
+    .option('--reject', 'reject instead of approving')
+    .option('--data <json>', 'a JSON value the wait step records as its `data` (default: null)')
+    .option('--by <name>', 'who answers, recorded as the wait step\'s `by`')
+    .option('--run-id <runId>')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (workflowId: string, event: string, opts: ApproveOptions) => {
+      const services = processServices();
+      try {
+        await approveCommand(await connectClient(services), workflowId, event, opts);
+      } finally {
+        await services.close();
+      }
+    });
+}
+
+/** Pending waits, as `"event"` or `"event" (step id)`. */
+export function describeWaiting(waiting: WaitingStep[]): string {
+  if (waiting.length === 0) return 'no wait step of it is waiting now';
+  return `it is waiting for ${waiting.map((w) => (w.event === w.step ? `"${w.event}"` : `"${w.event}" (step ${w.step})`)).join(', ')}`;
+}
+
+export async function approveCommand(pc: PalletClient, workflowId: string, name: string, opts: ApproveOptions): Promise<void> {
+  const event: PalletEvent = { event: name, outcome: opts.reject ? 'rejected' : 'approved' };
+  if (opts.data !== undefined) {
+    try {
+      event.data = JSON.parse(opts.data);
+    } catch (err) {
+      throw new Error(`--data must be JSON (e.g. '{"note": "ok"}' or '"text"'): ${(err as Error).message}`);
+    }
+  }
+  if (opts.by !== undefined) event.by = opts.by;
+
+  const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
+  const description = await handle.describe().catch((err: Error) => {
+    if (err.name === 'WorkflowNotFoundError') throw new Error(`no run ${workflowId}${opts.runId ? ` (run ${opts.runId})` : ''} on the server`);
+    throw err;
+  });
+  const status = description.status.name;
+  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}: only a running run waits for events`);
+
+  // The live state first: it needs the worker the event needs, and names what the run waits for.
+  const { connection } = await pc.services.temporal();
+  let state: RunState | null;
+  try {
+    state = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
+  } catch (err) {
+    throw new Error(
+      `no worker answered ${workflowId} within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}): an event is taken by the run's worker; ` +
+        'start one (`npx pallet worker`) and approve again. Nothing was sent.',
+    );
+  }
+  if (state === null) throw new Error(`${workflowId} is still loading its definition: no wait step is waiting yet. Nothing was sent.`);
+  const waiting = state.waiting ?? [];
+  if (!waiting.some((w) => w.event === name || w.step === name)) throw new Error(`${workflowId} is not waiting for "${name}": ${describeWaiting(waiting)}. Nothing was sent.`);
+
+  const receipt = await sendEvent(event, () => connection.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(eventUpdate, { args: [event] })), workflowId);
+  const link = uiLink(pc, workflowId, description.runId);
+  if (opts.json) {
+    console.log(JSON.stringify({ workflow_id: workflowId, run_id: description.runId, event: name, outcome: receipt.outcome, steps: receipt.steps, data: event.data ?? null, by: event.by ?? null, url: link }, null, 2));
+    return;
+  }
+  const steps = receipt.steps.map((s) => `"${s}"`).join(', ');
+  console.log(`${workflowId}: ${receipt.outcome} wait step${receipt.steps.length === 1 ? '' : 's'} ${steps}${event.by ? ` (by ${event.by})` : ''}\n  ${link}`);
+}
+
+/** Sends the event; the run's refusals and a missing worker as plain errors. */
+async function sendEvent(event: PalletEvent, send: () => Promise<EventReceipt>, workflowId: string): Promise<EventReceipt> {
+  try {
+    return await send();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause as (Error & { type?: string }) | undefined;
+      // The run stopped waiting between the query and the update (answered, timed out).
+      if (cause?.type === NOT_WAITING) throw new Error(`${workflowId}: ${cause.message}. Nothing was taken.`);
+      // A worker of a Pallet without wait steps has no handler for the update.
+      if (/no registered handler for update/i.test(cause?.message ?? '')) {
+        throw new Error(`${workflowId} runs on a worker of a Pallet version without wait steps: it cannot take events. Nothing was taken.`);
+      }
+      throw new Error(`${workflowId} refused the event: ${cause?.message ?? err.message}`);
+    }
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      throw new Error(
+        `no worker took the event "${event.event}" for ${workflowId} within ${UPDATE_TIMEOUT_MS / 1000} s; the server may still hand it to the run's next worker: ` +
+          `check with \`npx pallet status ${workflowId}\` before sending it again`,
+      );
+    }
+    throw err;
+  }
+}
