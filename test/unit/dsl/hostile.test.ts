@@ -26,7 +26,7 @@ describe('dsl/loader on hostile input', () => {
     );
     assert.ok(r.ok, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
     const [s, sw] = r.definition.steps;
-    assert.deepEqual(Object.keys(s.inputs), ['constructor', 'toString', '__proto__']);
+    assert.deepEqual(Object.keys(s.inputs!), ['constructor', 'toString', '__proto__']);
     assert.equal(sw.step_type, 'switch');
     assert.deepEqual(Object.keys(sw.branches), ['__proto__', 'constructor']);
     // Templates keep them too.
