@@ -305,7 +305,13 @@ interface CappedRead {
 async function readCapped(response: Response, limit: number, request: AbortController): Promise<CappedRead> {
   const chunks: Uint8Array[] = [];
   let bytes = 0;
-  const text = () => new TextDecoder().decode(Buffer.concat(chunks));
+  // Called once: the chunks are let go as soon as they are joined, so a large reply is held
+  // twice at most (bytes, then text) rather than three times.
+  const text = () => {
+    const bytes = Buffer.concat(chunks);
+    chunks.length = 0;
+    return new TextDecoder().decode(bytes);
+  };
   if (!response.body) return { text, bytes, over: false };
   const reader = response.body.getReader();
   try {
