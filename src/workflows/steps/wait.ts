@@ -3,7 +3,8 @@
 // steps as `steps.<id>.outputs` and recorded in the run's `step_outputs` (as it finishes, before
 // its branch's steps), is `{outcome, data, by}`; then the branch named by the outcome runs
 // (`approved`, `rejected`, `timed_out`; a missing one runs nothing). A run that already has
-// the step's output (`pallet retry`, a new history) takes it instead of waiting again.
+// the step's output (carried into a new history, or given as `completed`) takes it instead
+// of waiting again.
 import type { WaitOutput } from '../../contract';
 import type { WaitStep } from '../../dsl/types';
 import { durationSetting, stepError } from './sleep';

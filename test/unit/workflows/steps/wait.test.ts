@@ -92,7 +92,7 @@ describe('steps/wait', () => {
     assert.equal(walker.state.waiting, undefined);
   });
 
-  it('a run that already has its output (pallet retry) does not wait again', async () => {
+  it('a run that already has its output (a new history, `completed`) does not wait again', async () => {
     const effect = answering(() => assert.fail('waited again'));
     const { result, walker } = await run(steps(GATE), { s: echo }, {}, { effects: effect, resume: { completed: { review: { outcome: 'approved', data: { note: 'earlier' }, by: 'ana' } } } });
     assert.deepEqual(result.step_outputs.publish.outputs, { published: 'earlier' });
