@@ -1,7 +1,9 @@
 // A Mermaid flowchart of a workflow definition (`pallet graph`): steps as nodes with their id
 // and skill, execute_workflow steps as subroutines naming the workflow they run, parallel
 // steps as a fork and a join, conditional and switch steps as a decision with one labelled
-// edge per branch. Each container is a subgraph, so nested containers read as nested boxes.
+// edge per branch, sleep steps as parallelograms, wait steps as a decision naming the event
+// with one edge per outcome. Each container (a wait step with branches too) is a subgraph, so
+// nested containers read as nested boxes.
 //
 // Mermaid's syntax is fragile, so nothing of the definition reaches the chart unescaped:
 // - node ids are our own (`s_` + the step id with anything but letters, digits and `_` made
