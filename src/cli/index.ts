@@ -3,6 +3,7 @@
 import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { loadSettings } from '../settings';
+import { registerApprovalCommands } from './approvals';
 import { registerGraphCommand } from './graph';
 import { lintFiles } from './lint';
 import { registerOpsCommands } from './ops';
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
 
   registerGraphCommand(program);
   registerRunCommands(program);
+  registerApprovalCommands(program);
   registerRegistryCommands(program);
   registerOpsCommands(program);
   return program;
