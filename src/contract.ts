@@ -58,7 +58,9 @@ export interface ReuseOffer {
 
 /** What a container step decided, for people following a run (not part of its result). */
 export interface ContainerSummary {
-  step_type: 'parallel' | 'conditional' | 'switch';
+  step_type: 'parallel' | 'conditional' | 'switch' | 'for_each';
+  /** for_each: how many items it runs its steps for. */
+  items?: number;
   /** conditional and switch: the branch that ran (`null`: none). */
   branch?: string | null;
   /** conditional and switch: the condition's value. */

@@ -1,32 +1,13 @@
-// Warnings about definitions that are valid but likely not what their author means, or that
-// cannot finish in one Temporal history. `pallet lint` prints them; they never stop a run.
-import { EXECUTE_WORKFLOW_SKILL } from '../contract';
+// Warnings about definitions that are valid but likely not what their author means. `pallet lint` prints them; they never stop a run.
 import { checkExpression, expressionOf } from './expressions';
 import { durationMs } from './durations';
 import type { Step, WaitStep, WorkflowDefinition } from './types';
 import type { FieldPath, Problem } from './validate';
 
-/** Temporal ends a run whose history reaches this many events. */
-export const HISTORY_EVENT_LIMIT = 51_200;
-/** Events one call records: its activity (scheduled, started, completed) and a workflow task (3). */
-const EVENTS_PER_CALL = 6;
-/** A child workflow step: the pinning activity, the child (initiated, started, completed), their tasks. */
-const EVENTS_PER_CHILD = 12;
-/** A timer of a sleep or wait step: started, fired, and the workflow task it wakes. */
-const EVENTS_PER_TIMER = 5;
-/** The run's own start and end, and loading its definition. */
-const EVENTS_PER_RUN = 12;
-
 export function adviseDefinition(def: WorkflowDefinition): Problem[] {
   const advice: Problem[] = [];
   visit(def.steps, ['steps'], false, advice);
-  const events = EVENTS_PER_RUN + historyEvents(def.steps);
-  if (events > HISTORY_EVENT_LIMIT * 0.9) {
-    advice.push({
-      path: ['steps'],
-      message: `a run of this workflow records about ${events} history events, and Temporal ends a run at ${HISTORY_EVENT_LIMIT} (about ${Math.floor((HISTORY_EVENT_LIMIT - EVENTS_PER_RUN) / EVENTS_PER_CALL)} agent steps): split it into workflows run by execute_workflow`,
-    });
-  }
+  // No warning about history length: a run continues as new when its history grows long.
   return advice;
 }
 
@@ -42,6 +23,10 @@ function visit(steps: Step[], at: FieldPath, inBranch: boolean, advice: Problem[
       return;
     }
     if (step.step_type === 'sleep') return;
+    if (step.step_type === 'for_each') {
+      visit(step.steps, [...path, 'steps'], false, advice, inCompensate);
+      return;
+    }
     if (step.step_type === 'wait') adviseWait(step, path, inCompensate, advice);
     if (step.step_type === 'switch') adviseBoolSwitch(step.condition, step.branches, path, step.id, advice);
     for (const [name, branch] of Object.entries((step.branches ?? {}) as Record<string, Step[] | undefined>)) {
@@ -82,18 +67,4 @@ function adviseBoolSwitch(condition: string, branches: Record<string, unknown>, 
     path: [...path, 'condition'],
     message: `step "${id}": the condition is a bool, which selects branch "True" or "False" (as Pallet writes a bool), and this switch has neither: use a conditional step, or an expression giving a branch name (\`c ? 'a' : 'b'\`)`,
   });
-}
-
-/** History events of the longest way through the steps (the largest branch of each choice). */
-function historyEvents(steps: Step[]): number {
-  let total = 0;
-  for (const step of steps) {
-    if (step.step_type === 'sequential') total += step.skill === EXECUTE_WORKFLOW_SKILL ? EVENTS_PER_CHILD : EVENTS_PER_CALL;
-    else if (step.step_type === 'parallel') total += historyEvents(step.branches.steps);
-    // A timer (started, fired) and its workflow task; a wait adds the accepted and completed update.
-    else if (step.step_type === 'sleep') total += EVENTS_PER_TIMER;
-    else if (step.step_type === 'wait') total += EVENTS_PER_TIMER + 2 + Math.max(0, ...Object.values(step.branches ?? {}).map((b) => historyEvents(b ?? [])));
-    else total += Math.max(0, ...Object.values(step.branches as Record<string, Step[] | undefined>).map((b) => historyEvents(b ?? [])));
-  }
-  return total;
 }

@@ -70,7 +70,9 @@ function createEnvironment(): Environment {
     limits: { maxAstNodes: 10_000, maxDepth: 100, maxListElements: 1000, maxMapEntries: 1000, maxCallArguments: 32 },
   })
     .registerVariable('workflow', 'map', { description: 'workflow.input: the run input' })
-    .registerVariable('steps', 'map', { description: 'steps.<id>.outputs: the stored output of each step that has run' });
+    .registerVariable('steps', 'map', { description: 'steps.<id>.outputs: the stored output of each step that has run' })
+    .registerVariable('item', 'dyn', { description: 'inside a for_each step: the current item' })
+    .registerVariable('index', 'int', { description: 'inside a for_each step: the position of the current item, from 0' });
   // JSON numbers arrive as doubles and literals such as `1` are ints: let them mix, as JSON's
   // single number type does (standard CEL has no `double + int`).
   const toDouble = (n: unknown) => Number(n);
@@ -126,10 +128,12 @@ function describeCelError(err: unknown, withColumn: boolean): string {
 /** The variables an expression sees. */
 function celContext(ctx: TemplateContext): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
-  for (const id of Object.keys(ctx.outputs)) {
-    Object.defineProperty(steps, id, { value: { outputs: ctx.outputs[id] }, enumerable: true, writable: true, configurable: true });
+  for (const outputs of ctx.loop ? [ctx.outputs, ctx.loop.outputs] : [ctx.outputs]) {
+    for (const id of Object.keys(outputs)) {
+      Object.defineProperty(steps, id, { value: { outputs: outputs[id] }, enumerable: true, writable: true, configurable: true });
+    }
   }
-  return { workflow: { input: ctx.input }, steps };
+  return ctx.loop ? { workflow: { input: ctx.input }, steps, item: ctx.loop.item, index: BigInt(ctx.loop.index) } : { workflow: { input: ctx.input }, steps };
 }
 
 /**
@@ -253,8 +257,8 @@ export interface ExpressionRef {
 }
 
 export type ExpressionCheck =
-  /** `type`: CEL's type of the result as far as known (`bool`, `string`, `dyn`...). */
-  | { ok: true; refs: ExpressionRef[]; type: string }
+  /** `type`: CEL's type of the result as far as known (`bool`, `string`, `dyn`...); `loop`: it reads `item` or `index` (for_each). */
+  | { ok: true; refs: ExpressionRef[]; type: string; loop: boolean }
   | { ok: false; reason: string };
 
 /**
@@ -277,7 +281,7 @@ export function checkExpression(text: string): ExpressionCheck {
   const wrong = collectRefs(parsed.run.ast, undefined, refs);
   if (wrong) return { ok: false, reason: wrong };
   const ids = [...new Set(refs.map((r) => r.stepId))];
-  return { ok: true, refs: ids.map((stepId) => ({ stepId })), type: typed.type ?? 'dyn' };
+  return { ok: true, refs: ids.map((stepId) => ({ stepId })), type: typed.type ?? 'dyn', loop: readsVariable(parsed.run.ast, 'item') || readsVariable(parsed.run.ast, 'index') };
 }
 
 type Node = ASTNode;
@@ -290,6 +294,15 @@ function accessed(node: Node): { target: Node; field: string } | undefined {
     return { target: node.args[0], field: node.args[1].args };
   }
   return undefined;
+}
+
+/** Whether the tree reads the variable `name`. */
+function readsVariable(node: Node, name: string): boolean {
+  if (node.op === 'id' && node.args === name) return true;
+  for (const arg of Array.isArray(node.args) ? node.args : [node.args]) {
+    for (const child of Array.isArray(arg) ? arg : [arg]) if (isNode(child) && readsVariable(child, name)) return true;
+  }
+  return false;
 }
 
 /** Walks the tree; returns a problem with the variables read, or undefined. */

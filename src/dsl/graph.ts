@@ -151,6 +151,19 @@ class Chart {
       }
       case 'wait':
         return this.waitStep(step, depth);
+      case 'for_each':
+        return this.container(step, depth, (inner) => {
+          // A loop: the items at the top, the body once, and an edge back for the next item.
+          const items = this.id('s', `${step.id}_items`);
+          const what = typeof step.items === 'string' ? step.items : `${step.items.length} items`;
+          this.line(inner, `${items}[/${label(`for each of ${what}`, ...(step.concurrency > 1 ? [`${step.concurrency} at a time`] : []))}\\]`);
+          const body = this.steps(step.steps, inner);
+          if (body) {
+            this.edge(items, body.entry);
+            for (const exit of body.exits) this.edge(exit, items, 'next item', true);
+          }
+          return { entry: items, exits: [items] };
+        });
       default: {
         const id = this.id('s', step.id);
         const workflow = step.inputs.workflow_id;

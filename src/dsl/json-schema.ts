@@ -86,7 +86,10 @@ export function workflowJsonSchema(): Json {
     override: ({ zodSchema, jsonSchema }) => {
       const json = jsonSchema as Json;
       const def = (zodSchema as unknown as { _zod: { def: { type: string; innerType?: { _zod: { def: { type: string } } } } } })._zod.def;
-      if (def.type === 'optional' && def.innerType?._zod.def.type === 'undefined') {
+      if (def.type === 'unknown') {
+        // Any JSON value (a for_each step's items).
+        Object.assign(json, { anyOf: ['string', 'number', 'boolean', 'object', 'array', 'null'].map((type) => ({ type })) });
+      } else if (def.type === 'optional' && def.innerType?._zod.def.type === 'undefined') {
         // A field a step type must not have (e.g. retry on a container).
         Object.assign(json, { not: {} });
       } else if (zodSchema === retrySchema) {

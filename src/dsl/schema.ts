@@ -132,7 +132,8 @@ export type ConditionalStep = z.infer<typeof branchingHead> & { step_type: 'cond
 export type SwitchStep = z.infer<typeof branchingHead> & { step_type: 'switch'; branches: Record<string, Step[]> };
 export type SleepStep = z.infer<typeof sleepStep>;
 export type WaitStep = z.infer<typeof waitHead> & { branches?: { approved?: Step[]; rejected?: Step[]; timed_out?: Step[] } };
-export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep | SleepStep | WaitStep;
+export type ForEachStep = z.infer<typeof forEachHead> & { steps: Step[] };
+export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep | SleepStep | WaitStep | ForEachStep;
 
 const stepList = z.array(z.lazy((): z.ZodType<Step> => stepSchema));
 const nonEmpty = (branches: object) => Object.keys(branches).length > 0;
@@ -256,7 +257,37 @@ const waitStep = waitHead
   })
   .describe('A wait step: waits for an event (`pallet approve`), records {outcome, data, by} as its output and runs the branch of its outcome.');
 
-const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep, sleepStep, waitStep], {
+// ---- Loops: for_each (not in Pallet) ----------------------------------------------------
+
+/** Iterations of a for_each step running at once at most. */
+export const MAX_FOR_EACH_CONCURRENCY = 500;
+
+const forEachHead = z.object({
+  ...common,
+  ...callSettingsRefused,
+  step_type: z.literal('for_each').describe('for_each: run `steps` once per item of `items`, at most `concurrency` at a time; the output is the list of each iteration\'s last step output, in item order.'),
+  items: z
+    .union([z.string().min(1), z.array(z.unknown())], { error: 'items must be a list, or a template or expression giving one' })
+    .describe('The items: a list, or a template ("{{ steps.plan.outputs.files }}") or expression ("${{ ... }}") giving one.'),
+  concurrency: z
+    .number()
+    .int('concurrency must be a whole number')
+    .min(1, 'concurrency must be 1 or more')
+    .max(MAX_FOR_EACH_CONCURRENCY, `concurrency is at most ${MAX_FOR_EACH_CONCURRENCY}`)
+    .default(1)
+    .describe(`Items run at once at most (default 1: one after another; at most ${MAX_FOR_EACH_CONCURRENCY}).`),
+  branches: z.undefined({ error: 'for_each {step} has no branches: its body is `steps`' }).optional(),
+});
+const forEachStep = forEachHead
+  .extend({
+    steps: z
+      .array(z.lazy((): z.ZodType<Step> => stepSchema), { error: (issue) => (issue.input === undefined ? 'for_each {step} needs steps (its body)' : 'steps must be a list of steps') })
+      .min(1, 'for_each {step} needs steps (its body)')
+      .describe('The body: steps run for each item, one after another. They see `item`, `index` and each other\'s outputs of the same iteration.'),
+  })
+  .describe('A for_each step: runs its steps once per item (map); a later step can reduce the list it outputs.');
+
+const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep, sleepStep, waitStep, forEachStep], {
   error: (issue) => {
     const step = issue.input as { step_type?: unknown } | undefined;
     return `unknown step_type ${JSON.stringify(step?.step_type)} in {step} (expected one of: ${STEP_TYPES.join(', ')})`;

@@ -14,6 +14,15 @@ export interface TemplateContext {
   input: Record<string, unknown>;
   /** Stored outputs by step id (the value templates reach as `steps.<id>.outputs`). */
   outputs: Record<string, unknown>;
+  /** Inside a for_each step: the current item, its index, and the outputs of this iteration's steps (seen before `outputs`). */
+  loop?: LoopFrame;
+}
+
+/** One iteration of a for_each step, as templates and expressions see it (`item`, `index`). */
+export interface LoopFrame {
+  item: unknown;
+  index: number;
+  outputs: Record<string, unknown>;
 }
 
 const WHOLE = /^\s*\{\{\s*([^{}]*?)\s*\}\}\s*$/;
@@ -24,6 +33,8 @@ export type TemplateRef =
   | { kind: 'input'; path: string[]; text: string }
   /** `record`: the path is `steps.<id>` alone, the step's `{ outputs }` record. */
   | { kind: 'step'; stepId: string; path: string[]; record: boolean; text: string }
+  /** `item...` or `index` inside a for_each step. */
+  | { kind: 'loop'; field: 'item' | 'index'; path: string[]; text: string }
   | { kind: 'invalid'; text: string; reason: string };
 
 export function parseTemplatePath(text: string): TemplateRef {
@@ -40,7 +51,12 @@ export function parseTemplatePath(text: string): TemplateRef {
     }
     return { kind: 'step', stepId: parts[1], path: parts.slice(3), record: parts.length === 2, text };
   }
-  return { kind: 'invalid', text, reason: 'a template path starts with "workflow.input" or "steps.<id>.outputs"' };
+  if (parts[0] === 'item') return { kind: 'loop', field: 'item', path: parts.slice(1), text };
+  if (parts[0] === 'index') {
+    if (parts.length === 1) return { kind: 'loop', field: 'index', path: [], text };
+    return { kind: 'invalid', text, reason: '"index" is a number: it has no fields' };
+  }
+  return { kind: 'invalid', text, reason: 'a template path starts with "workflow.input", "steps.<id>.outputs" or (in a for_each step) "item" or "index"' };
 }
 
 /** Every template in a value (strings, lists and maps at any depth), with where it sits; strings holding an expression are left to findExpressions. */
@@ -70,9 +86,14 @@ export function lookup(text: string, ctx: TemplateContext): unknown {
   if (ref.kind === 'invalid') return null;
   let current: unknown;
   if (ref.kind === 'input') current = ctx.input;
-  else {
-    if (!Object.prototype.hasOwnProperty.call(ctx.outputs, ref.stepId)) return null;
-    current = ref.record ? { outputs: ctx.outputs[ref.stepId] } : ctx.outputs[ref.stepId];
+  else if (ref.kind === 'loop') {
+    if (!ctx.loop) return null;
+    current = ref.field === 'item' ? ctx.loop.item : ctx.loop.index;
+  } else {
+    // This iteration's steps first, then the run's.
+    const outputs = ctx.loop && Object.prototype.hasOwnProperty.call(ctx.loop.outputs, ref.stepId) ? ctx.loop.outputs : ctx.outputs;
+    if (!Object.prototype.hasOwnProperty.call(outputs, ref.stepId)) return null;
+    current = ref.record ? { outputs: outputs[ref.stepId] } : outputs[ref.stepId];
   }
   for (const key of ref.path) {
     if (Array.isArray(current) && /^\d+$/.test(key)) current = current[Number(key)];

@@ -38,6 +38,9 @@ interface RawStep {
   branches?: unknown;
   on_error?: unknown;
   compensate?: unknown;
+  /** for_each steps: the items (a list or a template giving one) and the body. */
+  items?: unknown;
+  steps?: unknown;
   /** sleep and wait steps: durations and times, which may be templates. */
   duration?: unknown;
   until?: unknown;
@@ -71,8 +74,12 @@ function collectIds(steps: [number, RawStep][], into: Set<string>): void {
     for (const [, branch] of branchesOf(step)) collectIds(branch, into);
     collectIds(stepList(step.on_error), into);
     collectIds(stepList(step.compensate), into);
+    if (step.step_type === 'for_each') collectIds(stepList(step.steps), into);
   }
 }
+
+/** In the visible set: the steps being checked are inside a for_each body (`item` and `index` exist). Not a possible step id. */
+const IN_LOOP = '\u0000for_each';
 
 /** Checks a list of steps run one after another; returns the ids visible after it. */
 function checkSteps(steps: [number, RawStep][], path: FieldPath, visible: Visible, walk: Walk): Set<string> {
@@ -111,6 +118,12 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
       checkSteps(steps, branchPath, inBranches, walk).forEach((id) => ran.add(id));
     }
   }
+  if (step.step_type === 'for_each') {
+    checkTemplates(step.items, [...path, 'items'], id, visible, walk);
+    // The body sees the steps before the loop and its own earlier steps in the same iteration;
+    // after the loop only the for_each step itself (its list) can be read.
+    checkSteps(stepList(step.steps), [...path, 'steps'], new Set([...visible, IN_LOOP]), walk);
+  }
   // on_error steps run when this step failed: they may read its error (its output), and later
   // steps may read theirs. compensate steps run only once the run has failed: nothing reads them.
   const withSelf = new Set([...visible, id]);
@@ -134,6 +147,8 @@ function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible
     const ref = parseTemplatePath(text);
     if (ref.kind === 'invalid') {
       walk.problems.push({ path: at, message: `step "${stepId}": invalid template "{{ ${text} }}": ${ref.reason}` });
+    } else if (ref.kind === 'loop' && !visible.has(IN_LOOP)) {
+      walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" reads the current item of a for_each step, and this step is not inside one` });
     } else if (ref.kind === 'step' && !visible.has(ref.stepId)) {
       walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}` });
     }
@@ -148,6 +163,9 @@ function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible
     if (!checked.ok) {
       walk.problems.push({ path: at, message: `step "${stepId}": invalid expression "${showExpression(expression)}": ${checked.reason}` });
       continue;
+    }
+    if (checked.loop && !visible.has(IN_LOOP)) {
+      walk.problems.push({ path: at, message: `step "${stepId}": expression "${showExpression(expression)}" reads item or index, which exist only inside a for_each step's steps` });
     }
     for (const ref of checked.refs) {
       if (visible.has(ref.stepId)) continue;

@@ -4,8 +4,9 @@
 // Each step type runs from its own module in ./steps; this file dispatches, keeps the live
 // state and records results in Pallet's order.
 import { stepKey, type ContainerSummary, type ReuseOffer, type RunState, type WaitingStep } from '../contract';
-import { resolveValue } from '../dsl/templates';
+import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
+import { IterationWalker, type IterationRoot } from './iteration';
 import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
 import type { Scope, StepEffects, Walker } from './steps/types';
@@ -24,12 +25,12 @@ export interface Resume {
   pinned?: Record<string, DefinitionSource>;
 }
 
-export class WorkflowRun implements Walker {
+export class WorkflowRun implements IterationRoot {
   readonly state: RunState;
   /** What templates read as `steps.<id>.outputs`. */
   private readonly outputs: Record<string, unknown> = {};
-  /** Finished steps with `compensate` steps, in the order they finished. */
-  private readonly compensable: SequentialStep[] = [];
+  /** Finished steps with `compensate` steps, in the order they finished, with the walker (run or iteration) they ran in. */
+  private readonly compensable: { step: SequentialStep; walker: Walker }[] = [];
   lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
 
   constructor(
@@ -74,6 +75,14 @@ export class WorkflowRun implements Walker {
 
   resolve(value: unknown): unknown {
     return resolveValue(value, { input: this.input, outputs: this.outputs });
+  }
+
+  resolveIn(value: unknown, loop: LoopFrame): unknown {
+    return resolveValue(value, { input: this.input, outputs: this.outputs, loop });
+  }
+
+  iteration(loopId: string, index: number, item: unknown): IterationWalker {
+    return new IterationWalker(this, `${loopId}[${index}].`, { item, index, outputs: {} });
   }
 
   async runSteps(steps: Step[], scope: Scope): Promise<void> {
@@ -132,7 +141,11 @@ export class WorkflowRun implements Walker {
   }
 
   noteCompensable(step: SequentialStep): void {
-    this.compensable.push(step);
+    this.compensable.push({ step, walker: this });
+  }
+
+  addCompensable(step: SequentialStep, walker: Walker): void {
+    this.compensable.push({ step, walker });
   }
 
   noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void {

@@ -49,21 +49,21 @@ export async function recover(walker: Walker, step: SequentialStep, scope: Scope
  * fails does not stop the others. Returns the error to end the run with: a step failure tells
  * what was compensated.
  */
-export async function compensate(walker: Walker & { readonly state: RunState }, finished: SequentialStep[], err: unknown): Promise<unknown> {
+export async function compensate(run: { readonly state: RunState; readonly effects: Walker['effects'] }, finished: { step: SequentialStep; walker: Walker }[], err: unknown): Promise<unknown> {
   if (finished.length === 0) return err;
   const done: string[] = [];
   const failed: string[] = [];
-  for (const step of [...finished].reverse()) {
+  for (const { step, walker } of [...finished].reverse()) {
     const scope: Scope = { within: [step.id], inBranch: false, record: () => undefined };
     const work = () => walker.runSteps(step.compensate ?? [], scope);
     try {
-      await (walker.effects.protect ? walker.effects.protect(work) : work());
+      await (run.effects.protect ? run.effects.protect(work) : work());
       done.push(step.id);
     } catch (e) {
       failed.push(`${step.id} (${e instanceof Error ? e.message : String(e)})`);
     }
   }
-  walker.state.compensated = done;
+  run.state.compensated = done;
   if (!(err instanceof ApplicationFailure)) return err;
   const parts = [done.length ? `compensated ${done.join(', ')}` : '', failed.length ? `compensation failed for ${failed.join('; ')}` : ''].filter(Boolean);
   return ApplicationFailure.create({

@@ -2,6 +2,7 @@
 // module here and a line in this table.
 import type { Step, StepType } from '../../dsl/types';
 import { runConditional } from './conditional';
+import { runForEach } from './for-each';
 import { runParallel } from './parallel';
 import { runSequential } from './sequential';
 import { runSleep } from './sleep';
@@ -16,6 +17,7 @@ const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }
   switch: runSwitch,
   sleep: runSleep,
   wait: runWait,
+  for_each: runForEach,
 };
 
 /** Runs a step with the runner of its type (TypeScript cannot relate the two by itself). */

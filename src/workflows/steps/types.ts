@@ -116,8 +116,16 @@ export interface Walker {
   /** A failed step that on_error or continue_on_error recovered. */
   noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void;
   noteContainer(stepId: string, summary: ContainerSummary): void;
+  /** The walker of one iteration of a for_each step (`index`, `item`). */
+  iteration(loopId: string, index: number, item: unknown): Iteration;
   /** A wait step started waiting (`waiting` given) or stopped (absent): the live state's `waiting`. */
   noteWaiting(stepId: string, waiting?: WaitingStep): void;
+}
+
+/** A walker for one iteration of a for_each step. */
+export interface Iteration extends Walker {
+  /** The stored output of one of its steps, or undefined when it did not run. */
+  outputOf(stepId: string): unknown;
 }
 
 export type StepRunner<S extends Step> = (walker: Walker, step: S, scope: Scope) => Promise<void>;

@@ -279,7 +279,8 @@ describe('dsl/expressions', () => {
     });
 
     it('checkExpression reports the result type where it is known', () => {
-      assert.deepEqual(checkExpression('1 < 2'), { ok: true, refs: [], type: 'bool' });
+      assert.deepEqual(checkExpression('1 < 2'), { ok: true, refs: [], type: 'bool', loop: false });
+      assert.equal((checkExpression('item.size > index') as { loop: boolean }).loop, true, 'reads the for_each variables');
       const r = checkExpression('steps.a.outputs.x + steps.a.outputs.y');
       assert.ok(r.ok);
       assert.deepEqual(r.refs, [{ stepId: 'a' }]);

@@ -133,7 +133,7 @@ describe('dsl/validate', () => {
     it('an unknown step_type is reported at the value, listing the known types', () => {
       const steps = '  - id: s\n    skill: k\n    step_type: loop\n';
       const p = single(steps);
-      assert.equal(p.message, 'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait)');
+      assert.equal(p.message, 'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each)');
       for (const t of STEP_TYPES) assert.ok(p.message.includes(t), t);
       assertAt(p, posOf(steps, 'loop'));
     });
@@ -323,7 +323,7 @@ describe('dsl/validate', () => {
     it('an unknown root: {{ foo.bar }}', () => {
       const steps = '  - id: a\n    skill: k\n    inputs:\n      x: "{{ foo.bar }}"\n';
       const p = single(steps);
-      assert.equal(p.message, 'step "a": invalid template "{{ foo.bar }}": a template path starts with "workflow.input" or "steps.<id>.outputs"');
+      assert.equal(p.message, 'step "a": invalid template "{{ foo.bar }}": a template path starts with "workflow.input", "steps.<id>.outputs" or (in a for_each step) "item" or "index"');
       assertAt(p, posOf(steps, '"{{ foo'));
     });
 

@@ -1,0 +1,133 @@
+// One iteration of a for_each step: the walker its body steps run with. Templates and
+// expressions see the iteration's `item` and `index`, and `steps.<id>.outputs` of its own
+// body steps before the run's. Everything that leaves a trace outside the walk (activity and
+// child workflow ids, the live state, reuse and continue-as-new) names a body step by its
+// qualified id, `<loop>[<index>].<step>`, so that iterations never collide. Sandbox code.
+import type { ContainerSummary, RunState, WaitingStep } from '../contract';
+import type { LoopFrame } from '../dsl/templates';
+import type { DefinitionSource, ErrorHandling, SequentialStep, Step } from '../dsl/types';
+import { runnerOf } from './steps';
+import type { Scope, StepEffects, Walker } from './steps/types';
+
+/** What an iteration needs of the run it belongs to. */
+export interface IterationRoot extends Walker {
+  readonly state: RunState;
+  /** Resolves templates and expressions with an iteration's frame. */
+  resolveIn(value: unknown, loop: LoopFrame): unknown;
+  /** Registers a finished step with `compensate` steps, to be run by `walker` (its iteration). */
+  addCompensable(step: SequentialStep, walker: Walker): void;
+}
+
+export class IterationWalker implements Walker {
+  readonly effects: StepEffects;
+  lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
+
+  constructor(
+    private readonly root: IterationRoot,
+    /** `<loop>[<index>].`, nested loops' prefixes first. */
+    private readonly prefix: string,
+    readonly loop: LoopFrame,
+  ) {
+    const rename = <T extends { step: { id: string } }>(call: T): T => ({ ...call, step: { ...call.step, id: this.qualified(call.step.id) } });
+    const base = root.effects;
+    this.effects = {
+      ...base,
+      callAgent: (call) => base.callAgent(rename(call)),
+      runWorkflow: (call) => base.runWorkflow(rename(call)),
+      ...(base.pinWorkflow ? { pinWorkflow: (call) => base.pinWorkflow!(rename(call)) } : {}),
+      ...(base.sleep ? { sleep: (call) => base.sleep!(rename(call)) } : {}),
+      // A wait named after its step is named after the qualified step: each iteration its own.
+      ...(base.waitForEvent ? { waitForEvent: (call) => base.waitForEvent!({ ...rename(call), event: call.event === call.step.id ? this.qualified(call.event) : call.event }) } : {}),
+    };
+  }
+
+  /** The id a body step is known by outside this iteration. */
+  qualified(stepId: string): string {
+    return `${this.prefix}${stepId}`;
+  }
+
+  /** The stored output of one of this iteration's steps, or undefined when it did not run. */
+  outputOf(stepId: string): unknown {
+    return Object.prototype.hasOwnProperty.call(this.loop.outputs, stepId) ? this.loop.outputs[stepId] : undefined;
+  }
+
+  /** A for_each step inside this iteration: its iterations see their own item, and this one's steps. */
+  iteration(loopId: string, index: number, item: unknown): IterationWalker {
+    return new IterationWalker(this.root, `${this.prefix}${loopId}[${index}].`, { item, index, outputs: { ...this.loop.outputs } });
+  }
+
+  resolve(value: unknown): unknown {
+    return this.root.resolveIn(value, this.loop);
+  }
+
+  async runSteps(steps: Step[], scope: Scope): Promise<void> {
+    for (const step of steps) await this.runStep(step, scope);
+  }
+
+  async runStep(step: Step, scope: Scope): Promise<void> {
+    const { state } = this.root;
+    const id = this.qualified(step.id);
+    state.running.push(id);
+    this.effects.onChange?.(state);
+    try {
+      await runnerOf(step)(this, step, scope);
+    } finally {
+      state.running = state.running.filter((r) => r !== id);
+    }
+    this.effects.onChange?.(state);
+  }
+
+  completedOutput(stepId: string): { stored: unknown } | undefined {
+    return this.root.completedOutput(this.qualified(stepId));
+  }
+
+  wasFinished(stepId: string): boolean {
+    return this.root.wasFinished(this.qualified(stepId));
+  }
+
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
+    return this.root.offeredResult({ ...step, id: this.qualified(step.id) }, inputs);
+  }
+
+  pinnedSource(stepId: string): DefinitionSource | undefined {
+    return this.root.pinnedSource(this.qualified(stepId));
+  }
+
+  notePinned(stepId: string, source: DefinitionSource): void {
+    this.root.notePinned(this.qualified(stepId), source);
+  }
+
+  /** Body steps are not recorded in the run's result (their for_each step is): they live in the iteration and the live state. */
+  finish(stepId: string, stored: unknown, _scope: Scope, result?: { value: unknown }): void {
+    const id = this.qualified(stepId);
+    this.lastFinished = { stepId, result };
+    this.loop.outputs[stepId] = stored;
+    this.root.state.step_outputs[id] = { outputs: stored };
+    this.root.state.finished.push(id);
+  }
+
+  setOutput(stepId: string, stored: unknown): void {
+    this.loop.outputs[stepId] = stored;
+  }
+
+  get errorHandling(): ErrorHandling | undefined {
+    return this.root.errorHandling;
+  }
+
+  noteCompensable(step: SequentialStep): void {
+    this.root.addCompensable(step, this);
+  }
+
+  noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void {
+    this.root.noteRecovered(this.qualified(stepId), how);
+  }
+
+  noteContainer(stepId: string, summary: ContainerSummary): void {
+    this.root.noteContainer(this.qualified(stepId), summary);
+  }
+
+  noteWaiting(stepId: string, waiting?: WaitingStep): void {
+    const event = waiting && (waiting.event === stepId ? this.qualified(stepId) : waiting.event);
+    this.root.noteWaiting(this.qualified(stepId), waiting && { ...waiting, step: this.qualified(waiting.step), event: event! });
+  }
+}
