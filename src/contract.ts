@@ -36,6 +36,8 @@ export interface PalletWorkflowInput {
    * They are taken as they are (not called again) while the walk resumes where it was.
    */
   carried?: Record<string, unknown>;
+  /** Continue-as-new: steps without outputs (sleeps) that earlier generations finished. */
+  passed?: string[];
   /** The history size of each earlier generation of this run, oldest first. */
   generations?: GenerationSize[];
   /** Events after which the run continues as new (default MAX_HISTORY_EVENTS); tests set it low. */
@@ -91,6 +93,8 @@ export interface RunState {
   recovered?: Record<string, 'on_error' | 'continue_on_error'>;
   /** Steps whose `compensate` steps ran after the run failed, in the order they ran. */
   compensated?: string[];
+  /** Steps without outputs (sleeps) that finished. */
+  passed?: string[];
   error?: string;
 }
 

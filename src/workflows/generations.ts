@@ -59,6 +59,7 @@ export function nextGeneration(args: PalletWorkflowInput, state: RunState, defin
     source,
     input: args.input,
     carried,
+    ...(args.passed?.length || state.passed?.length ? { passed: [...(args.passed ?? []), ...(state.passed ?? [])] } : {}),
     ...(Object.keys(offers).length ? { offers } : {}),
     pinned: { ...(args.pinned ?? {}), ...state.pinned },
     // Call ids (the agents' Idempotency-Key) stay those of the run's first generation.

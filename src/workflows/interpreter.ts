@@ -121,7 +121,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
 
   const effects = temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`, args.historyLimit ?? MAX_HISTORY_EVENTS);
   Object.assign(effects, waits.effects);
-  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried });
+  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried, passed: args.passed });
   state = run.state;
   const result = await run.run().catch((err: unknown) => {
     // A long history: the walk stopped with nothing in flight; it goes on in a new one.

@@ -85,6 +85,10 @@ export class IterationWalker implements Walker {
     return this.root.wasFinished(this.qualified(stepId));
   }
 
+  notePassed(stepId: string): void {
+    this.root.notePassed(this.qualified(stepId));
+  }
+
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
     return this.root.offeredResult({ ...step, id: this.qualified(step.id) }, inputs);
   }

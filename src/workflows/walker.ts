@@ -21,6 +21,8 @@ export interface Resume {
   offers?: Record<string, ReuseOffer>;
   /** Stored outputs of steps earlier generations of this run finished (continue-as-new). */
   carried?: Record<string, unknown>;
+  /** Steps without outputs (sleeps) that earlier generations finished. */
+  passed?: string[];
   /** Definitions it pinned for `execute_workflow` steps. */
   pinned?: Record<string, DefinitionSource>;
 }
@@ -110,7 +112,12 @@ export class WorkflowRun implements IterationRoot {
   }
 
   wasFinished(stepId: string): boolean {
+    if (this.resume.passed?.includes(stepId)) return true;
     return [this.resume.carried, this.resume.completed].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
+  }
+
+  notePassed(stepId: string): void {
+    (this.state.passed ??= []).push(stepId);
   }
 
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {

@@ -12,6 +12,8 @@ import type { Scope, StepRunner, Walker } from './types';
 export const runSleep: StepRunner<SleepStep> = async (walker, step, scope) => {
   const sleep = walker.effects.sleep;
   if (!sleep) throw stepError(step, scope, 'this interpreter has no timers');
+  // Slept in an earlier generation of this run (continue-as-new): not again.
+  if (walker.wasFinished(step.id)) return;
   if (step.until !== undefined) {
     const value = resolveSetting(walker, step, scope, 'until', step.until);
     const until = timeMs(value);
@@ -20,6 +22,7 @@ export const runSleep: StepRunner<SleepStep> = async (walker, step, scope) => {
   } else {
     await sleep({ step, ms: durationSetting(walker, step, scope, 'duration', step.duration) });
   }
+  walker.notePassed(step.id);
 };
 
 /** A duration field's value in milliseconds, resolved when the step runs. */

@@ -96,6 +96,8 @@ export interface Walker {
   completedOutput(stepId: string): { stored: unknown } | undefined;
   /** Whether an earlier run or generation finished this step (without taking its output). */
   wasFinished(stepId: string): boolean;
+  /** A step without an output (a sleep) finished: a later generation does not run it again. */
+  notePassed(stepId: string): void;
   /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined;
   pinnedSource(stepId: string): DefinitionSource | undefined;

@@ -68,3 +68,13 @@ describe('steps/sleep', () => {
     await assert.rejects(run(steps('  - { id: d, step_type: sleep, duration: 1 }'), {}), /Step "d" failed \(sleep\): this interpreter has no timers/);
   });
 });
+
+describe('steps/sleep across continue-as-new', () => {
+  it('a sleep an earlier generation finished does not sleep again; a new one is noted as passed', async () => {
+    const slept: string[] = [];
+    const definition = steps(`  - { id: nap, step_type: sleep, duration: 1h }\n  - { id: later, step_type: sleep, duration: 2s }\n`);
+    const { walker } = await run(definition, {}, {}, { resume: { passed: ['nap'] }, effects: { sleep: async ({ step }) => void slept.push(step.id) } });
+    assert.deepEqual(slept, ['later']);
+    assert.deepEqual(walker.state.passed, ['later']);
+  });
+});
