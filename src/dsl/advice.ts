@@ -7,6 +7,12 @@ import type { FieldPath, Problem } from './validate';
 export function adviseDefinition(def: WorkflowDefinition): Problem[] {
   const advice: Problem[] = [];
   visit(def.steps, ['steps'], false, advice);
+  // Pallet reads no key of error_handling; we read two. Say when others will not be read.
+  for (const key of Object.keys(def.error_handling ?? {})) {
+    if (key !== 'retry' && key !== 'continue_on_error') {
+      advice.push({ path: ['error_handling', key], message: `error_handling.${key} is not read (error_handling holds retry and continue_on_error, the defaults of every call step)` });
+    }
+  }
   // No warning about history length: a run continues as new when its history grows long.
   return advice;
 }

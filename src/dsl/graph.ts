@@ -167,12 +167,23 @@ class Chart {
       default: {
         const id = this.id('s', step.id);
         const workflow = step.inputs.workflow_id;
+        const notes = step.continue_on_error ? ['continue on error'] : [];
         if (step.skill === EXECUTE_WORKFLOW_SKILL) {
-          this.line(depth, `${id}[[${typeof workflow === 'string' ? label(step.id, `runs ${workflow}`) : label(step.id, EXECUTE_WORKFLOW_SKILL)}]]`);
+          this.line(depth, `${id}[[${typeof workflow === 'string' ? label(step.id, `runs ${workflow}`, ...notes) : label(step.id, EXECUTE_WORKFLOW_SKILL, ...notes)}]]`);
         } else {
-          this.line(depth, `${id}[${label(step.id, step.skill)}]`);
+          this.line(depth, `${id}[${label(step.id, step.skill, ...notes)}]`);
         }
-        return { entry: id, exits: [id] };
+        const exits = [id];
+        // Fallback steps stand in for a failed step: the run goes on from them as from it.
+        const fallback = step.on_error && this.steps(step.on_error, depth);
+        if (fallback) {
+          this.edge(id, fallback.entry, 'on error', true);
+          exits.push(...fallback.exits);
+        }
+        // Compensation runs only when the run fails later: a dead end.
+        const undo = step.compensate && this.steps(step.compensate, depth);
+        if (undo) this.edge(id, undo.entry, 'undo when the run fails', true);
+        return { entry: id, exits };
       }
     }
   }

@@ -26,8 +26,8 @@ const MISSING_REQUIRED = [PALLET_ORIGINALS && path.join(PALLET_ORIGINALS, 'test-
   (f): f is string => !!f && existsSync(f),
 )!;
 
-/** pallet-workflows/: Pallet's three, data-analysis that smart-router routes to, review-gate (expressions) and approval-gate (waiting), sorted as list shows them. */
-const PALLET_FILES = ['approval-gate', 'code-generation', 'data-analysis', 'parallel-analysis', 'review-gate', 'smart-router'];
+/** pallet-workflows/: Pallet's three, data-analysis that smart-router routes to, review-gate (expressions), approval-gate (waiting) and batch-review (for_each, error handling), sorted as list shows them. */
+const PALLET_FILES = ['approval-gate', 'batch-review', 'code-generation', 'data-analysis', 'parallel-analysis', 'review-gate', 'smart-router'];
 
 /** Two versions pushed to the same tag: each has a step the other does not. */
 const PINNED_OLD = `metadata: { id: pinned-v1, name: Pinned (old), version: "1.0.0" }

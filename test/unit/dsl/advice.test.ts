@@ -32,4 +32,12 @@ describe('dsl/advice', () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => `  - { id: s${i}, skill: k }`).join('\n');
     assert.deepEqual(advise(many(9000)), []);
   });
+
+  it('warns about error_handling keys it does not read', () => {
+    const parsed = parseDefinition('metadata: { id: a, name: A, version: "1" }\nerror_handling: { retry: 2, on_failure: notify }\nsteps:\n  - { id: s, skill: k }\n', 'a.yaml');
+    assert.ok(parsed.ok);
+    assert.deepEqual(adviseDefinition(parsed.definition).map((p) => `${formatPath(p.path)}: ${p.message}`), [
+      'error_handling.on_failure: error_handling.on_failure is not read (error_handling holds retry and continue_on_error, the defaults of every call step)',
+    ]);
+  });
 });

@@ -126,7 +126,7 @@ flowchart TD
  */
 const LABEL = String.raw`"(?:[^"#%&:;<>\[\]{}()|\x60\\\n\r]|#\d+;|<br/>)*"`;
 const ID = String.raw`(?:s|wf)_[A-Za-z0-9_]+`;
-const SHAPES = [String.raw`\[${LABEL}\]`, String.raw`\[\[${LABEL}\]\]`, String.raw`\{${LABEL}\}`, String.raw`\{\{${LABEL}\}\}`, String.raw`\(\(${LABEL}\)\)`, String.raw`\(\[${LABEL}\]\)`, String.raw`\[/${LABEL}/\]`];
+const SHAPES = [String.raw`\[${LABEL}\]`, String.raw`\[\[${LABEL}\]\]`, String.raw`\{${LABEL}\}`, String.raw`\{\{${LABEL}\}\}`, String.raw`\(\(${LABEL}\)\)`, String.raw`\(\[${LABEL}\]\)`, String.raw`\[/${LABEL}/\]`, String.raw`\[/${LABEL}\\\]`];
 const NODE = new RegExp(String.raw`^(\s*)(${ID})(?:${SHAPES.join('|')})$`);
 const SUBGRAPH = new RegExp(String.raw`^(\s*)subgraph (g_[A-Za-z0-9_]+)\[${LABEL}\]$`);
 const EDGE = new RegExp(String.raw`^  (${ID}) (?:-->|-\.->)(?:\|${LABEL}\|)? (${ID})$`);
