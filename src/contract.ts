@@ -60,9 +60,11 @@ export interface ReuseOffer {
 
 /** What a container step decided, for people following a run (not part of its result). */
 export interface ContainerSummary {
-  step_type: 'parallel' | 'conditional' | 'switch' | 'for_each';
+  step_type: 'parallel' | 'conditional' | 'switch' | 'for_each' | 'repeat';
   /** for_each: how many items it runs its steps for. */
   items?: number;
+  /** repeat: the iterations so far. */
+  iterations?: number;
   /** conditional and switch: the branch that ran (`null`: none). */
   branch?: string | null;
   /** conditional and switch: the condition's value. */

@@ -29,7 +29,7 @@ function visit(steps: Step[], at: FieldPath, inBranch: boolean, advice: Problem[
       return;
     }
     if (step.step_type === 'sleep') return;
-    if (step.step_type === 'for_each') {
+    if (step.step_type === 'for_each' || step.step_type === 'repeat') {
       visit(step.steps, [...path, 'steps'], false, advice, inCompensate);
       return;
     }

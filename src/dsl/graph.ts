@@ -164,6 +164,16 @@ class Chart {
           }
           return { entry: items, exits: [items] };
         });
+      case 'repeat':
+        return this.container(step, depth, (inner) => {
+          // The body, then the condition: true leaves the loop, false goes round again.
+          const body = this.steps(step.steps, inner)!;
+          const check = this.id('s', `${step.id}_until`);
+          this.line(inner, `${check}{${label(`until ${step.until}`, `at most ${step.max_iterations} times`)}}`);
+          for (const exit of body.exits) this.edge(exit, check);
+          this.edge(check, body.entry, 'again', true);
+          return { entry: body.entry, exits: [check] };
+        });
       default: {
         const id = this.id('s', step.id);
         const workflow = step.inputs.workflow_id;

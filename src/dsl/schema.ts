@@ -133,7 +133,8 @@ export type SwitchStep = z.infer<typeof branchingHead> & { step_type: 'switch'; 
 export type SleepStep = z.infer<typeof sleepStep>;
 export type WaitStep = z.infer<typeof waitHead> & { branches?: { approved?: Step[]; rejected?: Step[]; timed_out?: Step[] } };
 export type ForEachStep = z.infer<typeof forEachHead> & { steps: Step[] };
-export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep | SleepStep | WaitStep | ForEachStep;
+export type RepeatStep = z.infer<typeof repeatHead> & { steps: Step[] };
+export type Step = SequentialStep | ParallelStep | ConditionalStep | SwitchStep | SleepStep | WaitStep | ForEachStep | RepeatStep;
 
 const stepList = z.array(z.lazy((): z.ZodType<Step> => stepSchema));
 const nonEmpty = (branches: object) => Object.keys(branches).length > 0;
@@ -287,7 +288,35 @@ const forEachStep = forEachHead
   })
   .describe('A for_each step: runs its steps once per item (map); a later step can reduce the list it outputs.');
 
-const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep, sleepStep, waitStep, forEachStep], {
+/** Iterations of a repeat step at most. */
+export const MAX_REPEAT_ITERATIONS = 1000;
+
+const repeatHead = z.object({
+  ...common,
+  ...callSettingsRefused,
+  step_type: z.literal('repeat').describe('repeat: run `steps` again and again until `until` is true after an iteration, at most `max_iterations` times.'),
+  until: z
+    .string({ error: (issue) => (issue.input === undefined ? 'repeat {step} needs until (a condition checked after each iteration)' : 'until must be a string') })
+    .min(1, 'repeat {step} needs until (a condition checked after each iteration)')
+    .describe('A template or expression checked after each iteration, seeing its steps\' outputs; truthy ends the loop.'),
+  max_iterations: z
+    .number({ error: (issue) => (issue.input === undefined ? 'repeat {step} needs max_iterations (it must end)' : 'max_iterations must be a number') })
+    .int('max_iterations must be a whole number')
+    .min(1, 'max_iterations must be 1 or more')
+    .max(MAX_REPEAT_ITERATIONS, `max_iterations is at most ${MAX_REPEAT_ITERATIONS}`)
+    .describe(`Iterations at most (up to ${MAX_REPEAT_ITERATIONS}); after the last the run goes on with until_met false.`),
+  branches: z.undefined({ error: 'repeat {step} has no branches: its body is `steps`' }).optional(),
+});
+const repeatStep = repeatHead
+  .extend({
+    steps: z
+      .array(z.lazy((): z.ZodType<Step> => stepSchema), { error: (issue) => (issue.input === undefined ? 'repeat {step} needs steps (its body)' : 'steps must be a list of steps') })
+      .min(1, 'repeat {step} needs steps (its body)')
+      .describe("The body, run once per iteration. Its steps see the previous iteration's outputs until they run again, and `index`."),
+  })
+  .describe('A repeat step: runs its steps until a condition holds (at most max_iterations times); its output is {result, iterations, until_met}.');
+
+const stepUnion = z.discriminatedUnion('step_type', [sequentialStep, parallelStep, conditionalStep, switchStep, sleepStep, waitStep, forEachStep, repeatStep], {
   error: (issue) => {
     const step = issue.input as { step_type?: unknown } | undefined;
     return `unknown step_type ${JSON.stringify(step?.step_type)} in {step} (expected one of: ${STEP_TYPES.join(', ')})`;

@@ -2,12 +2,12 @@
 // workflow sandbox and Node-side code can use them.
 
 /** The step types the interpreter knows; each has a schema (schema.ts) and a runner (workflows/steps). */
-export const STEP_TYPES = ['sequential', 'parallel', 'conditional', 'switch', 'sleep', 'wait', 'for_each'] as const;
+export const STEP_TYPES = ['sequential', 'parallel', 'conditional', 'switch', 'sleep', 'wait', 'for_each', 'repeat'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 // The definition's types are inferred from its zod schema (type-only: nothing of zod reaches
 // the workflow sandbox through this file).
-export type { ConditionalStep, ErrorHandling, ForEachStep, ParallelStep, RetrySettings, SequentialStep, SleepStep, Step, SwitchStep, WaitStep, WorkflowDefinition, WorkflowMetadata } from './schema';
+export type { ConditionalStep, ErrorHandling, ForEachStep, RepeatStep, ParallelStep, RetrySettings, SequentialStep, SleepStep, Step, SwitchStep, WaitStep, WorkflowDefinition, WorkflowMetadata } from './schema';
 
 /** Where a definition came from, recorded in the run so that it can be traced and re-pulled. */
 export interface DefinitionSource {

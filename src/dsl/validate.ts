@@ -38,7 +38,7 @@ interface RawStep {
   branches?: unknown;
   on_error?: unknown;
   compensate?: unknown;
-  /** for_each steps: the items (a list or a template giving one) and the body. */
+  /** for_each steps: the items (a list or a template giving one) and the body; repeat steps: the body and its condition. */
   items?: unknown;
   steps?: unknown;
   /** sleep and wait steps: durations and times, which may be templates. */
@@ -74,7 +74,7 @@ function collectIds(steps: [number, RawStep][], into: Set<string>): void {
     for (const [, branch] of branchesOf(step)) collectIds(branch, into);
     collectIds(stepList(step.on_error), into);
     collectIds(stepList(step.compensate), into);
-    if (step.step_type === 'for_each') collectIds(stepList(step.steps), into);
+    if (step.step_type === 'for_each' || step.step_type === 'repeat') collectIds(stepList(step.steps), into);
   }
 }
 
@@ -123,6 +123,16 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
     // The body sees the steps before the loop and its own earlier steps in the same iteration;
     // after the loop only the for_each step itself (its list) can be read.
     checkSteps(stepList(step.steps), [...path, 'steps'], new Set([...visible, IN_LOOP]), walk);
+  }
+  if (step.step_type === 'repeat') {
+    // An iteration may read any body step: the ones before it ran in this iteration, the
+    // others in the previous one (null in the first). So may `until`, checked after it.
+    const body = stepList(step.steps);
+    const ids = new Set<string>();
+    collectIds(body, ids);
+    const inside = new Set([...visible, ...ids, IN_LOOP]);
+    checkSteps(body, [...path, 'steps'], inside, walk);
+    checkTemplates(step.until, [...path, 'until'], id, inside, walk);
   }
   // on_error steps run when this step failed: they may read its error (its output), and later
   // steps may read theirs. compensate steps run only once the run has failed: nothing reads them.

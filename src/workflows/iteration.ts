@@ -52,8 +52,8 @@ export class IterationWalker implements Walker {
   }
 
   /** A for_each step inside this iteration: its iterations see their own item, and this one's steps. */
-  iteration(loopId: string, index: number, item: unknown): IterationWalker {
-    return new IterationWalker(this.root, `${this.prefix}${loopId}[${index}].`, { item, index, outputs: { ...this.loop.outputs } });
+  iteration(loopId: string, index: number, item: unknown, seed: Record<string, unknown> = {}): IterationWalker {
+    return new IterationWalker(this.root, `${this.prefix}${loopId}[${index}].`, { item, index, outputs: { ...this.loop.outputs, ...seed } });
   }
 
   resolve(value: unknown): unknown {

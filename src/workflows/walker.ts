@@ -83,8 +83,8 @@ export class WorkflowRun implements IterationRoot {
     return resolveValue(value, { input: this.input, outputs: this.outputs, loop });
   }
 
-  iteration(loopId: string, index: number, item: unknown): IterationWalker {
-    return new IterationWalker(this, `${loopId}[${index}].`, { item, index, outputs: {} });
+  iteration(loopId: string, index: number, item: unknown, seed: Record<string, unknown> = {}): IterationWalker {
+    return new IterationWalker(this, `${loopId}[${index}].`, { item, index, outputs: { ...seed } });
   }
 
   async runSteps(steps: Step[], scope: Scope): Promise<void> {

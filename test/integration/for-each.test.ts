@@ -1,4 +1,4 @@
-// for_each on the real dev server: a map over items with a concurrency limit, results in item
+// Loops on the real dev server: a repeat step that refines until good, and for_each: a map over items with a concurrency limit, results in item
 // order (map-reduce); cut across continue-as-new generations without calling an item twice;
 // 10,000 items with PALLET_SLOW=1.
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ steps:
   - { id: reduce, skill: reduce, inputs: { summaries: "{{ steps.summarize_all.outputs }}" } }
 `);
 
-describe('for_each (real server)', function () {
+describe('loops: for_each and repeat (real server)', function () {
   this.timeout(1_200_000);
   let agent: TestAgent;
   let inFlight = 0;
@@ -44,6 +44,7 @@ describe('for_each (real server)', function () {
         inFlight--;
         return { file: p.file, position: p.position, words: String(p.file).length };
       },
+      improve: (p) => ({ text: `${String(p.text ?? 'draft')}!`, score: String(p.text ?? 'draft').length }),
       reduce: (p) => ({ count: (p.summaries as unknown[]).length, words: (p.summaries as { words: number }[]).reduce((a, s) => a + s.words, 0) }),
     });
   });
@@ -80,6 +81,23 @@ describe('for_each (real server)', function () {
     assert.equal(agent.callsTo('summarize').length - before, 120, 'no item called twice');
     assert.equal((result.step_outputs.summarize_all.outputs as unknown[]).length, 120);
     assert.deepEqual((result.final_output as { count: number }).count, 120);
+  });
+
+  it('repeat: improves until the condition holds, each round seeing the last', async () => {
+    const { result } = await run(
+      def(`
+metadata: { id: refine-v1, name: Refine, version: "1" }
+steps:
+  - id: refine
+    step_type: repeat
+    until: "\${{ steps.improve.outputs.score >= 8 }}"
+    max_iterations: 10
+    steps:
+      - { id: improve, skill: improve, inputs: { text: "{{ steps.improve.outputs.text }}" } }
+`),
+      {},
+    );
+    assert.deepEqual(result.step_outputs.refine.outputs, { result: { text: 'draft!!!!', score: 8 }, iterations: 4, until_met: true });
   });
 
   slow('10,000 items complete (map-reduce), across generations', async () => {

@@ -3,6 +3,7 @@
 import type { Step, StepType } from '../../dsl/types';
 import { runConditional } from './conditional';
 import { runForEach } from './for-each';
+import { runRepeat } from './repeat';
 import { runParallel } from './parallel';
 import { runSequential } from './sequential';
 import { runSleep } from './sleep';
@@ -18,6 +19,7 @@ const STEP_RUNNERS: { [T in StepType]: StepRunner<Extract<Step, { step_type: T }
   sleep: runSleep,
   wait: runWait,
   for_each: runForEach,
+  repeat: runRepeat,
 };
 
 /** Runs a step with the runner of its type (TypeScript cannot relate the two by itself). */

@@ -119,7 +119,7 @@ export interface Walker {
   noteRecovered(stepId: string, how: 'on_error' | 'continue_on_error'): void;
   noteContainer(stepId: string, summary: ContainerSummary): void;
   /** The walker of one iteration of a for_each step (`index`, `item`). */
-  iteration(loopId: string, index: number, item: unknown): Iteration;
+  iteration(loopId: string, index: number, item: unknown, seed?: Record<string, unknown>): Iteration;
   /** A wait step started waiting (`waiting` given) or stopped (absent): the live state's `waiting`. */
   noteWaiting(stepId: string, waiting?: WaitingStep): void;
 }
@@ -128,6 +128,8 @@ export interface Walker {
 export interface Iteration extends Walker {
   /** The stored output of one of its steps, or undefined when it did not run. */
   outputOf(stepId: string): unknown;
+  /** Its steps' outputs (what the next iteration of a repeat step starts from). */
+  readonly loop: { outputs: Record<string, unknown> };
 }
 
 export type StepRunner<S extends Step> = (walker: Walker, step: S, scope: Scope) => Promise<void>;

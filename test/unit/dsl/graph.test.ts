@@ -430,7 +430,7 @@ steps:
       const file = path.join(dir, 'bad.yaml');
       assert.equal(await graph(file), 1);
       assert.equal(out, '');
-      assert.equal(err, `${file}:7:16: unknown step_type "loop" in step "a" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each)\n${file}:10:14: steps[1].timeout: Invalid input: expected number, received string\n`);
+      assert.equal(err, `${file}:7:16: unknown step_type "loop" in step "a" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)\n${file}:10:14: steps[1].timeout: Invalid input: expected number, received string\n`);
     });
 
     it('a missing file is a problem too, exit 1', async () => {

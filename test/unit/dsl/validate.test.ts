@@ -133,7 +133,7 @@ describe('dsl/validate', () => {
     it('an unknown step_type is reported at the value, listing the known types', () => {
       const steps = '  - id: s\n    skill: k\n    step_type: loop\n';
       const p = single(steps);
-      assert.equal(p.message, 'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each)');
+      assert.equal(p.message, 'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)');
       for (const t of STEP_TYPES) assert.ok(p.message.includes(t), t);
       assertAt(p, posOf(steps, 'loop'));
     });
