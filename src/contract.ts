@@ -38,6 +38,11 @@ export interface PalletWorkflowInput {
   carried?: Record<string, unknown>;
   /** Continue-as-new: steps without outputs (sleeps) that earlier generations finished. */
   passed?: string[];
+  /**
+   * A batch of a large parallel step, run as a child workflow: the stored outputs its
+   * branches may read (the parent's steps before the parallel step). Not part of its result.
+   */
+  context?: Record<string, unknown>;
   /** The history size of each earlier generation of this run, oldest first. */
   generations?: GenerationSize[];
   /** Events after which the run continues as new (default MAX_HISTORY_EVENTS); tests set it low. */

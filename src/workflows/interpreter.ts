@@ -23,17 +23,20 @@ import {
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
 import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
-import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep } from '../dsl/types';
+import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep, type WorkflowDefinition } from '../dsl/types';
 import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
 import { Waits } from './waits';
+import type { BranchBatch } from './steps/types';
 import { WorkflowRun, type StepEffects } from './walker';
 
 export type { PalletWorkflowInput } from '../contract';
 
 /** Patch id: an `execute_workflow` step loads (pins) its child's definition before starting it. */
 export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
+/** Patch id: a parallel step of more than MAX_INLINE_BRANCHES runs its branches in child workflows. */
+export const BATCHED_PARALLEL = 'batched-parallel';
 /** Patch id: a run told its server has Pallet's search attributes upserts them (definition, PalletStatus). */
 export const PALLET_SEARCH_ATTRIBUTES = 'pallet-search-attributes';
 
@@ -119,9 +122,13 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   upsertMemo(memo);
   upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
-  const effects = temporalEffects(args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  const callsOf = args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`;
+  const effects = temporalEffects(callsOf, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  const ran = definition;
+  // Runs recorded before batching ran every branch inline (and crashed past a couple of thousand).
+  effects.batches = { allowed: () => patched(BATCHED_PARALLEL), run: (batch) => runBatch(batch, ran, args, callsOf) };
   Object.assign(effects, waits.effects);
-  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried, passed: args.passed });
+  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried, passed: args.passed, context: args.context });
   state = run.state;
   const result = await run.run().catch((err: unknown) => {
     // A long history: the walk stopped with nothing in flight; it goes on in a new one.
@@ -141,6 +148,30 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
     );
   }
   return result;
+}
+
+/**
+ * A batch of a large parallel step as a child workflow: a definition of just those branches,
+ * the parent's outputs they may read, and the parent's call ids (an agent sees the same
+ * Idempotency-Key as when the branch runs inline).
+ */
+function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: PalletWorkflowInput, callsOf: string): Promise<RunResult> {
+  const { step, index, branches, context } = batch;
+  const child: PalletWorkflowInput = {
+    definition: { metadata: definition.metadata, steps: [{ ...step, branches: { steps: branches } }], ...(definition.error_handling ? { error_handling: definition.error_handling } : {}) },
+    input: args.input,
+    context,
+    callsOf,
+    ...(args.searchAttributes ? { searchAttributes: args.searchAttributes } : {}),
+  };
+  checkPayload([child], `batch ${index} of parallel step "${step.id}" (its branches and the outputs they may read)`);
+  const first = branches[0]?.id;
+  const last = branches[branches.length - 1]?.id;
+  return executeChild(palletWorkflow, {
+    workflowId: `${workflowInfo().workflowId}.${step.id}.batch-${index}`,
+    args: [child],
+    staticSummary: `${step.id}: branches ${first} to ${last} (batch ${index})`,
+  });
 }
 
 function temporalEffects(callsOf: string, historyLimit: number): StepEffects {

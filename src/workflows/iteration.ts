@@ -85,6 +85,10 @@ export class IterationWalker implements Walker {
     return this.root.wasFinished(this.qualified(stepId));
   }
 
+  visibleOutputs(): Record<string, unknown> {
+    return { ...this.root.visibleOutputs(), ...this.loop.outputs };
+  }
+
   notePassed(stepId: string): void {
     this.root.notePassed(this.qualified(stepId));
   }

@@ -25,6 +25,8 @@ export interface Resume {
   passed?: string[];
   /** Definitions it pinned for `execute_workflow` steps. */
   pinned?: Record<string, DefinitionSource>;
+  /** Outputs templates see from the start: a batch of a parent's parallel step reads the parent's. */
+  context?: Record<string, unknown>;
 }
 
 export class WorkflowRun implements IterationRoot {
@@ -41,6 +43,7 @@ export class WorkflowRun implements IterationRoot {
     readonly effects: StepEffects,
     private readonly resume: Resume = {},
   ) {
+    for (const [id, stored] of Object.entries(resume.context ?? {})) this.outputs[id] = stored;
     const { id, name, version } = definition.metadata;
     this.state = { status: 'running', workflow: { id, name, version }, running: [], finished: [], reused: [], step_outputs: {}, containers: {}, pinned: {} };
   }
@@ -114,6 +117,10 @@ export class WorkflowRun implements IterationRoot {
   wasFinished(stepId: string): boolean {
     if (this.resume.passed?.includes(stepId)) return true;
     return [this.resume.carried, this.resume.completed].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
+  }
+
+  visibleOutputs(): Record<string, unknown> {
+    return { ...this.outputs };
   }
 
   notePassed(stepId: string): void {

@@ -1,6 +1,6 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
 import type { ContainerSummary, RunState, WaitingStep, WaitOutput } from '../../contract';
-import type { DefinitionSource, ErrorHandling, RetrySettings, SequentialStep, SleepStep, Step, WaitStep, WorkflowDefinition } from '../../dsl/types';
+import type { DefinitionSource, ErrorHandling, ParallelStep, RetrySettings, RunResult, SequentialStep, SleepStep, Step, WaitStep, WorkflowDefinition } from '../../dsl/types';
 
 export interface AgentCall {
   step: SequentialStep;
@@ -40,6 +40,14 @@ export interface WaitCall {
   onWaiting(times: Pick<WaitingStep, 'since' | 'timeout_at'>): void;
 }
 
+/** Some branches of a large parallel step, to run as one child workflow. */
+export interface BranchBatch {
+  step: ParallelStep;
+  index: number;
+  branches: Step[];
+  context: Record<string, unknown>;
+}
+
 /** What the walker needs from the outside world. Rejections carry the root cause. */
 export interface StepEffects {
   callAgent(call: AgentCall): Promise<unknown>;
@@ -74,6 +82,12 @@ export interface StepEffects {
   beforeCall?(): Promise<void>;
   /** Whether a rejection is beforeCall ending this generation of the run (not a failure). */
   isGenerationEnd?(err: unknown): boolean;
+  /**
+   * Runs some branches of a large parallel step elsewhere (a child workflow), seeing `context`
+   * as the outputs of the steps before it; resolves with what they recorded, in order.
+   * Without it (or when it is not `allowed`) every branch runs here.
+   */
+  batches?: { allowed(): boolean; run(batch: BranchBatch): Promise<RunResult> };
 }
 
 /** Where a step runs: inside which containers, and where its result is recorded. */
@@ -96,6 +110,8 @@ export interface Walker {
   completedOutput(stepId: string): { stored: unknown } | undefined;
   /** Whether an earlier run or generation finished this step (without taking its output). */
   wasFinished(stepId: string): boolean;
+  /** The outputs templates can read here (a batch of a large parallel step takes them along). */
+  visibleOutputs(): Record<string, unknown>;
   /** A step without an output (a sleep) finished: a later generation does not run it again. */
   notePassed(stepId: string): void;
   /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
