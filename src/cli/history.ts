@@ -54,7 +54,8 @@ export interface HistoryView {
   generations?: GenerationSize[];
 }
 
-function decode<T>(payloads: Payloads | null | undefined): T | undefined {
+/** The first payload of an event's payloads, decoded; undefined when absent or unreadable. */
+export function decode<T>(payloads: Payloads | null | undefined): T | undefined {
   const payload = payloads?.payloads?.[0];
   if (!payload) return undefined;
   try {

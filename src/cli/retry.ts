@@ -3,7 +3,6 @@
 // needed): its input, its definition, each finished step's resolved inputs and result. A
 // retry may change the input or the definition; a step then takes its offer only if its
 // definition and resolved inputs are unchanged (the workflow compares stepKey values).
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { connectClient, resolveTarget, searchAttributesFor, uiLink, waitForResult } from '../client';
 import { payloadSize, stepKey, type PalletWorkflowInput, type ReuseOffer } from '../contract';
@@ -12,20 +11,9 @@ import { isPlainObject } from '../dsl/templates';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from '../dsl/types';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
-import { viewFromHistory } from './history';
+import { decode, viewFromHistory } from './history';
 import { appOptions, parseInput, progressLine, reportCompleted, reportFailure } from './run';
 
-type Payloads = temporal.api.common.v1.IPayloads;
-
-function decode<T>(payloads: Payloads | null | undefined): T | undefined {
-  const payload = payloads?.payloads?.[0];
-  if (!payload) return undefined;
-  try {
-    return defaultPayloadConverter.fromPayload<T>(payload);
-  } catch {
-    return undefined;
-  }
-}
 
 /** What a failed run leaves to its retry. */
 export interface FailedRun {
