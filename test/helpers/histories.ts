@@ -10,10 +10,10 @@ export const HISTORIES = path.join(ROOT, 'test', 'histories');
  * With RECORD_HISTORIES=1, keeps a run's history in test/histories/NAME.json for the replay
  * tests, exported the way users export one: `temporal workflow show --output json`.
  */
-export async function maybeRecord(name: string, workflowId: string): Promise<void> {
+export async function maybeRecord(name: string, workflowId: string, runId?: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const env = await temporalEnv();
-  const json = execFileSync(TEMPORAL_CLI, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' });
+  const json = execFileSync(TEMPORAL_CLI, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'], { encoding: 'utf8' });
   mkdirSync(HISTORIES, { recursive: true });
   writeFileSync(path.join(HISTORIES, `${name}.json`), json);
 }

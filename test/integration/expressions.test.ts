@@ -11,6 +11,7 @@ import path from 'node:path';
 import { startExampleAgents } from '../../examples/agents/main';
 import { loadDefinitionFile } from '../../src/dsl/loader';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
+import { maybeRecord } from '../helpers/histories';
 import { PALLET_WORKFLOWS } from '../helpers/pallet';
 import { def } from '../helpers/runs';
 import { runDefinition, withWorker } from '../helpers/worker';
@@ -61,7 +62,12 @@ describe('expressions (real Temporal server, real HTTP agents)', function () {
   const opts = () => ({ agentUrls: [agent.url] });
 
   it('takes a branch by an expression and passes computed inputs', async () => {
-    const result: RunResult = await runDefinition(opts(), def(GATE), { requirements: 'todo api', priority: 'urgent' });
+    const result = await withWorker(opts(), async ({ start }) => {
+      const handle = await start({ definition: def(GATE), input: { requirements: 'todo api', priority: 'urgent' } });
+      const finished = (await handle.result()) as RunResult;
+      await maybeRecord('expressions-completed', handle.workflowId);
+      return finished;
+    });
     assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'review', 'build']);
     assert.deepEqual(result.final_output, { echoed: { names: ['api', 'db'], count: 4, title: 'Plan: TODO API', template: 'urgent' } });
   });
@@ -86,12 +92,12 @@ describe('expressions (real Temporal server, real HTTP agents)', function () {
       assert.ok(err instanceof WorkflowFailedError, `expected a failed run, got ${String(err)}`);
       const cause = err.cause;
       assert.ok(cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(cause)}`);
-      return { cause, seconds, taskFailures };
+      return { cause, seconds, taskFailures, workflowId: handle.workflowId };
     });
   }
 
   it('a condition that fails at run time fails the run at once, naming the step and the expression', async () => {
-    const { cause, seconds, taskFailures } = await failedRun(
+    const { cause, seconds, taskFailures, workflowId } = await failedRun(
       `
 metadata: { id: expr-fail-v1, name: Expression failure, version: "1" }
 steps:
@@ -109,6 +115,7 @@ steps:
     assert.equal(cause.message, `Step "gate" failed (conditional): condition \${{ steps.review.outputs.verdict == 'ok' }}: No such key: verdict`);
     assert.equal(taskFailures, 0, 'no workflow task failed (no retry loop)');
     assert.ok(seconds < 20, `the run failed after ${seconds} s`);
+    await maybeRecord('expressions-failed', workflowId);
   });
 
   it('a computed input that fails at run time fails the run before the agent is called', async () => {

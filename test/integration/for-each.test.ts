@@ -84,7 +84,7 @@ describe('loops: for_each and repeat (real server)', function () {
   });
 
   it('repeat: improves until the condition holds, each round seeing the last', async () => {
-    const { result } = await run(
+    const { result, workflowId } = await run(
       def(`
 metadata: { id: refine-v1, name: Refine, version: "1" }
 steps:
@@ -98,6 +98,25 @@ steps:
       {},
     );
     assert.deepEqual(result.step_outputs.refine.outputs, { result: { text: 'draft!!!!', score: 8 }, iterations: 4, until_met: true });
+    await maybeRecord('repeat-completed', workflowId);
+  });
+
+  it('a failing item fails the loop, naming its iteration', async () => {
+    const env = await temporalEnv();
+    const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
+    const workflowId = uniqueId('map-fail');
+    const definition = def(`
+metadata: { id: map-fail-v1, name: Map failure, version: "1" }
+steps:
+  - id: each
+    step_type: for_each
+    items: [a, b, c]
+    steps: [ { id: work, skill: no_such_skill, inputs: { x: "{{ item }}" } } ]
+`);
+    const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition, input: {} }] });
+    const err = await worker.runUntil(handle.result().then(() => undefined, (e: unknown) => e as Error));
+    assert.match(String((err as { cause?: Error })?.cause?.message), /^Step "work" \(in "each\[0\]"\) failed \(skill no_such_skill\)/);
+    await maybeRecord('for-each-failed', workflowId);
   });
 
   slow('10,000 items complete (map-reduce), across generations', async () => {

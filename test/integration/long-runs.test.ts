@@ -9,6 +9,7 @@ import { palletWorkflow } from '../../src/workflows';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
 import { def } from '../helpers/runs';
 import { temporalEnv } from '../helpers/temporal';
+import { maybeRecord } from '../helpers/histories';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 
 const slow = process.env.PALLET_SLOW ? it : it.skip;
@@ -47,16 +48,28 @@ describe('long runs continue as new (real server)', function () {
     const last = await env.client.workflow.getHandle(workflowId).fetchHistory();
     const { defaultPayloadConverter } = await import('@temporalio/common');
     const lastArgs = defaultPayloadConverter.fromPayload<PalletWorkflowInput>(last.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0]);
-    return { result, generations: lastArgs.generations ?? [], events: last.events!.length, seconds };
+    return { result, generations: lastArgs.generations ?? [], events: last.events!.length, seconds, workflowId };
   }
 
   it('a sequential run past its history limit continues as new, with the result of one long run', async () => {
     const long = await runToEnd(chain(60), { start: 0 }, 120);
+    // The first generation, which ends by continuing as new, and a batched parallel step (below) replay too.
+    await maybeRecord('continue-as-new-generation', long.workflowId, long.generations[0]?.run_id);
     const single = await runToEnd(chain(60), { start: 0 });
     assert.ok(long.generations.length >= 2, `${long.generations.length} earlier generations`);
     assert.ok(long.generations.every((g) => g.events >= 120 && g.events < 200), JSON.stringify(long.generations));
     assert.deepEqual(long.result, single.result, 'the same result, key for key and in order');
     assert.deepEqual((long.result.final_output as { r: unknown }).r, { n: 60 });
+  });
+
+  it('a parallel step of 1,200 branches runs in batches of child workflows, in Pallet order', async () => {
+    const { result, workflowId } = await runToEnd(fan(1200), {});
+    assert.deepEqual(Object.keys(result.step_outputs), ['first', ...Array.from({ length: 1200 }, (_, i) => `b${i}`), 'last']);
+    assert.deepEqual(result.step_outputs.b1199.outputs, { n: 1200 });
+    const env = await temporalEnv();
+    const batch = await env.client.workflow.getHandle(`${workflowId}.fan.batch-2`).describe();
+    assert.equal(batch.status.name, 'COMPLETED', 'the third batch ran as a child workflow');
+    await maybeRecord('batched-parallel', workflowId);
   });
 
   it('a parallel step cut across generations keeps Pallet order and calls each branch once', async () => {
