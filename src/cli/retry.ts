@@ -112,7 +112,9 @@ export function failedRunFromHistory(history: temporal.api.history.v1.IHistory, 
   const steps = definition ? callSteps(definition) : new Map<string, CallStep[]>();
   for (const [id, result] of results) {
     const call = calls.get(id);
-    const candidates = (steps.get(id) ?? []).filter((s) => call?.skill === undefined || s.skill === call.skill);
+    // A loop's body step runs as `loop[i].step`: its definition is the step's own.
+    const written = id.includes('].') ? id.slice(id.lastIndexOf('].') + 2) : id;
+    const candidates = (steps.get(written) ?? []).filter((s) => call?.skill === undefined || s.skill === call.skill);
     if (!call || candidates.length !== 1) {
       unofferable.push(id);
       continue;
@@ -239,8 +241,8 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     }
     log(`retrying ${workflowId} (its ${status.toLowerCase().replace(/_/g, ' ')} run ${description.runId}) as run ${handle.firstExecutionRunId}`);
     log(`  changed: ${plan.changes.join('; ') || 'nothing (same definition and input)'}`);
-    log(`  offered for reuse: ${plan.offered.join(', ') || '-'}${plan.offered.length ? ' (each is reused only if its definition and resolved inputs are unchanged)' : ''}`);
-    if (plan.notOffered.length) log(`  will run again: ${plan.notOffered.join(', ')}`);
+    log(`  offered for reuse: ${listed(plan.offered) || '-'}${plan.offered.length ? ' (each is reused only if its definition and resolved inputs are unchanged)' : ''}`);
+    if (plan.notOffered.length) log(`  will run again: ${listed(plan.notOffered)}`);
     log(`  ${link}`);
     if (!opts.wait) return;
     let result: RunResult;
@@ -253,7 +255,7 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     const ran = new Set(viewFromHistory(await handle.fetchHistory(), workflowId).steps.filter((s) => s.kind !== 'definition' && s.state !== 'reused' && s.state !== 'carried').map((s) => s.id));
     const reused = plan.offered.filter((id) => id in result.step_outputs && !ran.has(id));
     const rerun = plan.offered.filter((id) => ran.has(id));
-    log(`  reused: ${reused.join(', ') || '-'}${rerun.length ? `; ran again (changed): ${rerun.join(', ')}` : ''}`);
+    log(`  reused: ${listed(reused) || '-'}${rerun.length ? `; ran again (changed): ${listed(rerun)}` : ''}`);
     await reportCompleted(result, {
       workflowId,
       runId: handle.firstExecutionRunId,
@@ -265,6 +267,11 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
   } finally {
     await services.close();
   }
+}
+
+/** Step ids for a line: the first 20, then how many more (a loop may have thousands). */
+function listed(ids: string[]): string {
+  return ids.length > 20 ? `${ids.slice(0, 20).join(', ')} (and ${ids.length - 20} more)` : ids.join(', ');
 }
 
 function definitionProblems(err: unknown): never {

@@ -94,7 +94,8 @@ export class IterationWalker implements Walker {
   }
 
   offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
-    return this.root.offeredResult({ ...step, id: this.qualified(step.id) }, inputs);
+    // Keyed by the step as written (as retry computes it from the definition), found by its qualified id.
+    return this.root.offeredResult(step, inputs, this.qualified(step.id));
   }
 
   pinnedSource(stepId: string): DefinitionSource | undefined {

@@ -127,15 +127,15 @@ export class WorkflowRun implements IterationRoot {
     (this.state.passed ??= []).push(stepId);
   }
 
-  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at: string = step.id): { result: unknown } | undefined {
     const offers = this.resume.offers ?? {};
-    if (!Object.prototype.hasOwnProperty.call(offers, step.id)) return undefined;
-    if (offers[step.id].key !== stepKey(step, inputs)) {
-      (this.state.rerun ??= []).push(step.id);
+    if (!Object.prototype.hasOwnProperty.call(offers, at)) return undefined;
+    if (offers[at].key !== stepKey(step, inputs)) {
+      (this.state.rerun ??= []).push(at);
       return undefined;
     }
-    this.state.reused.push(step.id);
-    return { result: offers[step.id].result };
+    this.state.reused.push(at);
+    return { result: offers[at].result };
   }
 
   pinnedSource(stepId: string): DefinitionSource | undefined {

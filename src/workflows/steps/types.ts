@@ -115,7 +115,7 @@ export interface Walker {
   /** A step without an output (a sleep) finished: a later generation does not run it again. */
   notePassed(stepId: string): void;
   /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
-  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined;
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at?: string): { result: unknown } | undefined;
   pinnedSource(stepId: string): DefinitionSource | undefined;
   notePinned(stepId: string, source: DefinitionSource): void;
   /**

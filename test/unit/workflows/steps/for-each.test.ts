@@ -100,3 +100,16 @@ describe('steps/for_each', () => {
     assert.deepEqual(partial.result.step_outputs.each.outputs, [1, 2]);
   });
 });
+
+describe('steps/for_each and retry', () => {
+  it("a retry's offers for loop body steps are taken by iteration when unchanged", async () => {
+    const { stepKey } = await import('../../../../src/contract');
+    const definition = steps(`  - { id: each, step_type: for_each, items: [1, 2], steps: [ { id: x, skill: s, inputs: { reply: "{{ item }}" } } ] }\n`);
+    const body = (definition.steps[0] as { steps: { id: string; skill: string }[] }).steps[0];
+    // As retry computes them from the failed run's history: keyed by the step as written.
+    const offers = { 'each[0].x': { result: 'old 1', key: stepKey(body, { reply: 1 }) }, 'each[1].x': { result: 'old 2', key: stepKey(body, { reply: 99 }) } };
+    const { result, log } = await run(definition, { s: echo }, {}, { resume: { offers } });
+    assert.deepEqual(log.calls.map((c) => c.step), ['each[1].x'], 'item 0 unchanged: reused; item 1 changed: called');
+    assert.deepEqual(result.step_outputs.each.outputs, ['old 1', 2]);
+  });
+});
