@@ -3,10 +3,10 @@
 // single long history would give (Pallet's order included). Here with a low limit; the
 // 10,000-step and 5,000-branch cases run with PALLET_SLOW=1 (npm run test:slow).
 import assert from 'node:assert/strict';
-import type { WorkflowDefinition } from '../../src/dsl/types';
+import type { RunResult, WorkflowDefinition } from '../../src/dsl/types';
 import type { PalletWorkflowInput } from '../../src/contract';
 import { palletWorkflow } from '../../src/workflows';
-import { startTestAgent, type TestAgent } from '../helpers/agents';
+import { SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
 import { def } from '../helpers/runs';
 import { temporalEnv } from '../helpers/temporal';
 import { maybeRecord } from '../helpers/histories';
@@ -29,9 +29,16 @@ function fan(n: number): WorkflowDefinition {
 describe('long runs continue as new (real server)', function () {
   this.timeout(1_800_000);
   let agent: TestAgent;
+  let failLast = true;
 
   before(async () => {
-    agent = await startTestAgent('counter', { inc: (p) => ({ n: Number(p.n) + 1 }) });
+    agent = await startTestAgent('counter', {
+      inc: (p) => ({ n: Number(p.n) + 1 }),
+      flaky: (p) => {
+        if (failLast) throw new SkillError('not yet');
+        return { done: p.n };
+      },
+    });
   });
   after(() => agent.close());
 
@@ -79,6 +86,24 @@ describe('long runs continue as new (real server)', function () {
     const keys = Object.keys(long.result.step_outputs);
     assert.deepEqual(keys, ['first', ...Array.from({ length: 150 }, (_, i) => `b${i}`), 'last']);
     assert.equal(agent.callsTo('inc').length - before, 152, 'no call twice');
+  });
+
+  it('retry of a run that failed after continuing as new reuses every step of every generation', async () => {
+    const env = await temporalEnv();
+    const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
+    const workflowId = uniqueId('long-retry');
+    failLast = true;
+    const definition = def(`metadata: { id: chain-fail, name: Chain, version: "1" }\nsteps:\n${chain(40).steps.map((st) => `  - ${JSON.stringify(st)}`).join('\n')}\n  - { id: last, skill: flaky, inputs: { n: "{{ steps.s39.outputs.r.n }}" } }\n`);
+    const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition, input: { start: 0 }, historyLimit: 100 }] });
+    await worker.runUntil(handle.result().then(() => assert.fail('should fail'), () => undefined));
+    const before = agent.callsTo('inc').length;
+    failLast = false;
+    const { runCli } = await import('../helpers/cli');
+    const { worker: again } = await createTestWorker({ agentUrls: [agent.url], taskQueue });
+    const res = await again.runUntil(runCli(['retry', workflowId, '--json'], { env: { TEMPORAL_ADDRESS: env.address, PALLET_TASK_QUEUE: taskQueue } }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual((JSON.parse(res.stdout) as RunResult).final_output, { done: 40 });
+    assert.equal(agent.callsTo('inc').length, before, 'no step of any generation was called again');
   });
 
   slow('10,000 sequential steps complete across generations', async () => {
