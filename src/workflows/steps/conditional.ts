@@ -1,10 +1,9 @@
 // conditional: a truthy condition (Python's sense: null, false, 0, "", [] and {} are false)
 // runs `branches.if_true`, anything else `branches.if_false`; a missing branch runs nothing.
 // The condition may be a `${{ }}` expression: one that cannot be evaluated fails this step.
-import type { StepFailureDetails } from '../../contract';
-import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { isTruthy } from '../../dsl/templates';
 import type { ConditionalStep, SwitchStep } from '../../dsl/types';
+import { resolveOrFail } from './failures';
 import { inside, type Scope, type StepRunner, type Walker } from './types';
 
 export const runConditional: StepRunner<ConditionalStep> = async (walker, step, scope) => {
@@ -20,14 +19,5 @@ export const runConditional: StepRunner<ConditionalStep> = async (walker, step, 
  * with a non-retryable ExpressionError naming this step, the expression and the reason.
  */
 export function resolveCondition(walker: Walker, step: ConditionalStep | SwitchStep, scope: Scope): unknown {
-  try {
-    return walker.resolve(step.condition);
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
-    const { within } = scope;
-    const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-    const reason = `condition ${showExpression(err.expression)}: ${err.reason}`;
-    const details: StepFailureDetails = { stepId: step.id, within, reason };
-    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (${step.step_type}): ${reason}`, [details]);
-  }
+  return resolveOrFail(step, scope, 'condition', () => walker.resolve(step.condition));
 }

@@ -3,10 +3,9 @@
 // and its own steps' outputs; the step's output is the list of each iteration's last step
 // output, in item order (the map-reduce pattern: a later step reduces the list). The body
 // steps are not recorded in the run's result; their for_each step is, once all are done.
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type StepFailureDetails } from '../../contract';
-import { ExpressionError, showExpression } from '../../dsl/expressions';
+import { FailureTypes } from '../../contract';
 import type { ForEachStep } from '../../dsl/types';
+import { resolveOrFail, stepFailure } from './failures';
 import { inside, type Scope, type StepRunner, type Walker } from './types';
 
 export const runForEach: StepRunner<ForEachStep> = async (walker, step, scope) => {
@@ -37,23 +36,9 @@ export const runForEach: StepRunner<ForEachStep> = async (walker, step, scope) =
 
 /** The items: a list written out, or what a template or expression gives, which must be a list. */
 function resolveItems(walker: Walker, step: ForEachStep, scope: Scope): unknown[] {
-  const { within } = scope;
-  const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-  let value: unknown;
-  try {
-    value = walker.resolve(step.items);
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
-    const reason = `items ${showExpression(err.expression)}: ${err.reason}`;
-    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (for_each): ${reason}`, [{ stepId: step.id, within, reason } satisfies StepFailureDetails]);
-  }
+  const value = resolveOrFail(step, scope, 'items', () => walker.resolve(step.items));
   if (Array.isArray(value)) return value;
   const got = value === null ? 'null' : typeof value === 'object' ? 'a map' : `a ${typeof value}`;
   const reason = `items must be a list, and ${typeof step.items === 'string' ? `${JSON.stringify(step.items)} gave` : 'it is'} ${got}`;
-  throw ApplicationFailure.create({
-    message: `Step "${step.id}"${where} failed (for_each): ${reason}`,
-    type: FailureTypes.invalidInput,
-    nonRetryable: true,
-    details: [{ stepId: step.id, within, reason } satisfies StepFailureDetails],
-  });
+  throw stepFailure(step, scope, reason, { type: FailureTypes.invalidInput });
 }

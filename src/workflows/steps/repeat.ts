@@ -3,11 +3,10 @@
 // previous iteration's outputs until they run again, and `index`. The step's output is
 // `{ result, iterations, until_met }`: the last iteration's last step output, how many ran,
 // and whether the condition ended the loop (false: it stopped at max_iterations).
-import type { StepFailureDetails } from '../../contract';
-import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { isTruthy } from '../../dsl/templates';
 import type { RepeatStep } from '../../dsl/types';
-import { inside, type Iteration, type Scope, type StepRunner } from './types';
+import { resolveOrFail } from './failures';
+import { inside, type StepRunner } from './types';
 
 export const runRepeat: StepRunner<RepeatStep> = async (walker, step, scope) => {
   const reused = walker.completedOutput(step.id);
@@ -27,21 +26,8 @@ export const runRepeat: StepRunner<RepeatStep> = async (walker, step, scope) => 
     walker.noteContainer(step.id, { step_type: 'repeat', steps: step.steps.map((s) => s.id), iterations });
     result = iteration.outputOf(last.id) ?? null;
     outputs = iteration.loop.outputs;
-    untilMet = isTruthy(checkUntil(iteration, step, scope, iterations - 1));
+    untilMet = isTruthy(resolveOrFail(step, scope, `until (after iteration ${iterations - 1})`, () => iteration.resolve(step.until)));
   }
   const value = { result, iterations, until_met: untilMet };
   walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: value } : value, scope);
 };
-
-/** The condition after an iteration, in that iteration's view; an expression that fails fails the step. */
-function checkUntil(iteration: Iteration, step: RepeatStep, scope: Scope, index: number): unknown {
-  try {
-    return iteration.resolve(step.until);
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
-    const within = scope.within;
-    const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-    const reason = `until ${showExpression(err.expression)} after iteration ${index}: ${err.reason}`;
-    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (repeat): ${reason}`, [{ stepId: step.id, within, reason } satisfies StepFailureDetails]);
-  }
-}

@@ -3,10 +3,10 @@
 // its outputs, except directly inside a conditional or switch branch, where Pallet stores the
 // bare result.
 import { ApplicationFailure } from '@temporalio/common';
-import { EXECUTE_WORKFLOW_SKILL, FailureTypes, type StepFailureDetails } from '../../contract';
+import { EXECUTE_WORKFLOW_SKILL, FailureTypes } from '../../contract';
 import type { SequentialStep } from '../../dsl/types';
-import { ExpressionError, showExpression } from '../../dsl/expressions';
 import { recover, retrySettings } from './errors';
+import { resolveOrFail, stepFailure } from './failures';
 import { inside, type Scope, type StepRunner, type Walker } from './types';
 
 export const runSequential: StepRunner<SequentialStep> = async (walker, step, scope) => {
@@ -31,7 +31,7 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
     // Described with the retry settings in force (a deadline may come from error_handling).
     const reason = walker.effects.describeError(err, retry ? { ...step, retry } : step);
     // on_error or continue_on_error may stand in for the result; otherwise the step fails.
-    await recover(walker, step, scope, stepFailure(step, scope, reason, err), err, reason);
+    await recover(walker, step, scope, stepFailure(step, scope, reason, { cause: err }), err, reason);
     return;
   }
   walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: result } : result, scope, { value: result });
@@ -56,27 +56,5 @@ async function runChild(walker: Walker, step: SequentialStep, inputs: Record<str
  * apply: the definition or the data it reads must change).
  */
 function resolveInputs(walker: Walker, step: SequentialStep, scope: Scope): Record<string, unknown> {
-  try {
-    return walker.resolve(step.inputs) as Record<string, unknown>;
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
-    const { within } = scope;
-    const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-    const reason = `input ${showExpression(err.expression)}: ${err.reason}`;
-    const details: StepFailureDetails = { stepId: step.id, skill: step.skill, within, reason };
-    throw new ExpressionError(err.expression, err.reason, `Step "${step.id}"${where} failed (skill ${step.skill}): ${reason}`, [details]);
-  }
-}
-
-function stepFailure(step: SequentialStep, scope: Scope, reason: string, cause: unknown): ApplicationFailure {
-  const { within } = scope;
-  const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-  const details: StepFailureDetails = { stepId: step.id, skill: step.skill, within, reason };
-  return ApplicationFailure.create({
-    message: `Step "${step.id}"${where} failed (skill ${step.skill}): ${reason}`,
-    type: FailureTypes.stepFailed,
-    nonRetryable: true,
-    details: [details],
-    cause: cause instanceof Error ? cause : undefined,
-  });
+  return resolveOrFail(step, scope, 'input', () => walker.resolve(step.inputs) as Record<string, unknown>);
 }

@@ -3,10 +3,10 @@
 // when the time comes. Either may be a template or an expression resolved when the step
 // runs; a value that is not a duration or a time fails the step. It records no output.
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type StepFailureDetails } from '../../contract';
+import { FailureTypes } from '../../contract';
 import { DURATION_HELP, durationMs, TIME_HELP, timeMs } from '../../dsl/durations';
-import { ExpressionError, showExpression } from '../../dsl/expressions';
 import type { SleepStep, WaitStep } from '../../dsl/types';
+import { resolveOrFail, stepFailure } from './failures';
 import type { Scope, StepRunner, Walker } from './types';
 
 export const runSleep: StepRunner<SleepStep> = async (walker, step, scope) => {
@@ -35,18 +35,10 @@ export function durationSetting(walker: Walker, step: SleepStep | WaitStep, scop
 
 /** A field's value with its templates and expressions resolved; an expression that fails fails the step. */
 export function resolveSetting(walker: Walker, step: SleepStep | WaitStep, scope: Scope, field: string, raw: unknown): unknown {
-  try {
-    return walker.resolve(raw);
-  } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
-    throw stepError(step, scope, `${field} ${showExpression(err.expression)}: ${err.reason}`, FailureTypes.expressionError);
-  }
+  return resolveOrFail(step, scope, field, () => walker.resolve(raw));
 }
 
 /** The step failed, not retried: StepFailed (or the given type) with StepFailureDetails. */
 export function stepError(step: SleepStep | WaitStep, scope: Scope, reason: string, type: string = FailureTypes.stepFailed): ApplicationFailure {
-  const { within } = scope;
-  const where = within.length > 0 ? ` (in ${within.map((id) => `"${id}"`).join(' > ')})` : '';
-  const details: StepFailureDetails = { stepId: step.id, within, reason };
-  return ApplicationFailure.create({ message: `Step "${step.id}"${where} failed (${step.step_type}): ${reason}`, type, nonRetryable: true, details: [details] });
+  return stepFailure(step, scope, reason, { type });
 }

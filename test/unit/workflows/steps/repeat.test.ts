@@ -40,7 +40,7 @@ describe('steps/repeat', () => {
   it('an until expression that fails fails the step, naming the iteration', async () => {
     await assert.rejects(
       run(steps(`  - { id: r, step_type: repeat, until: "\${{ steps.x.outputs.missing > 1 }}", max_iterations: 3, steps: [ { id: x, skill: s } ] }\n`), { s: () => ({}) }),
-      /^ApplicationFailure: Step "r" failed \(repeat\): until \$\{\{ steps\.x\.outputs\.missing > 1 \}\} after iteration 0: /,
+      /^ApplicationFailure: Step "r" failed \(repeat\): until \(after iteration 0\) \$\{\{ steps\.x\.outputs\.missing > 1 \}\}: No such key: missing$/,
     );
   });
 });
