@@ -169,7 +169,7 @@ export function stepKey(step: { skill: string; inputs?: unknown; [field: string]
 }
 
 /** JSON with object keys sorted, so equal values give equal text. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.keys(value)

@@ -5,7 +5,7 @@
 // definition and resolved inputs are unchanged (the workflow compares stepKey values).
 import type { temporal } from '@temporalio/proto';
 import { connectClient, resolveTarget, searchAttributesFor, uiLink, waitForResult } from '../client';
-import { payloadSize, stepKey, type PalletWorkflowInput, type ReuseOffer } from '../contract';
+import { canonicalJson, payloadSize, stepKey, type PalletWorkflowInput, type ReuseOffer } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import { isPlainObject } from '../dsl/templates';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from '../dsl/types';
@@ -124,13 +124,6 @@ export function failedRunFromHistory(history: temporal.api.history.v1.IHistory, 
   return { args, definition, source, offers, pinned, unofferable };
 }
 
-/** Equal as JSON, whatever the key order. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon) : isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v;
-  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-}
-
 /** The new run's input, and what changed since the failed run, in words. */
 export interface RetryPlan {
   args: PalletWorkflowInput;
@@ -157,7 +150,7 @@ export function planRetry(
     changes.push(`definition: ${was.trim()} -> ${change.source!.ref} ${short(change.source!.digest)}`.trim());
   }
   const input = change.input ?? args.input ?? {};
-  const inputChanged = change.input !== undefined && !sameJson(change.input, args.input ?? {});
+  const inputChanged = change.input !== undefined && canonicalJson(change.input) !== canonicalJson(args.input ?? {});
   if (inputChanged) changes.push('input');
   // Results given without a key (by a retry before keys existed, or carried from an earlier
   // generation of a long run) hold only while nothing changed.

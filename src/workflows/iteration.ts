@@ -6,7 +6,6 @@
 import type { ContainerSummary, RunState, WaitingStep } from '../contract';
 import type { LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, SequentialStep, Step } from '../dsl/types';
-import { runnerOf } from './steps';
 import type { Scope, StepEffects, Walker } from './steps/types';
 
 /** What an iteration needs of the run it belongs to. */
@@ -14,6 +13,8 @@ export interface IterationRoot extends Walker {
   readonly state: RunState;
   /** Resolves templates and expressions with an iteration's frame. */
   resolveIn(value: unknown, loop: LoopFrame): unknown;
+  /** Runs a step with `walker` (an iteration), shown in the live state as `id`. */
+  runStepAs(walker: Walker, id: string, step: Step, scope: Scope): Promise<void>;
   /** Registers a finished step with `compensate` steps, to be run by `walker` (its iteration). */
   addCompensable(step: SequentialStep, walker: Walker): void;
 }
@@ -65,16 +66,7 @@ export class IterationWalker implements Walker {
   }
 
   async runStep(step: Step, scope: Scope): Promise<void> {
-    const { state } = this.root;
-    const id = this.qualified(step.id);
-    state.running.push(id);
-    this.effects.onChange?.(state);
-    try {
-      await runnerOf(step)(this, step, scope);
-    } finally {
-      state.running = state.running.filter((r) => r !== id);
-    }
-    this.effects.onChange?.(state);
+    await this.root.runStepAs(this, this.qualified(step.id), step, scope);
   }
 
   completedOutput(stepId: string): { stored: unknown } | undefined {

@@ -79,11 +79,11 @@ export class WorkflowRun implements IterationRoot {
   }
 
   resolve(value: unknown): unknown {
-    return resolveValue(value, { input: this.input, outputs: this.outputs });
+    return this.resolveIn(value);
   }
 
-  resolveIn(value: unknown, loop: LoopFrame): unknown {
-    return resolveValue(value, { input: this.input, outputs: this.outputs, loop });
+  resolveIn(value: unknown, loop?: LoopFrame): unknown {
+    return resolveValue(value, loop ? { input: this.input, outputs: this.outputs, loop } : { input: this.input, outputs: this.outputs });
   }
 
   iteration(loopId: string, index: number, item: unknown, seed: Record<string, unknown> = {}): IterationWalker {
@@ -95,12 +95,16 @@ export class WorkflowRun implements IterationRoot {
   }
 
   async runStep(step: Step, scope: Scope): Promise<void> {
-    this.state.running.push(step.id);
+    await this.runStepAs(this, step.id, step, scope);
+  }
+
+  async runStepAs(walker: Walker, id: string, step: Step, scope: Scope): Promise<void> {
+    this.state.running.push(id);
     this.effects.onChange?.(this.state);
     try {
-      await runnerOf(step)(this, step, scope);
+      await runnerOf(step)(walker, step, scope);
     } finally {
-      this.state.running = this.state.running.filter((id) => id !== step.id);
+      this.state.running = this.state.running.filter((r) => r !== id);
     }
     this.effects.onChange?.(this.state);
   }

@@ -7,7 +7,8 @@
 // of waiting again.
 import type { WaitOutput } from '../../contract';
 import type { WaitStep } from '../../dsl/types';
-import { durationSetting, stepError } from './sleep';
+import { stepFailure } from './failures';
+import { durationSetting } from './sleep';
 import { inside, type StepRunner } from './types';
 
 export const runWait: StepRunner<WaitStep> = async (walker, step, scope) => {
@@ -17,7 +18,7 @@ export const runWait: StepRunner<WaitStep> = async (walker, step, scope) => {
     output = reused.stored as WaitOutput;
   } else {
     const waitForEvent = walker.effects.waitForEvent;
-    if (!waitForEvent) throw stepError(step, scope, 'this interpreter cannot wait for events');
+    if (!waitForEvent) throw stepFailure(step, scope, 'this interpreter cannot wait for events');
     const event = step.event ?? step.id;
     const timeoutMs = step.timeout === undefined ? undefined : durationSetting(walker, step, scope, 'timeout', step.timeout);
     try {
