@@ -28,6 +28,7 @@ import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGenerat
 import { CallGate, checkPayload } from './limits';
 import { progressText } from './progress';
 import { Waits } from './waits';
+import { agentActivityId, batchWorkflowId, callId, callsOfRun, childWorkflowId, LOAD_DEFINITION_ACTIVITY, offersForSteps, pinActivityId } from '../history/ids';
 import type { BranchBatch } from './steps/types';
 import { WorkflowRun, type StepEffects } from './walker';
 
@@ -105,7 +106,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
     setCurrentDetails(`loading definition ${source.ref}`);
     const ref = source.ref;
     const loaded = await activities.loadDefinition
-      .executeWithOptions({ activityId: 'load-definition', summary: `load definition ${ref}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE }, [{ ref, digest: source.digest || undefined }])
+      .executeWithOptions({ activityId: LOAD_DEFINITION_ACTIVITY, summary: `load definition ${ref}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE }, [{ ref, digest: source.digest || undefined }])
       .catch((err: unknown) => {
         throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: FailureTypes.definitionLoadFailed, nonRetryable: true, cause: err as Error });
       });
@@ -122,7 +123,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   upsertMemo(memo);
   upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
-  const callsOf = args.callsOf ?? `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`;
+  const callsOf = args.callsOf ?? callsOfRun(workflowInfo().workflowId, workflowInfo().firstExecutionRunId);
   const effects = temporalEffects(callsOf, args.historyLimit ?? MAX_HISTORY_EVENTS);
   const ran = definition;
   // Runs recorded before batching ran every branch inline (and crashed past a couple of thousand).
@@ -157,18 +158,21 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
  */
 function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: PalletWorkflowInput, callsOf: string): Promise<RunResult> {
   const { step, index, branches, context } = batch;
+  // A retry's offers for these branches (a batch of the failed run finished them).
+  const offers = offersForSteps(args.offers, branches);
   const child: PalletWorkflowInput = {
     definition: { metadata: definition.metadata, steps: [{ ...step, branches: { steps: branches } }], ...(definition.error_handling ? { error_handling: definition.error_handling } : {}) },
     input: args.input,
     context,
     callsOf,
+    ...(offers ? { offers } : {}),
     ...(args.searchAttributes ? { searchAttributes: args.searchAttributes } : {}),
   };
   checkPayload([child], `batch ${index} of parallel step "${step.id}" (its branches and the outputs they may read)`);
   const first = branches[0]?.id;
   const last = branches[branches.length - 1]?.id;
   return executeChild(palletWorkflow, {
-    workflowId: `${workflowInfo().workflowId}.${step.id}.batch-${index}`,
+    workflowId: batchWorkflowId(workflowInfo().workflowId, step.id, index),
     args: [child],
     staticSummary: `${step.id}: branches ${first} to ${last} (batch ${index})`,
   });
@@ -182,14 +186,14 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
     isGenerationEnd: (err) => err instanceof GenerationEnd,
     async callAgent({ step, inputs, retry }) {
       const timeoutMs = step.timeout * 1000;
-      const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: `${callsOf}/${step.id}` };
+      const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: callId(callsOf, step.id) };
       if (retry) request.retry = agentRetry(retry);
       const args: [CallAgentRequest] = [request];
       const bytes = checkPayload(args, 'its inputs after templating');
       const reply = await gate.run(bytes, () =>
         activities.callAgent.executeWithOptions(
           {
-            activityId: step.id,
+            activityId: agentActivityId(step.id),
             summary: `${step.id}: ${step.skill}`,
             startToCloseTimeout: timeoutMs,
             scheduleToCloseTimeout: retry?.deadline ?? stepDeadlineMs(step.timeout),
@@ -206,7 +210,7 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
       // Runs recorded before pinning started their children by reference: replay them so.
       if (!patched(PIN_CHILD_DEFINITIONS)) return undefined;
       return activities.loadDefinition.executeWithOptions(
-        { activityId: `${step.id}.definition`, summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE },
+        { activityId: pinActivityId(step.id), summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE },
         [{ ref: workflowId, digest }],
       );
     },
@@ -215,12 +219,12 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
       // The child's call ids follow from its parent's, so they too survive `pallet retry`.
       // A run that keeps Pallet's search attributes (it has a PalletStatus) tells its children to.
       const indexed = workflowInfo().typedSearchAttributes.get(PalletSearchAttributes.status) !== undefined;
-      const child = { input, callsOf: `${callsOf}/${step.id}`, ...(indexed ? { searchAttributes: true as const } : {}) };
+      const child = { input, callsOf: callId(callsOf, step.id), ...(indexed ? { searchAttributes: true as const } : {}) };
       const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, ...child } : { source: { ref: workflowId, digest: '' }, ...child };
       const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
       return gate.run(bytes, () =>
         executeChild(palletWorkflow, {
-          workflowId: `${workflowInfo().workflowId}.${step.id}`,
+          workflowId: childWorkflowId(workflowInfo().workflowId, step.id),
           args: [args],
           staticSummary: `${step.id}: run workflow ${workflowId}${pinned ? ` ${pinned.source.digest.slice(0, 19)}` : ''}`,
         }),
