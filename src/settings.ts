@@ -6,7 +6,8 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import path from 'node:path';
 import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES } from './claims';
 import { DATA_REPOSITORY, registryFromEnv, type RegistrySettings } from './registry';
-import { parseAgentHosts, parseAgentUrls, type HostPattern } from './sources/agents';
+import { parseAgentHosts, type HostPattern } from './sources/agent-hosts';
+import { parseAgentUrls } from './sources/agents';
 
 export type Env = Record<string, string | undefined>;
 

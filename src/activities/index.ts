@@ -2,7 +2,7 @@
 import type { ClaimStore } from '../claims';
 import type { AgentDirectory } from '../sources/agents';
 import type { DefinitionStore } from '../sources/definitions';
-import { createCallAgent } from './agents';
+import { createCallAgent } from './call-agent';
 import type { PalletActivities } from './contract';
 import { createLoadDefinition } from './definitions';
 

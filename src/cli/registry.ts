@@ -6,7 +6,8 @@ import { formatProblem, parseDefinition } from '../dsl/loader';
 import { problemJson, type LintProblemJson } from './lint';
 import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
 import { services } from '../services';
-import { AgentDirectory, agentCardSchema, fetchAgentCard, sharedSkills, UrlAgentSource, type AgentCard, type AgentEntry, type AgentSource } from '../sources/agents';
+import { agentCardSchema, type AgentCard } from '../agents/card';
+import { AgentDirectory, fetchAgentCard, sharedSkills, UrlAgentSource, type AgentEntry, type AgentSource } from '../sources/agents';
 import { DirectoryStore } from '../sources/definitions';
 import { RegistryAgentSource } from '../sources/registry-agents';
 

@@ -5,7 +5,9 @@
 // default any host but link-local and cloud metadata addresses); others are refused, each
 // with a problem naming its repository and why.
 import type { PalletRegistry } from '../registry';
-import { agentCardSchema, checkBaseUrl, quoteUrl, refusedHost, type AgentEntry, type AgentSource, type HostPattern, type RefusedCard, type SourceListing } from './agents';
+import { agentCardSchema } from '../agents/card';
+import { checkBaseUrl, quoteUrl, refusedHost, type HostPattern } from './agent-hosts';
+import type { AgentEntry, AgentSource, RefusedCard, SourceListing } from './agents';
 
 export class RegistryAgentSource implements AgentSource {
   constructor(

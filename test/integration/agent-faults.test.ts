@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_REPLY_BYTES } from '../../src/activities/agents';
+import { MAX_REPLY_BYTES } from '../../src/activities/call-agent';
 import { withWorker } from '../helpers/worker';
 import { def, failureMessage } from '../helpers/runs';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createCallAgent, MAX_REPLY_BYTES } from '../../../src/activities/agents';
+import { createCallAgent, MAX_REPLY_BYTES } from '../../../src/activities/call-agent';
 import type { AgentRetry, CallAgentReply } from '../../../src/activities/contract';
 import { FailureTypes } from '../../../src/contract';
 import { MAX_PAYLOAD_BYTES } from '../../../src/dsl/types';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createCallAgent } from '../../../src/activities/agents';
+import { createCallAgent } from '../../../src/activities/call-agent';
 import type { CallAgentReply } from '../../../src/activities/contract';
 import { MemoryClaimStore, RegistryClaimStore, TEXT_MEDIA_TYPE, type ClaimStore } from '../../../src/claims';
 import { FailureTypes, isClaimRef, payloadSize, type ClaimRef } from '../../../src/contract';

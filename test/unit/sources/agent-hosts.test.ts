@@ -2,7 +2,7 @@
 // must be allowed by PALLET_AGENT_HOSTS (by default: any but link-local and metadata
 // addresses). All checks are on the URL as written; nothing is looked up.
 import assert from 'node:assert/strict';
-import { checkBaseUrl, hostMatches, parseAgentHosts, parseHostPattern, protectedHost, refusedHost, type BaseUrl, type HostPattern } from '../../../src/sources/agents';
+import { checkBaseUrl, hostMatches, parseAgentHosts, parseHostPattern, protectedHost, refusedHost, type BaseUrl, type HostPattern } from '../../../src/sources/agent-hosts';
 import { loadSettings } from '../../../src/settings';
 
 /** The checked URL, failing the test when it is refused. */

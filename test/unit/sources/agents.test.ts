@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PalletRegistry } from '../../../src/registry';
-import { AgentDirectory, parseAgentHosts, sharedSkills, UnknownSkillError, UrlAgentSource, type AgentEntry, type AgentSource } from '../../../src/sources/agents';
+import { parseAgentHosts } from '../../../src/sources/agent-hosts';
+import { AgentDirectory, sharedSkills, UnknownSkillError, UrlAgentSource, type AgentEntry, type AgentSource } from '../../../src/sources/agents';
 import { RegistryAgentSource } from '../../../src/sources/registry-agents';
 
 const card = (name: string, skills: string[], url = `http://${name}:1`) => ({ name, url, skills: skills.map((id) => ({ id })) });

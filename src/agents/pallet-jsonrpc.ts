@@ -1,0 +1,155 @@
+// Pallet's agent protocol: the card at `GET {url}/agent-card`, and a call as JSON-RPC 2.0 at
+// `POST {url}/execute` with the skill id as method and the call id as JSON-RPC id and
+// Idempotency-Key. The agent's answer decides the failure: transport errors and 5xx are
+// retried, a JSON-RPC error, a 4xx, an unknown skill or a garbage reply fail the step at once.
+// A reply must carry the JSON-RPC id of the call it answers.
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../contract';
+import { agentCardSchema, type AgentCard } from './card';
+import { brokenReason, cancellation, contentLength, networkReason, readCapped, snippet, tooLarge } from './http-reply';
+import { PALLET_PROTOCOL, type AgentProtocol, type AgentTarget, type CallOptions } from './protocol';
+
+/** Of an error reply (HTTP 4xx, 5xx) only the start is read, for its message. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+export const palletJsonRpc: AgentProtocol = {
+  name: PALLET_PROTOCOL,
+  fetchCard: fetchPalletCard,
+  call: invokeSkill,
+};
+
+/** Fetches `GET {url}/agent-card`, checking its shape. */
+async function fetchPalletCard(url: string, signal: AbortSignal): Promise<AgentCard> {
+  const base = url.replace(/\/+$/, '');
+  let response: Response;
+  try {
+    response = await fetch(`${base}/agent-card`, { signal, redirect: 'manual' });
+  } catch (err) {
+    throw new Error(`agent at ${base} is unreachable (${networkReason(err)})`);
+  }
+  if (!response.ok) throw new Error(`agent at ${base} answered HTTP ${response.status} for /agent-card`);
+  const parsed = agentCardSchema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`agent at ${base} served an invalid agent card: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** One JSON-RPC call to an agent; throws ApplicationFailures classified for retrying. */
+async function invokeSkill(agent: AgentTarget, skill: string, params: Record<string, unknown>, { callId, signal, maxReplyBytes }: CallOptions): Promise<unknown> {
+  const who = `agent ${agent.card.name} (${agent.url})`;
+  // Aborted when the activity is cancelled, and by us to stop a reply that is too big.
+  const request = new AbortController();
+  const cancelled = () => request.abort(signal.reason);
+  if (signal.aborted) throw cancellation(signal);
+  signal.addEventListener('abort', cancelled, { once: true });
+  try {
+    let response: Response;
+    try {
+      response = await fetch(`${agent.url}/execute`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': callId },
+        body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
+        signal: request.signal,
+        // Step data goes only to the URL that was checked (see PALLET_AGENT_HOSTS), never on.
+        redirect: 'manual',
+      });
+    } catch (err) {
+      if (signal.aborted) throw cancellation(signal);
+      throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
+    }
+
+    if (response.status >= 300 && response.status < 400) {
+      request.abort();
+      const to = response.headers.get('location');
+      throw ApplicationFailure.nonRetryable(`${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); agents are called only at their card's URL`, FailureTypes.agentRejected);
+    }
+    if (response.status >= 400) {
+      // Only the start of an error reply matters (its message); its status decides.
+      const read = await readCapped(response, ERROR_BODY_BYTES, request);
+      if (signal.aborted) throw cancellation(signal);
+      const text = read.text();
+      if (response.status === 404) {
+        throw ApplicationFailure.nonRetryable(`${who} does not offer skill "${skill}" (HTTP 404${errorSuffix(text)})`, FailureTypes.unknownSkill);
+      }
+      if (response.status >= 500) {
+        throw ApplicationFailure.retryable(`${who} answered HTTP ${response.status}${errorSuffix(text)}`, FailureTypes.agentServerError);
+      }
+      throw ApplicationFailure.nonRetryable(`${who} rejected the call with HTTP ${response.status}${errorSuffix(text)}`, FailureTypes.agentRejected);
+    }
+
+    // Refuse by the announced length before reading anything. A compressed body's length says
+    // nothing about the decompressed size: that one is capped as it is read.
+    const announced = contentLength(response);
+    if (announced !== undefined && announced > maxReplyBytes) {
+      request.abort();
+      throw tooLarge(who, maxReplyBytes, `its Content-Length is ${announced}`);
+    }
+    const read = await readCapped(response, maxReplyBytes, request);
+    if (signal.aborted) throw cancellation(signal);
+    if (read.over) throw tooLarge(who, maxReplyBytes, `stopped reading after ${read.bytes} bytes`);
+    if (read.error !== undefined) {
+      // The connection broke mid-reply: a transport failure, worth another attempt.
+      throw ApplicationFailure.retryable(`${who} broke off its reply after ${read.bytes} bytes (${brokenReason(read.error)})`, FailureTypes.agentUnavailable);
+    }
+    return parseReply(who, read.text(), callId);
+  } finally {
+    signal.removeEventListener('abort', cancelled);
+  }
+}
+
+/** The result of a JSON-RPC reply to the call `callId`, or the ApplicationFailure it amounts to. */
+function parseReply(who: string, body: string, callId: string): unknown {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(body);
+  } catch {
+    throw ApplicationFailure.nonRetryable(`${who} returned a reply that is not JSON: ${snippet(body)}`, FailureTypes.agentBadResponse);
+  }
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) {
+    throw ApplicationFailure.nonRetryable(`${who} returned a reply that is not a JSON-RPC object: ${snippet(body)}`, FailureTypes.agentBadResponse);
+  }
+  const rpc = reply as { result?: unknown; error?: { message?: unknown; code?: unknown } | null; id?: unknown };
+  const isError = rpc.error !== undefined && rpc.error !== null;
+  const errorMessage = isError ? (typeof rpc.error?.message === 'string' ? rpc.error.message : JSON.stringify(rpc.error)) : '';
+  // JSON-RPC 2.0: a reply carries the id of the request it answers; null only in an error
+  // reply to a request whose id the server could not read.
+  if (!('id' in rpc) || (rpc.id !== callId && !(isError && rpc.id === null))) {
+    const received = 'id' in rpc ? `JSON-RPC id ${idText(rpc.id)}` : 'no JSON-RPC id';
+    throw ApplicationFailure.nonRetryable(
+      `${who} answered with ${received} to the call with id ${idText(callId)}: the reply is not for this call${isError ? ` (its error: ${errorMessage})` : ''}`,
+      FailureTypes.agentBadResponse,
+      { sentId: callId, receivedId: 'id' in rpc ? idValue(rpc.id) : null },
+    );
+  }
+  if (isError) {
+    throw ApplicationFailure.nonRetryable(`${who} reported an error: ${errorMessage}`, FailureTypes.agentSkillError, { code: rpc.error?.code ?? null });
+  }
+  if (!('result' in rpc)) {
+    throw ApplicationFailure.nonRetryable(`${who} returned a JSON-RPC reply with neither "result" nor "error": ${snippet(body)}`, FailureTypes.agentBadResponse);
+  }
+  return rpc.result;
+}
+
+/** A received id for the failure's details: itself when small, else its shortened JSON (it goes into the history). */
+function idValue(id: unknown): unknown {
+  if (id === null || typeof id === 'number' || typeof id === 'boolean' || (typeof id === 'string' && id.length <= 200)) return id;
+  return idText(id);
+}
+
+/** A JSON-RPC id for a message: its JSON, shortened. */
+function idText(id: unknown): string {
+  const text = JSON.stringify(id) ?? String(id);
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
+}
+
+/** The message of an error reply (`{"error": {"message"}}`, `{"error"}`, `{"detail"}`), else the start of its text. */
+function errorSuffix(body: string): string {
+  if (!body) return '';
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string } | string; detail?: string };
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.detail);
+    if (message) return `: ${message}`;
+  } catch {
+    // Not JSON: show the start of the text.
+  }
+  return `: ${snippet(body)}`;
+}
