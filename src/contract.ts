@@ -4,6 +4,7 @@
 // workflow imports it too), so it holds only data shapes and Temporal definitions.
 import { defaultPayloadConverter } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { WaitOutcome } from './dsl/step-types';
 import type { DefinitionSource, WorkflowDefinition } from './dsl/types';
 
 /** The skill that runs another Pallet workflow (a Temporal child workflow) instead of an agent. */
@@ -116,34 +117,8 @@ export interface StepFailureDetails {
   reason: string;
 }
 
-/**
- * Every failure type a run or an activity ends with. The CLI decides what to say by these,
- * and the agent activity's retry policy by whether a type is marked non-retryable.
- */
-export const FailureTypes = {
-  /** A step failed; details: StepFailureDetails. */
-  stepFailed: 'StepFailed',
-  /** The definition could not be loaded (unknown id, invalid file, registry error). */
-  definitionLoadFailed: 'DefinitionLoadFailed',
-  /** The run's result (or an agent's) would not fit in a Temporal payload. */
-  resultTooLarge: 'ResultTooLarge',
-  /** A step's inputs after templating (or a child's input) would not fit in a Temporal payload. */
-  inputTooLarge: 'InputTooLarge',
-  invalidInput: 'InvalidInput',
-  agentUnavailable: 'AgentUnavailable',
-  agentServerError: 'AgentServerError',
-  /** The agent did not answer within the step's timeout. */
-  agentTimeout: 'AgentTimeout',
-  agentRejected: 'AgentRejected',
-  agentSkillError: 'AgentSkillError',
-  agentBadResponse: 'AgentBadResponse',
-  unknownSkill: 'UnknownSkill',
-  unknownWorkflow: 'UnknownWorkflow',
-  invalidDefinition: 'InvalidDefinition',
-  registryError: 'RegistryError',
-  /** A `${{ }}` expression could not be evaluated (no such key, wrong types, a result that is not JSON). */
-  expressionError: 'ExpressionError',
-} as const;
+// The failure types live in a leaf module, so that the DSL can name them without importing this one.
+export { AGENT_FAILURE_TYPES, FailureTypes, NOT_WAITING } from './failure-types';
 
 /** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */
 export function payloadSize(value: unknown): number {
@@ -267,8 +242,8 @@ export function isClaimRef(value: unknown): value is ClaimRef {
 
 // ---- Waiting: wait steps and the events that answer them -------------------------------
 
-/** How a wait step ended: the outcome its event gave, or `timed_out`. */
-export type WaitOutcome = 'approved' | 'rejected' | 'timed_out';
+/** How a wait step ended: the outcome its event gave, or `timed_out` (dsl/step-types.ts, with WAIT_OUTCOMES). */
+export type { WaitOutcome };
 
 /**
  * A wait step's output, visible to templates as `steps.<id>.outputs` and recorded in the
@@ -320,6 +295,3 @@ export interface EventReceipt {
  * events it is waiting for; an event sent before its wait step started is refused too, not kept.
  */
 export const eventUpdate = defineUpdate<EventReceipt, [PalletEvent]>('event');
-
-/** The failure type of a refused event: no wait step is waiting for it; details: [{ waiting: WaitingStep[] }]. */
-export const NOT_WAITING = 'NotWaiting';

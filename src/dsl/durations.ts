@@ -1,9 +1,13 @@
-// Durations and points in time of sleep and wait steps, as written in a definition: read by
+// Durations (of retry settings, sleep and wait steps) and points in time, as written in a definition: read by
 // the schema (literal values, at load time) and by the step runners (values that templates or
 // expressions give, at run time). Pure and sandbox-safe: no clock, no imports.
 
-/** A duration's text: one or more parts such as "90s", "2h", "1h30m", "500ms", "2d". */
-const DURATION_TEXT = /^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$/;
+/**
+ * A duration's text: a number of seconds ("90", as a YAML number is read) or one or more parts
+ * such as "90s", "2h", "1h30m", "500ms", "2d". The one grammar of every duration the language
+ * accepts (retry settings, sleep, wait); the schema puts it in the JSON Schema too.
+ */
+export const DURATION_TEXT = /^\s*\d+(?:\.\d+)?\s*$|^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/g;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -14,9 +18,9 @@ export const DURATION_HELP = 'a number of seconds or text such as "90s", "2h", "
 export function durationMs(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   if (typeof value !== 'string') return undefined;
+  if (!DURATION_TEXT.test(value)) return undefined;
   // A number written as text ("90") is seconds, as a YAML number is.
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
-  if (!DURATION_TEXT.test(value)) return undefined;
   let ms = 0;
   for (const [, n, unit] of value.matchAll(DURATION_PART)) ms += Number(n) * UNIT_MS[unit];
   return Math.round(ms);

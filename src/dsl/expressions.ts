@@ -15,8 +15,8 @@
 // timestamps RFC 3339 text, durations "1.5s"; non-finite numbers are refused.
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes } from '../contract';
-import type { TemplateContext } from './templates';
+import { FailureTypes } from '../failure-types';
+import type { TemplateContext } from './template-context';
 
 /** A string that is one whole expression: `${{ ... }}`, with spaces around allowed. */
 const WHOLE = /^\s*\$\{\{([\s\S]*)\}\}\s*$/;

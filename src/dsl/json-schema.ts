@@ -19,7 +19,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { STEP_TYPES } from './types';
+import { DURATION_TEXT } from './durations';
+import { STEP_TYPES } from './step-types';
 import { definitionSchema, retryMapSchema, retrySchema } from './schema';
 
 export const JSON_SCHEMA_FILE = 'pallet-workflow.schema.json';
@@ -67,8 +68,8 @@ function landmarks() {
   };
 }
 
-/** A duration's text ("90s", "1h30m", "90") or a template or expression (durations.ts). */
-const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)?\\s*)+$|\\{\\{';
+/** A duration's text ("90s", "1h30m", "90": durations.ts's one grammar) or a template or expression. */
+const DURATION_PATTERN = `${DURATION_TEXT.source}|\\{\\{`;
 /** An RFC 3339 time, or a template or expression (durations.ts). */
 const TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$|\\{\\{';
 

@@ -4,9 +4,10 @@
 // template references). Messages with `{step}` are completed by the loader with the step's
 // type and id (`conditional step "c" needs a condition`).
 import { z } from 'zod';
-import { DURATION_HELP, durationMs, isTemplated, TIME_HELP, timeMs } from './durations';
-import { isPlainObject } from './templates';
-import { STEP_TYPES } from './types';
+import { DURATION_HELP, DURATION_TEXT, durationMs, isTemplated, TIME_HELP, timeMs } from './durations';
+import { AGENT_FAILURE_TYPES } from '../failure-types';
+import { isPlainObject } from './plain-object';
+import { STEP_TYPES, WAIT_OUTCOMES } from './step-types';
 
 const stepId = z
   // A missing id keeps zod's own message, which the loader turns into "... is required".
@@ -55,19 +56,21 @@ const common = {
   timeout: z.number().positive('timeout must be a positive number of seconds').default(300).describe('Seconds one agent call may take.'),
 };
 
-/** A duration: seconds as a number, or text such as "500ms", "10s", "2m", "1h"; read as milliseconds. */
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-const duration = z
-  .union([z.number().nonnegative(), z.string().regex(DURATION, 'a duration is a number of seconds or text such as "500ms", "10s", "2m", "1h"')])
-  .transform((d) => {
-    if (typeof d === 'number') return Math.round(d * 1000);
-    const [, n, unit] = DURATION.exec(d)!;
-    return Math.round(Number(n) * UNIT_MS[unit]);
-  });
+/**
+ * A duration as durations.ts reads it: a number of seconds, or text such as "90s" or "1h30m"
+ * (DURATION_TEXT); with `templates`, also a template or expression giving one when the step runs.
+ */
+const durationValue = (what: string, templates: boolean) =>
+  z.union([
+    z.number({ error: `${what} must be ${DURATION_HELP}` }).nonnegative(`${what} must not be negative`),
+    templates
+      ? z.string({ error: `${what} must be ${DURATION_HELP}` }).refine((text) => isTemplated(text) || durationMs(text) !== undefined, `${what} must be ${DURATION_HELP}, or a template giving one`)
+      : z.string({ error: `${what} must be ${DURATION_HELP}` }).regex(DURATION_TEXT, `${what} must be ${DURATION_HELP}`),
+  ], { error: `${what} must be ${DURATION_HELP}` });
+/** A retry setting's duration, read as milliseconds at load time (recorded histories hold parsed definitions so). */
+const retryDuration = (what: string) => durationValue(what, false).transform((d) => durationMs(d)!);
 
-/** Failure types a retry policy may name: what can go wrong in an agent call. */
-export const AGENT_FAILURE_TYPES = ['AgentUnavailable', 'AgentServerError', 'AgentTimeout', 'AgentRejected', 'AgentSkillError', 'AgentBadResponse'] as const;
+/** Failure types a retry policy may name: what can go wrong in an agent call (failure-types.ts). */
 const failureTypeList = z.array(z.enum(AGENT_FAILURE_TYPES, { error: (issue) => `unknown failure type ${JSON.stringify(issue.input)} (expected one of: ${AGENT_FAILURE_TYPES.join(', ')})` }));
 
 /** How a call step is retried; durations in milliseconds once parsed. `retry: N` is short for `max_attempts: N`. */
@@ -75,12 +78,12 @@ const retryMap = z
   .strictObject(
     {
       max_attempts: z.number().int('max_attempts must be a whole number').min(1, 'max_attempts must be 1 or more (1: no retry)').optional().describe("Attempts the agent's own failures may use (default 3): 1 means no retry."),
-      initial_interval: duration.optional().describe('Wait before the first retry (default 1s).'),
-      maximum_interval: duration.optional().describe('Longest wait between retries (default 30s).'),
+      initial_interval: retryDuration('initial_interval').optional().describe('Wait before the first retry (default 1s).'),
+      maximum_interval: retryDuration('maximum_interval').optional().describe('Longest wait between retries (default 30s).'),
       backoff_coefficient: z.number().min(1).optional().describe('Each wait is this many times the last (default 2).'),
       retry_on: failureTypeList.optional().describe('Failure types retried although they are final by default (e.g. AgentSkillError for a model that is overloaded).'),
       non_retryable: failureTypeList.optional().describe('Failure types that end the step at once (e.g. AgentTimeout).'),
-      deadline: duration.optional().describe("How long the step may take over all its attempts, crashes and outages included (default: 10 times its timeout, at least 30s)."),
+      deadline: retryDuration('deadline').optional().describe("How long the step may take over all its attempts, crashes and outages included (default: 10 times its timeout, at least 30s)."),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown retry setting (expected: max_attempts, initial_interval, maximum_interval, backoff_coefficient, retry_on, non_retryable, deadline)` : 'retry must be a map of retry settings or a number of attempts') },
   );
@@ -192,11 +195,7 @@ const switchStep = branchingHead
 // ---- Waiting: sleep and wait steps (not in Pallet) -------------------------------------
 
 /** A duration: seconds as a number, text such as "90s" or "1h30m", or a template giving one when the step runs. */
-const waitDuration = (what: string) =>
-  z.union([
-    z.number({ error: `${what} must be ${DURATION_HELP}` }).nonnegative(`${what} must not be negative`),
-    z.string({ error: `${what} must be ${DURATION_HELP}` }).refine((text) => isTemplated(text) || durationMs(text) !== undefined, `${what} must be ${DURATION_HELP}, or a template giving one`),
-  ]);
+const waitDuration = (what: string) => durationValue(what, true);
 /** Fields of call steps that a sleep or wait step does not have. */
 const noCallFields = {
   skill: z.undefined({ error: '{type} {step} calls no agent: it has no skill' }).optional().describe('Not allowed: this step calls no agent.'),
@@ -225,9 +224,6 @@ const sleepStep = z
     if (has('duration') && has('until')) ctx.addIssue({ code: 'custom', message: 'sleep {step} has both duration and until: give one', path: ['until'] });
   })
   .describe('A sleep step: the run waits for a duration or until a time, then goes on. It records no output.');
-
-/** The outcomes of a wait step, each the name of a branch. */
-export const WAIT_OUTCOMES = ['approved', 'rejected', 'timed_out'] as const;
 
 const waitHead = z.object({
   id: stepId,

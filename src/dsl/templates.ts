@@ -1,5 +1,5 @@
 // Template resolution: `{{ workflow.input.x }}` and `{{ steps.<id>.outputs.y }}`.
-// Pure code (it imports only the sandbox-safe ./expressions): it runs inside the Temporal
+// Pure code (it imports only sandbox-safe modules): it runs inside the Temporal
 // workflow sandbox.
 //
 // Pallet's rules, kept: a string that is exactly one template yields the value with its type;
@@ -8,22 +8,11 @@
 // A string that is exactly `${{ <CEL> }}` is an expression instead (./expressions.ts): a
 // Pallet file never holds `${{`, so Pallet's results are untouched.
 import { evaluateExpressionString, hasExpression } from './expressions';
+import { isPlainObject } from './plain-object';
+import type { TemplateContext } from './template-context';
 
-/** What templates can see while a run is under way. */
-export interface TemplateContext {
-  input: Record<string, unknown>;
-  /** Stored outputs by step id (the value templates reach as `steps.<id>.outputs`). */
-  outputs: Record<string, unknown>;
-  /** Inside a for_each step: the current item, its index, and the outputs of this iteration's steps (seen before `outputs`). */
-  loop?: LoopFrame;
-}
-
-/** One iteration of a for_each step, as templates and expressions see it (`item`, `index`). */
-export interface LoopFrame {
-  item: unknown;
-  index: number;
-  outputs: Record<string, unknown>;
-}
+export { isPlainObject } from './plain-object';
+export type { LoopFrame, TemplateContext } from './template-context';
 
 const WHOLE = /^\s*\{\{\s*([^{}]*?)\s*\}\}\s*$/;
 const ANY = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -73,11 +62,6 @@ export function findExpressions(value: unknown, at: (string | number)[] = []): {
   if (Array.isArray(value)) return value.flatMap((v, i) => findExpressions(v, [...at, i]));
   if (isPlainObject(value)) return Object.entries(value).flatMap(([k, v]) => findExpressions(v, [...at, k]));
   return [];
-}
-
-/** A map (not null, not a list): what JSON and YAML objects become. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The value at a template path, or null when any part of it is missing (Pallet's rule). */

@@ -1,9 +1,7 @@
-// Plain data types of Pallet workflows and runs. Free of value imports so that both the
+// Plain data types of Pallet workflows and runs. Free of value imports (but the leaf step-types.ts) so that both the
 // workflow sandbox and Node-side code can use them.
 
-/** The step types the interpreter knows; each has a schema (schema.ts) and a runner (workflows/steps). */
-export const STEP_TYPES = ['sequential', 'parallel', 'conditional', 'switch', 'sleep', 'wait', 'for_each', 'repeat'] as const;
-export type StepType = (typeof STEP_TYPES)[number];
+export { STEP_TYPES, WAIT_OUTCOMES, type StepType, type WaitOutcome } from './step-types';
 
 // The definition's types are inferred from its zod schema (type-only: nothing of zod reaches
 // the workflow sandbox through this file).

@@ -30,6 +30,26 @@ steps:
     assert.deepEqual(parsed.definition.error_handling, { retry: { max_attempts: 4 }, continue_on_error: false, notify: 'ops@example.com' });
   });
 
+  it('reads retry durations with the grammar of sleep and wait (durations.ts), in milliseconds', () => {
+    const parsed = parseDefinition(
+      `metadata: { id: t, name: T, version: "1" }
+steps:
+  - { id: a, skill: k, retry: { initial_interval: "90", maximum_interval: 2d, deadline: 1h30m } }
+  - { id: s, step_type: sleep, duration: 1h30m }
+`,
+      'eh.yaml',
+    );
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
+    const a = parsed.definition.steps[0];
+    assert.ok(a.step_type === 'sequential');
+    assert.deepEqual(a.retry, { initial_interval: 90_000, maximum_interval: 172_800_000, deadline: 5_400_000 });
+    // The same words as a sleep step's duration; a template is no retry setting (read at load time).
+    assert.deepEqual(problems('steps:\n  - { id: a, skill: k, retry: { deadline: "{{ workflow.input.d }}", maximum_interval: -1 } }\n'), [
+      'eh.yaml:3:87: steps[0].retry.maximum_interval: maximum_interval must not be negative',
+      'eh.yaml:3:43: steps[0].retry.deadline: deadline must be a number of seconds or text such as "90s", "2h", "1h30m", "2d"',
+    ]);
+  });
+
   it('refuses bad settings, each with its place', () => {
     assert.deepEqual(
       problems(`error_handling: { retry: { attempts: 3 } }
@@ -42,7 +62,7 @@ steps:
 `),
       [
         'eh.yaml:2:38: error_handling.retry.attempts: unknown retry setting (expected: max_attempts, initial_interval, maximum_interval, backoff_coefficient, retry_on, non_retryable, deadline)',
-        'eh.yaml:4:51: steps[0].retry.initial_interval: a duration is a number of seconds or text such as "500ms", "10s", "2m", "1h"',
+        'eh.yaml:4:51: steps[0].retry.initial_interval: initial_interval must be a number of seconds or text such as "90s", "2h", "1h30m", "2d"',
         'eh.yaml:4:68: steps[0].retry.retry_on[0]: unknown failure type "Everything" (expected one of: AgentUnavailable, AgentServerError, AgentTimeout, AgentRejected, AgentSkillError, AgentBadResponse)',
         'eh.yaml:7:24: parallel step "p" cannot have continue_on_error: it is a setting of call steps (inside its branches)',
         'eh.yaml:8:52: steps[1].branches.steps[0].retry.max_attempts: max_attempts must be 1 or more (1: no retry)',
