@@ -27,7 +27,8 @@ export const DEFAULT_MAX_DATA_BYTES = 256 * 1024 * 1024;
 export interface ClaimStore {
   /** Where, for messages: `host/repository`. */
   readonly location: string;
-  put(data: Buffer, mediaType: string): Promise<ClaimRef>;
+  /** `owner`: the workflow id of the root run the data belongs to, so it can be pruned with that run (docs/large-data.md#retention). */
+  put(data: Buffer, mediaType: string, owner?: string): Promise<ClaimRef>;
   get(ref: ClaimRef): Promise<Buffer>;
 }
 
@@ -39,9 +40,9 @@ export class RegistryClaimStore implements ClaimStore {
     return this.data.location;
   }
 
-  async put(bytes: Buffer, mediaType: string): Promise<ClaimRef> {
+  async put(bytes: Buffer, mediaType: string, owner?: string): Promise<ClaimRef> {
     const title = `${DataStore.digest(bytes).replace('sha256:', '')}${mediaType === TEXT_MEDIA_TYPE ? '.txt' : '.json'}`;
-    const d = await this.data.put(bytes, mediaType, title);
+    const d = await this.data.put(bytes, mediaType, { title, owner });
     return { [CLAIM_REF_KEY]: d.digest, size: d.size, media_type: mediaType } as ClaimRef;
   }
 
@@ -54,10 +55,13 @@ export class RegistryClaimStore implements ClaimStore {
 export class MemoryClaimStore implements ClaimStore {
   readonly location = 'memory';
   readonly blobs = new Map<string, Buffer>();
+  /** Digest → the owners it was stored for. */
+  readonly owners = new Map<string, Set<string>>();
 
-  put(bytes: Buffer, mediaType: string): Promise<ClaimRef> {
+  put(bytes: Buffer, mediaType: string, owner?: string): Promise<ClaimRef> {
     const digest = DataStore.digest(bytes);
     this.blobs.set(digest, bytes);
+    if (owner) this.owners.set(digest, (this.owners.get(digest) ?? new Set<string>()).add(owner));
     return Promise.resolve({ [CLAIM_REF_KEY]: digest, size: bytes.length, media_type: mediaType } as ClaimRef);
   }
 
@@ -83,14 +87,14 @@ export interface SplitResult {
 
 /**
  * Replaces the parts of `value` whose JSON is over `threshold` bytes by references to their
- * data, stored in `store` (see the top of this file for which parts). The result's JSON is at
- * most `threshold` bytes unless `value` itself had to be moved (then it is one reference).
- * Throws what the store throws.
+ * data, stored in `store` (see the top of this file for which parts) for `owner` (the root
+ * run's workflow id) if given. The result's JSON is at most `threshold` bytes unless `value`
+ * itself had to be moved (then it is one reference). Throws what the store throws.
  */
-export async function storeLargeValues(value: unknown, store: ClaimStore, threshold: number): Promise<SplitResult> {
+export async function storeLargeValues(value: unknown, store: ClaimStore, threshold: number, owner?: string): Promise<SplitResult> {
   const stored: ClaimRef[] = [];
   const put = async (v: unknown): Promise<Sized> => {
-    const ref = await store.put(encode(v), typeof v === 'string' ? TEXT_MEDIA_TYPE : JSON_MEDIA_TYPE);
+    const ref = await store.put(encode(v), typeof v === 'string' ? TEXT_MEDIA_TYPE : JSON_MEDIA_TYPE, owner);
     stored.push(ref);
     return { value: ref, size: jsonBytes(ref) };
   };

@@ -4,6 +4,7 @@ import { ServiceError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { loadSettings } from '../settings';
 import { registerApprovalCommands } from './approvals';
+import { registerDataCommands } from './data';
 import { registerGraphCommand } from './graph';
 import { lintFiles } from './lint';
 import { registerOpsCommands } from './ops';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   registerApprovalCommands(program);
   registerRegistryCommands(program);
   registerOpsCommands(program);
+  registerDataCommands(program);
   return program;
 }
 

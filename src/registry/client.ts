@@ -290,6 +290,19 @@ export class RegistryClient {
   }
 
   /**
+   * Deletes a manifest by digest (the registry also removes the tags that point to it); one
+   * already gone is not an error. A registry without deletes enabled answers `unsupported`.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    await this.delete(repository, 'manifests', digest, `manifest ${digest} of ${repository}`);
+  }
+
+  /** Deletes a blob from a repository; one already gone is not an error. The disk is freed by the registry's garbage collection. */
+  async deleteBlob(repository: string, digest: string): Promise<void> {
+    await this.delete(repository, 'blobs', digest, `blob ${digest} of ${repository}`);
+  }
+
+  /**
    * Manifest and titled layers of an artifact, as `oras pull` would write them (untitled layers
    * are skipped, as oras does). Names are the registry's word: sanitise before writing to disk.
    */
@@ -343,6 +356,15 @@ export class RegistryClient {
   }
 
   // ---- plumbing ----
+
+  private async delete(repository: string, kind: 'manifests' | 'blobs', digest: string, subject: string): Promise<void> {
+    const op: Op = { verb: 'deleting', subject, scope: `repository:${repository}:delete` };
+    if (!isDigest(digest)) throw this.fail(op, 'invalid_reference', `cannot delete by "${digest}", only by digest,`);
+    const res = await this.send(op, `/v2/${repository}/${kind}/${digest}`, { method: 'DELETE' });
+    if (res.status === 404) return void (await res.arrayBuffer().catch(() => undefined));
+    if (!res.ok) throw await this.statusError(op, res);
+    await res.arrayBuffer().catch(() => undefined);
+  }
 
   private pullOp(verb: string, r: Reference): Op {
     return { verb, subject: formatReference(r, false), scope: `repository:${r.repository}:pull` };
@@ -464,6 +486,12 @@ export class RegistryClient {
       const hint = op.notFound ?? 'check the name and tag, or push it first';
       const what = op.subject === this.registry ? `registry ${this.registry} answered 404 while ${op.verb} it` : `${op.subject} was not found on registry ${this.registry}`;
       return new RegistryError(`${what}${detail}; ${hint}`, 'not_found', this.fullRef(op), s);
+    }
+    if (s === 405) {
+      return this.fail(op, 'unsupported', `does not allow this (HTTP 405)${detail}`, {
+        status: s,
+        hint: op.verb === 'deleting' ? "deleting needs `storage.delete.enabled: true` in the registry's config (REGISTRY_STORAGE_DELETE_ENABLED=true for its image)" : undefined,
+      });
     }
     if (s === 429) return this.fail(op, 'rate_limited', `answered HTTP 429 (too many requests)${detail}`, { status: s, hint: 'try again later' });
     if (s >= 500) return this.fail(op, 'server_error', `failed with HTTP ${s}${detail}`, { status: s, hint: 'try again later' });

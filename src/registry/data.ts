@@ -2,10 +2,13 @@
 // history (docs/large-data.md), stored by digest as blobs of one repository (default
 // `pallet-data`) with the distribution API's blob upload (POST /v2/<name>/blobs/uploads/,
 // then PUT ?digest=) and read back with GET /v2/<name>/blobs/<digest>, checked against the
-// digest and size. Each blob is also referenced by a small manifest, tagged
-// `sha256-<hex>`, so that the registry's garbage collection (which deletes blobs no manifest
-// references) keeps it and `oras pull <registry>/pallet-data:sha256-<hex>` fetches it as a file.
-import { MEDIA_TYPES, RegistryClient, sha256, TITLE_ANNOTATION, type Descriptor, type ImageManifest } from './client';
+// digest and size. Each blob is also referenced by a small manifest, so that the registry's
+// garbage collection (which deletes blobs no manifest references) keeps it and
+// `oras pull <registry>/pallet-data:<tag>` fetches it as a file. The manifest of a run's data
+// is tagged `run-<owner hash>-<hex>` and names its owner (the root run's workflow id), so
+// `pallet data prune` can delete a closed run's data (data-retention.ts); data stored without
+// an owner is tagged `sha256-<hex>` and kept for good.
+import { CREATED_ANNOTATION, MEDIA_TYPES, RegistryClient, sha256, TITLE_ANNOTATION, type Descriptor, type ImageManifest } from './client';
 import { RegistryError } from './errors';
 
 /** The repository run data goes to unless configured (PALLET_DATA_REPOSITORY). */
@@ -15,9 +18,39 @@ export const DATA_ARTIFACT_TYPE = 'application/vnd.pallet.data.v1';
 
 const EMPTY_CONFIG = Buffer.from('{}');
 
-/** The tag that keeps a data blob: `sha256-<hex>` (a tag cannot hold `:`). */
+/** The annotation of a data manifest that names its owner. */
+export const OWNER_ANNOTATION = 'dev.pallet.owner';
+
+/** The tag that keeps a data blob without owner: `sha256-<hex>` (a tag cannot hold `:`). */
 export function dataTag(digest: string): string {
   return digest.replace(':', '-');
+}
+
+/** An owner as tags name it: the first 16 hex digits of its SHA-256 (a workflow id may hold any character). */
+export function ownerHash(owner: string): string {
+  return sha256(owner).slice('sha256:'.length, 'sha256:'.length + 16);
+}
+
+/** The tag that keeps an owner's data blob: `run-<owner hash>-<hex>` (85 characters, a valid OCI tag). */
+export function ownerTag(owner: string, digest: string): string {
+  return `run-${ownerHash(owner)}-${digest.replace('sha256:', '')}`;
+}
+
+export type DataTag = { kind: 'owned'; ownerHash: string; digest: string } | { kind: 'unowned'; digest: string };
+
+/** What a tag of the data repository says: an owner's blob, a blob without owner, or undefined for a tag we did not write. */
+export function parseDataTag(tag: string): DataTag | undefined {
+  let m = /^run-([0-9a-f]{16})-([0-9a-f]{64})$/.exec(tag);
+  if (m) return { kind: 'owned', ownerHash: m[1], digest: `sha256:${m[2]}` };
+  m = /^sha256-([0-9a-f]{64})$/.exec(tag);
+  return m ? { kind: 'unowned', digest: `sha256:${m[1]}` } : undefined;
+}
+
+export interface PutOptions {
+  /** The layer's file name for `oras pull` (default: the hex digest). */
+  title?: string;
+  /** The workflow id of the root run the data belongs to; without it the data is kept for good. */
+  owner?: string;
 }
 
 export class DataStore {
@@ -36,16 +69,17 @@ export class DataStore {
 
   /**
    * Stores bytes (once: a digest already there is not uploaded again) and the manifest that
-   * keeps them; returns the blob's descriptor. Throws RegistryError (see isRetryable).
+   * keeps them, tagged for their owner if any; returns the blob's descriptor. Throws
+   * RegistryError (see isRetryable).
    */
-  async put(data: Buffer, mediaType: string, title?: string): Promise<Descriptor> {
+  async put(data: Buffer, mediaType: string, options: PutOptions = {}): Promise<Descriptor> {
     const blob = await this.client.pushBlob(this.repository, data, mediaType);
     this.config ??= this.client.pushBlob(this.repository, EMPTY_CONFIG, MEDIA_TYPES.empty).catch((err: unknown) => {
       this.config = undefined;
       throw err;
     });
     const config = await this.config;
-    // No creation time: the same data gives the same manifest, so storing it again changes nothing.
+    const { title, owner } = options;
     const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
@@ -53,7 +87,24 @@ export class DataStore {
       config: { ...config, data: EMPTY_CONFIG.toString('base64') },
       layers: [{ ...blob, annotations: { [TITLE_ANNOTATION]: title ?? blob.digest.replace('sha256:', '') } }],
     };
-    await this.client.pushManifest(this.repository, dataTag(blob.digest), manifest);
+    if (!owner) {
+      // No creation time: the same data gives the same manifest, so storing it again changes nothing.
+      await this.client.pushManifest(this.repository, dataTag(blob.digest), manifest);
+      return blob;
+    }
+    // With a creation time, storing again moves the tag to a new manifest: a prune that read the
+    // old one before a retry of the owner stored it again deletes the old digest, not the tag.
+    const tag = ownerTag(owner, blob.digest);
+    const created = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const previous = await this.client.resolve(`${this.repository}:${tag}`).catch((err: unknown) => {
+      if (err instanceof RegistryError && err.code === 'not_found') return undefined;
+      throw err;
+    });
+    manifest.annotations = { [OWNER_ANNOTATION]: owner, [CREATED_ANNOTATION]: created };
+    const digest = await this.client.pushManifest(this.repository, tag, manifest);
+    // The superseded manifest would keep the blob on disk after the owner's data is pruned;
+    // a worker that may not delete leaves it (nothing depends on it).
+    if (previous && previous.digest !== digest) await this.client.deleteManifest(this.repository, previous.digest).catch(() => undefined);
     return blob;
   }
 

@@ -12,6 +12,7 @@ export type RegistryErrorCode =
   | 'too_large'
   | 'invalid_manifest' // not JSON, not a manifest, or without the expected layer
   | 'invalid_reference'
+  | 'unsupported' // 405: the registry does not allow the operation (deletes are off by default)
   | 'protocol'; // any other unexpected answer
 
 export class RegistryError extends Error {

@@ -21,7 +21,7 @@ describe('DataStore: run data as blobs in a real registry', function () {
 
   it('pushes a 20 MB blob with POST + PUT and reads it back by digest, checked', async () => {
     const data = Buffer.alloc(20 * 1024 * 1024, 'q');
-    const d = await store.put(data, TEXT_MEDIA_TYPE, 'big.txt');
+    const d = await store.put(data, TEXT_MEDIA_TYPE, { title: 'big.txt' });
     assert.equal(d.digest, sha256(data));
     assert.equal(d.size, data.length);
     const back = await store.get(d.digest, d.size);
