@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AgentCard } from '../../../src/agents/card';
+import type { AgentProtocol } from '../../../src/agents/protocol';
 import type { PalletRegistry } from '../../../src/registry';
 import { parseAgentHosts } from '../../../src/sources/agent-hosts';
 import { AgentDirectory, sharedSkills, UnknownSkillError, UrlAgentSource, type AgentEntry, type AgentSource } from '../../../src/sources/agents';
@@ -210,6 +212,46 @@ describe('agent addresses the directory refuses', () => {
         `PALLET_AGENT_URLS "${agent.url}/?x=": not used: not a plain base URL: it has a query string ("?...")`,
         `PALLET_AGENT_URLS "http://u:p@127.0.0.1:${port}": not used: not a plain base URL: it has user info ("user:password@")`,
       ]);
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
+describe('agent cards through the protocol', () => {
+  /** A protocol of another name that serves `card` or fails, recording the addresses it was asked for. */
+  function protocol(answer: () => Promise<AgentCard>): AgentProtocol & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      name: 'other',
+      asked,
+      fetchCard: async (baseUrl, signal) => {
+        assert.equal(signal.aborted, false);
+        asked.push(baseUrl);
+        return answer();
+      },
+      call: () => Promise.reject(new Error('not called here')),
+    };
+  }
+
+  it("UrlAgentSource asks its protocol for each card, at the checked URL; the entries name the protocol, and its errors are problems", async () => {
+    const other = protocol(async () => card('other-agent', ['translate']));
+    const { agents, problems } = await new UrlAgentSource(['HTTP://Other.Example:7/a2a/', 'ftp://nope'], other).load();
+    assert.deepEqual(other.asked, ['http://other.example:7/a2a'], 'only the plain base URL is asked, normalised');
+    assert.deepEqual(agents.map((a) => [a.url, a.card.name, a.protocol]), [['http://other.example:7/a2a', 'other-agent', 'other']]);
+    assert.equal(problems.length, 1);
+
+    const failing = protocol(() => Promise.reject(new Error('agent at http://down.example is unreachable (ECONNREFUSED)')));
+    const listing = await new UrlAgentSource(['http://down.example'], failing).load();
+    assert.deepEqual(listing, { agents: [], problems: ['agent at http://down.example is unreachable (ECONNREFUSED)'] });
+  });
+
+  it("agents found by Pallet's protocol name none: the activity calls them by Pallet's", async () => {
+    const agent = await slowAgent('pallet-agent', ['x'], 0);
+    try {
+      const { agents } = await new UrlAgentSource([agent.url]).load();
+      assert.equal(agents.length, 1);
+      assert.equal(agents[0].protocol, undefined);
     } finally {
       await agent.close();
     }
