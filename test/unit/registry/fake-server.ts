@@ -51,11 +51,20 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   return true;
 }
 
-/** An in-memory registry: manifests by tag and digest, blobs, uploads, tags and catalog. */
+/** An in-memory registry: manifests by tag and digest, blobs, uploads, tags (in pages) and catalog, deletes. */
 export class MemoryRegistry {
   readonly blobs = new Map<string, Buffer>();
   /** repository → reference (tag or digest) → manifest bytes */
   readonly manifests = new Map<string, Map<string, Buffer>>();
+  /** Whether DELETE is allowed (distribution's storage.delete.enabled); else 405 UNSUPPORTED, as distribution answers. */
+  deletes = true;
+  /** The most tags per page of /tags/list, whatever `n` asks for (a `Link` header points to the next page). */
+  pageSize = Infinity;
+
+  /** Tags of a repository, sorted. */
+  tagsOf(repository: string): string[] {
+    return [...(this.manifests.get(repository)?.keys() ?? [])].filter((k) => !k.includes(':')).sort();
+  }
 
   putBlob(data: Buffer | string): { digest: string; size: number } {
     const bytes = Buffer.from(data);
@@ -99,10 +108,25 @@ export class MemoryRegistry {
     if (m) {
       const refs = this.manifests.get(m[1]);
       if (!refs) return sendJson(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry' }] });
-      return sendJson(res, 200, { name: m[1], tags: [...refs.keys()].filter((k) => !k.includes(':')).sort() });
+      const last = url.searchParams.get('last');
+      const n = Math.min(Number(url.searchParams.get('n') ?? Infinity), this.pageSize);
+      const after = this.tagsOf(m[1]).filter((t) => last === null || t > last);
+      const page = after.slice(0, n);
+      const link = after.length > n ? { link: `</v2/${m[1]}/tags/list?last=${page[page.length - 1]}&n=${n}>; rel="next"` } : {};
+      return sendJson(res, 200, { name: m[1], tags: page }, link);
     }
+    if (req.method === 'DELETE' && !this.deletes) return sendJson(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
     m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(p);
     if (m) {
+      if (req.method === 'DELETE') {
+        const refs = this.manifests.get(m[1]);
+        if (!m[2].includes(':')) return sendJson(res, 400, { errors: [{ code: 'UNSUPPORTED', message: 'delete by tag' }] });
+        if (!refs?.has(m[2])) return sendJson(res, 404, { errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] });
+        // As distribution: the manifest goes, and every tag that points to it.
+        for (const [ref, raw] of [...refs]) if (digestOf(raw) === m[2]) refs.delete(ref);
+        res.writeHead(202).end();
+        return true;
+      }
       if (req.method === 'PUT') {
         const digest = digestOf(body);
         const refs = this.manifests.get(m[1]) ?? new Map<string, Buffer>();
@@ -134,6 +158,11 @@ export class MemoryRegistry {
     }
     m = /^\/v2\/(.+)\/blobs\/([^/]+)$/.exec(p);
     if (m) {
+      if (req.method === 'DELETE') {
+        if (!this.blobs.delete(m[2])) return sendJson(res, 404, { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry' }] });
+        res.writeHead(202).end();
+        return true;
+      }
       const blob = this.blobs.get(m[2]);
       if (!blob) return sendJson(res, 404, { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry' }] });
       res.writeHead(200, { 'content-length': blob.length, 'docker-content-digest': m[2] });
