@@ -7,7 +7,7 @@ import { connectClient, uiLink, waitForResult, type PalletClient } from '../clie
 import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
-import { viewFromHistory, type HistoryView, type StepView } from './history';
+import { viewFromHistory, type HistoryView, type StepView } from '../history/view';
 import { describeClaims } from '../claims';
 import { appOptions, preview as previewJson, progressLine, reportCompleted, reportFailure } from './run';
 
@@ -110,8 +110,9 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       note = `no worker answered the state query within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}); this is what the server's history says`;
     }
   }
-  const view = viewFromHistory(await handle.fetchHistory(), workflowId);
+  const view = await viewFromHistory(await handle.fetchHistory(), workflowId);
   view.status = description.status.name;
+  const whole = await wholeRun(pc, workflowId, view);
   // A step under way has no started event in the history until it ends: the server's pending
   // activities say which attempt it is on and why the last one failed.
   for (const pending of description.raw.pendingActivities ?? []) {
@@ -144,12 +145,15 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       start_time: view.start_time ?? null,
       close_time: view.close_time ?? null,
       duration_ms: view.duration_ms ?? null,
+      // A run that continued as new: since its first generation started, and how many there are.
+      ...(whole ? { run_start_time: whole.start_time, run_duration_ms: whole.duration_ms, generation_count: whole.generations } : {}),
       running: runningIds,
       finished,
       steps: view.steps,
       step_outputs: stepOutputs,
       ...(state ? { containers: state.containers, pinned: state.pinned, recovered: state.recovered ?? {}, compensated: state.compensated ?? [] } : {}),
-      ...(state ? { waiting: state.waiting ?? [] } : {}),
+      ...(state || view.waiting ? { waiting: state?.waiting ?? view.waiting ?? [] } : {}),
+      ...(view.sleeping ? { sleeping: view.sleeping } : {}),
       // snake_case, as the failure object of `run --json` and `result --json`.
       ...(view.failure ? { failure: { message: view.failure.message, type: view.failure.type ?? null, step: view.failure.step?.stepId ?? null, within: view.failure.step?.within ?? [] } } : {}),
       ...(view.generations?.length ? { generations: view.generations } : {}),
@@ -162,22 +166,28 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   }
   console.log(`${workflowId} (run ${description.runId}): ${view.status}`);
   if (definition.id) console.log(`  definition: ${[definition.id, definition.version, definition.digest].filter(Boolean).map(String).join(' ')}`);
-  if (view.start_time) console.log(`  started ${view.start_time}, ${view.close_time ? 'took' : 'running for'} ${seconds(view.duration_ms)}`);
+  if (whole) console.log(`  started ${whole.start_time ?? '?'}, ${view.close_time ? 'took' : 'running for'} ${seconds(whole.duration_ms)} in ${whole.generations} generations`);
+  else if (view.start_time) console.log(`  started ${view.start_time}, ${view.close_time ? 'took' : 'running for'} ${seconds(view.duration_ms)}`);
   if (view.generations?.length) {
-    const sizes = view.generations.map((g) => `${g.events} events`).join(', ');
-    console.log(`  history generation ${view.generations.length + 1} (the run continued as new ${view.generations.length} time(s): ${sizes}); steps finished before are "carried"`);
+    const sizes = view.generations.map((g) => `${g.events.toLocaleString('en-US')} events`);
+    const shownSizes = sizes.length > 5 ? [...sizes.slice(0, 2), `… (${sizes.length - 4} more)`, ...sizes.slice(-2)] : sizes;
+    console.log(`  this is generation ${view.generations.length + 1}, since ${view.start_time} (earlier: ${shownSizes.join(', ')}); steps finished before are "carried"`);
   }
   if (note) console.log(`  ${note}`);
   if (view.cancel_requested_at) console.log(`  cancellation requested at ${view.cancel_requested_at}`);
   if (running && state === null) console.log('  the definition is still loading');
-  console.log(`  running:  ${runningIds.join(', ') || '-'}`);
-  console.log(`  finished: ${finished.join(', ') || '-'}`);
-  if (state?.reused.length) console.log(`  reused from an earlier run: ${state.reused.join(', ')}`);
+  console.log(`  running:  ${counted(runningIds)}`);
+  console.log(`  finished: ${counted(finished)}`);
+  if (state?.reused.length) console.log(`  reused from an earlier run: ${counted(state.reused)}`);
   const shown = view.steps.filter((s) => s.kind !== 'definition' || s.state !== 'completed');
   if (shown.length) {
-    console.log('  steps:');
-    const width = Math.max(...shown.map((s) => s.id.length));
-    for (const s of shown) console.log(`    ${stepLine(s, width)}`);
+    // The steps that say most: those not finished, then the latest finished ones.
+    const open = shown.filter((s) => !['completed', 'carried', 'reused'].includes(s.state));
+    const lines = open.length >= MAX_LINES ? open.slice(0, MAX_LINES) : [...shown.filter((s) => !open.includes(s)).slice(-(MAX_LINES - open.length)), ...open];
+    console.log(`  steps${shown.length > lines.length ? ` (${lines.length} of ${shown.length.toLocaleString('en-US')})` : ''}:`);
+    const width = Math.max(...lines.map((s) => s.id.length));
+    for (const s of shown.filter((x) => lines.includes(x))) console.log(`    ${stepLine(s, width)}`);
+    if (shown.length > lines.length) console.log(`    and ${(shown.length - lines.length).toLocaleString('en-US')} more (\`--json\` has them all)`);
   }
   for (const [id, c] of Object.entries(state?.containers ?? {})) {
     if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
@@ -185,12 +195,44 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   for (const [id, source] of Object.entries(state?.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
   for (const [id, how] of Object.entries(state?.recovered ?? {})) console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
   if (state?.compensated?.length) console.log(`  compensated (undone, latest first): ${state.compensated.join(', ')}`);
-  for (const w of state?.waiting ?? []) console.log(`  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`);
-  for (const [id, { outputs }] of Object.entries(stepOutputs)) console.log(`  ${id}: ${preview(outputs)}`);
+  for (const w of state?.waiting ?? view.waiting ?? []) console.log(`  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`);
+  for (const s of view.sleeping ?? []) console.log(`  ${s.step} is sleeping until ${s.until}`);
+  const outputs = Object.entries(stepOutputs);
+  for (const [id, { outputs: value }] of outputs.slice(-MAX_LINES)) console.log(`  ${id}: ${preview(value)}`);
+  if (outputs.length > MAX_LINES) console.log(`  (the outputs of the last ${MAX_LINES} of ${outputs.length.toLocaleString('en-US')} steps; \`--json\` has them all)`);
   if (view.result) console.log(`  final output: ${preview(view.result.final_output)}`);
   const error = view.failure?.message ?? state?.error;
   if (error) console.log(`  error: ${error}`);
   console.log(`  ${link}`);
+}
+
+/** Step lines (and outputs) the human output of `status` shows at most; `--json` has them all. */
+const MAX_LINES = 20;
+/** Ids shown after a count: the last few. */
+const LAST_IDS = 3;
+
+/** A list of step ids for one line: all of a few; of many, the count and the last few. */
+export function counted(ids: string[]): string {
+  if (ids.length === 0) return '-';
+  if (ids.length <= LAST_IDS * 2) return ids.join(', ');
+  return `${ids.length.toLocaleString('en-US')} steps (…, ${ids.slice(-LAST_IDS).join(', ')})`;
+}
+
+/**
+ * A run that continued as new, as a whole: since its first generation started (each
+ * generation's `started_at`; for runs recorded before it, the first run's description), and
+ * how many generations it has. Undefined for a run of one generation.
+ */
+async function wholeRun(pc: PalletClient, workflowId: string, view: HistoryView): Promise<{ start_time?: string; duration_ms?: number; generations: number } | undefined> {
+  if (!view.generations?.length) return undefined;
+  let start = (view.generations[0] as { started_at?: string }).started_at;
+  if (!start && view.first_run_id) {
+    const first = await pc.client.workflow.getHandle(workflowId, view.first_run_id).describe().catch(() => undefined);
+    start = first?.startTime.toISOString();
+  }
+  const startMs = start ? Date.parse(start) : NaN;
+  const endMs = view.close_time ? Date.parse(view.close_time) : Date.now();
+  return { start_time: start, duration_ms: Number.isNaN(startMs) ? undefined : endMs - startMs, generations: view.generations.length + 1 };
 }
 
 function outputsOf(view: HistoryView): Record<string, { outputs: unknown }> {
@@ -353,7 +395,7 @@ export async function cancelCommand(pc: PalletClient, workflowId: string, opts: 
     else console.log(message);
     return;
   }
-  const failure = status === 'CANCELLED' ? undefined : viewFromHistory(await handle.fetchHistory(), workflowId).failure;
+  const failure = status === 'CANCELLED' ? undefined : (await viewFromHistory(await handle.fetchHistory(), workflowId)).failure;
   if (opts.json) console.log(JSON.stringify({ workflow_id: workflowId, run_id: runId, status, cancel_requested: true, ...(failure ? { error: failure.message } : {}) }, null, 2));
   else console.log(`${workflowId} (run ${runId}): ${status} after the cancellation${failure ? `: ${failure.message}` : ''}`);
 }

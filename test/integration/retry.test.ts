@@ -106,7 +106,7 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     assert.equal(res.code, 0, res.stderr + res.stdout);
     assert.match(res.stdout, /^ {2}changed: input$/m);
     assert.match(res.stdout, /offered for reuse: shout, fixed/);
-    assert.match(res.stdout, /^ {2}reused: fixed; ran again \(changed\): shout$/m);
+    assert.match(res.stdout, /^ {2}reused 1 of 2: fixed; ran again \(changed\) 1: shout$/m);
     assert.match(res.stdout, /completed Retry Pipeline/);
     assert.equal(calls('upper') - uppers, 1, 'shout ran again, fixed did not');
     const env = await temporalEnv();
@@ -123,7 +123,7 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     const res = await withWorker(() => runCli(['retry', id, '--file', file, '--json'], { env: cliEnv }));
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /changed: definition: retry-pipeline-v1 1\.0\.0 \(given inline\) -> .*fixed\.yaml sha256:\w+$/m);
-    assert.match(res.stderr, /reused: shout, fixed$/m);
+    assert.match(res.stderr, /reused 2 of 2: shout, fixed$/m);
     const result = JSON.parse(res.stdout) as RunResult;
     assert.deepEqual(result.final_output, { done: 'steady OWL' });
     assert.equal(calls('upper'), uppers);
