@@ -5,5 +5,6 @@ import { isRetryable, type RegistryError } from '../registry';
 
 /** A registry error as the activity's failure: retried when the registry may answer later (down, busy), final otherwise. */
 export function registryFailure(err: RegistryError, message: string): ApplicationFailure {
-  return isRetryable(err) ? ApplicationFailure.retryable(message, FailureTypes.registryError) : ApplicationFailure.nonRetryable(message, FailureTypes.registryError);
+  if (isRetryable(err)) return ApplicationFailure.retryable(message, FailureTypes.registryError);
+  return ApplicationFailure.nonRetryable(message, FailureTypes.registryError);
 }

@@ -34,7 +34,12 @@ async function fetchPalletCard(url: string, signal: AbortSignal): Promise<AgentC
 }
 
 /** One JSON-RPC call to an agent; throws ApplicationFailures classified for retrying. */
-async function invokeSkill(agent: AgentTarget, skill: string, params: Record<string, unknown>, { callId, signal, maxReplyBytes }: CallOptions): Promise<unknown> {
+async function invokeSkill(
+  agent: AgentTarget,
+  skill: string,
+  params: Record<string, unknown>,
+  { callId, signal, maxReplyBytes }: CallOptions,
+): Promise<unknown> {
   const who = `agent ${agent.card.name} (${agent.url})`;
   // Aborted when the activity is cancelled, and by us to stop a reply that is too big.
   const request = new AbortController();
@@ -60,7 +65,10 @@ async function invokeSkill(agent: AgentTarget, skill: string, params: Record<str
     if (response.status >= 300 && response.status < 400) {
       request.abort();
       const to = response.headers.get('location');
-      throw ApplicationFailure.nonRetryable(`${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); agents are called only at their card's URL`, FailureTypes.agentRejected);
+      throw ApplicationFailure.nonRetryable(
+        `${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); agents are called only at their card's URL`,
+        FailureTypes.agentRejected,
+      );
     }
     if (response.status >= 400) {
       // Only the start of an error reply matters (its message); its status decides.
@@ -124,7 +132,8 @@ function parseReply(who: string, body: string, callId: string): unknown {
     throw ApplicationFailure.nonRetryable(`${who} reported an error: ${errorMessage}`, FailureTypes.agentSkillError, { code: rpc.error?.code ?? null });
   }
   if (!('result' in rpc)) {
-    throw ApplicationFailure.nonRetryable(`${who} returned a JSON-RPC reply with neither "result" nor "error": ${snippet(body)}`, FailureTypes.agentBadResponse);
+    const neither = `${who} returned a JSON-RPC reply with neither "result" nor "error": ${snippet(body)}`;
+    throw ApplicationFailure.nonRetryable(neither, FailureTypes.agentBadResponse);
   }
   return rpc.result;
 }

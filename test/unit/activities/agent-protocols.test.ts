@@ -52,7 +52,8 @@ class FakeProtocol implements AgentProtocol {
 }
 
 /** Resolves when `signal` aborts, with its reason thrown: what a protocol does on cancellation. */
-const untilAborted = (signal: AbortSignal) => new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<never>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
 
 describe('callAgent activity: agent protocols', function () {
   this.timeout(20_000);
@@ -76,7 +77,8 @@ describe('callAgent activity: agent protocols', function () {
   }
 
   function run(opts: RunOptions = {}): Promise<CallAgentReply> {
-    const callAgent = createCallAgent({ directory, protocols: opts.protocols ?? [palletJsonRpc, fake], maxResultBytes: opts.maxResultBytes, maxReplyBytes: opts.maxReplyBytes });
+    const { maxResultBytes, maxReplyBytes } = opts;
+    const callAgent = createCallAgent({ directory, protocols: opts.protocols ?? [palletJsonRpc, fake], maxResultBytes, maxReplyBytes });
     const env = opts.env ?? new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 1 }, { logger });
     return env.run(callAgent, { stepId: 'the_step', skill: 'work', inputs: opts.inputs ?? { text: 'hello' }, ...(opts.retry ? { retry: opts.retry } : {}) });
   }
@@ -118,7 +120,8 @@ describe('callAgent activity: agent protocols', function () {
       const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: before + 1, heartbeatDetails: { agentFailures: before } }, { logger });
       const beats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => beats.push(d));
-      await failsWith(run({ env }), FailureTypes.agentServerError, nonRetryable, new RegExp(`^fake-agent is overloaded \\(the agent's failure ${before + 1} of 3\\)$`));
+      const counted = new RegExp(`^fake-agent is overloaded \\(the agent's failure ${before + 1} of 3\\)$`);
+      await failsWith(run({ env }), FailureTypes.agentServerError, nonRetryable, counted);
       assert.equal((beats.at(-1) as { agentFailures: number }).agentFailures, before + 1, 'the count goes on to the next attempt');
     }
   });
@@ -128,7 +131,8 @@ describe('callAgent activity: agent protocols', function () {
       throw ApplicationFailure.nonRetryable('the model refused', FailureTypes.agentSkillError);
     };
     await failsWith(run(), FailureTypes.agentSkillError, true, /^the model refused$/);
-    await failsWith(run({ retry: { retryOn: [FailureTypes.agentSkillError], maxFailures: 2 } }), FailureTypes.agentSkillError, false, /^the model refused \(the agent's failure 1 of 2\)$/);
+    const retryOn = { retryOn: [FailureTypes.agentSkillError], maxFailures: 2 };
+    await failsWith(run({ retry: retryOn }), FailureTypes.agentSkillError, false, /^the model refused \(the agent's failure 1 of 2\)$/);
     fake.answer = async () => {
       throw ApplicationFailure.retryable('fake-agent is overloaded', FailureTypes.agentServerError);
     };
@@ -136,21 +140,24 @@ describe('callAgent activity: agent protocols', function () {
   });
 
   it("inputs are checked against the card's input_schema before the protocol is called", async () => {
-    await failsWith(run({ inputs: { text: 42 } }), FailureTypes.invalidInput, true, /^inputs do not match the input_schema of skill "work" on agent fake-agent: input "text" must be string$/);
+    const notString = /^inputs do not match the input_schema of skill "work" on agent fake-agent: input "text" must be string$/;
+    await failsWith(run({ inputs: { text: 42 } }), FailureTypes.invalidInput, true, notString);
     await failsWith(run({ inputs: {} }), FailureTypes.invalidInput, true, /missing required input "text"/);
     assert.equal(fake.calls.length, 0);
   });
 
   it('a result over the result limit fails the step, naming it', async () => {
     fake.answer = async () => 'z'.repeat(3_000);
-    await failsWith(run({ maxResultBytes: 1_000 }), FailureTypes.resultTooLarge, true, /^agent fake-agent returned 3002 bytes for step "the_step", over the 1000-byte limit/);
+    const overLimit = /^agent fake-agent returned 3002 bytes for step "the_step", over the 1000-byte limit/;
+    await failsWith(run({ maxResultBytes: 1_000 }), FailureTypes.resultTooLarge, true, overLimit);
   });
 
   it("the step's timeout aborts the call's signal: the agent's failure AgentTimeout, counted", async () => {
     fake.answer = ({ options }) => untilAborted(options.signal);
     const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 1, startToCloseTimeoutMs: 1_500 }, { logger });
     const started = Date.now();
-    await failsWith(run({ env }), FailureTypes.agentTimeout, false, /^fake-agent \(http:\/\/127\.0\.0\.1:9\/fake\) did not answer within the step's timeout of 2 s \(the agent's failure 1 of 3\)$/);
+    const timedOut = /^fake-agent \(http:\/\/127\.0\.0\.1:9\/fake\) did not answer within the step's timeout of 2 s \(the agent's failure 1 of 3\)$/;
+    await failsWith(run({ env }), FailureTypes.agentTimeout, false, timedOut);
     assert.ok(Date.now() - started < 1_500, 'given up before the start-to-close timeout');
   });
 
