@@ -1,17 +1,20 @@
 // `pallet lint`: every problem of every file, one line each as FILE:LINE:COL: message (or, with
 // --json, one JSON array of them).
 // With --check-agents, also what only the registry knows: skills no agent offers, inputs a
-// card requires, and workflows that `execute_workflow` steps name but that do not exist.
+// card requires, workflows that `execute_workflow` steps name but that do not exist, and
+// workflows that run themselves through others. Steps are checked at any depth (branches,
+// loop bodies, on_error, compensate, wait outcomes: the walk of dsl/step-kinds.ts).
 import { readFile } from 'node:fs/promises';
 import { adviseDefinition } from '../dsl/advice';
 import { formatProblem, parseDefinition, type LintProblem } from '../dsl/loader';
-import { formatPath, type FieldPath } from '../dsl/validate';
-import type { Step, WorkflowDefinition } from '../dsl/types';
+import { allSteps, isCallStep, literalWorkflowId, type FieldPath } from '../dsl/step-kinds';
+import { formatPath } from '../dsl/validate';
+import type { WorkflowDefinition } from '../dsl/types';
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
 import { services as processServices, type Services } from '../services';
 import { formatReference, workflowReference } from '../registry';
 import { lookupSkill, type AgentEntry } from '../sources/agents';
-import { DefinitionNotFoundError } from '../sources/definitions';
+import { DefinitionNotFoundError, type FetchedDefinition } from '../sources/definitions';
 
 type Locate = (path: FieldPath) => { line?: number; col?: number };
 
@@ -29,6 +32,8 @@ export interface WorkflowLookup {
   describe(): string;
   /** undefined when it exists, else where it was looked for (e.g. `workflows/x:v1`, may be ''); throws when it cannot tell. */
   missing(id: string): Promise<string | undefined>;
+  /** The definition of a workflow id, to follow the workflows it runs; undefined when it cannot be had (or is invalid). */
+  definition?(id: string): Promise<WorkflowDefinition | undefined>;
 }
 
 /** A problem as `lint --json` prints it (snake_case, positions null where unknown). */
@@ -83,8 +88,9 @@ export async function lintFile(file: string, context?: LintContext): Promise<Lin
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) return parsed.problems;
   const advice = adviseDefinition(parsed.definition).map((a): LintProblem => ({ file, ...parsed.locate(a.path), field: formatPath(a.path), message: a.message, warning: true }));
-  if (!context) return advice;
-  const problems = [...advice, ...checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems)];
+  const problems = [...advice, ...(await checkSelfRuns(parsed.definition, file, context?.workflows, parsed.locate))];
+  if (!context) return problems;
+  problems.push(...checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems));
   if (context.workflows) problems.push(...(await checkWorkflowIds(parsed.definition, file, context.workflows, parsed.locate)));
   return problems;
 }
@@ -93,38 +99,32 @@ export async function lintFile(file: string, context?: LintContext): Promise<Lin
 export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[], locate: Locate = () => ({}), discoveryProblems = false): LintProblem[] {
   const problems: LintProblem[] = [];
   const known = [...new Set(agents.flatMap((a) => a.card.skills.map((s) => s.id)))].sort();
-  const visit = (steps: Step[], at: FieldPath) => {
-    steps.forEach((step, i) => {
-      const path = [...at, i];
-      for (const [name, branch] of Object.entries(step.branches ?? {})) visit(branch, [...path, 'branches', name]);
-      if (step.step_type !== 'sequential' || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) return;
-      // The agent the worker would call: the first in the directory's order.
-      const agent = lookupSkill(agents, step.skill);
-      if (!agent) {
-        // With discovery incomplete, the skill may be an unreadable agent's: say so, not that it is unknown.
-        const message = discoveryProblems
-          ? `step "${step.id}": skill "${step.skill}" is not offered by any agent that could be read (known skills: ${known.join(', ') || 'none'}); agent discovery failed in part, see the warnings`
-          : `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})`;
-        problems.push({ file, ...locate([...path, 'skill']), message });
-        return;
-      }
-      const schema = agent.skill.input_schema as { required?: unknown } | undefined;
-      const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
-      for (const name of required.filter((r) => !(r in step.inputs))) {
-        problems.push({ file, ...locate([...path, 'inputs']), message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
-      }
-    });
-  };
-  visit(def.steps, ['steps']);
+  for (const { step, path } of allSteps(def.steps)) {
+    if (!isCallStep(step) || !step.skill || step.skill === EXECUTE_WORKFLOW_SKILL) continue;
+    // The agent the worker would call: the first in the directory's order.
+    const agent = lookupSkill(agents, step.skill);
+    if (!agent) {
+      // With discovery incomplete, the skill may be an unreadable agent's: say so, not that it is unknown.
+      const message = discoveryProblems
+        ? `step "${step.id}": skill "${step.skill}" is not offered by any agent that could be read (known skills: ${known.join(', ') || 'none'}); agent discovery failed in part, see the warnings`
+        : `step "${step.id}": no agent offers skill "${step.skill}" (known skills: ${known.join(', ') || 'none'})`;
+      problems.push({ file, ...locate([...path, 'skill']), message });
+      continue;
+    }
+    const schema = agent.skill.input_schema as { required?: unknown } | undefined;
+    const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
+    for (const name of required.filter((r) => !(r in step.inputs))) {
+      problems.push({ file, ...locate([...path, 'inputs']), message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
+    }
+  }
   return problems;
 }
 
-/** Every step, with its field path, in containers and branches at any depth. */
-function allSteps(steps: Step[], at: FieldPath = ['steps']): { step: Step; path: FieldPath }[] {
-  return steps.flatMap((step, i) => {
-    const path = [...at, i];
-    const nested = Object.entries(step.branches ?? {}).flatMap(([name, branch]) => (Array.isArray(branch) ? allSteps(branch, [...path, 'branches', name]) : []));
-    return [{ step, path }, ...nested];
+/** The execute_workflow steps of a definition that name their workflow by a literal id, at any depth. */
+function workflowCalls(def: WorkflowDefinition): { id: string; stepId: string; path: FieldPath }[] {
+  return allSteps(def.steps).flatMap(({ step, path }) => {
+    const id = literalWorkflowId(step);
+    return id === undefined ? [] : [{ id, stepId: step.id, path }];
   });
 }
 
@@ -135,47 +135,81 @@ function allSteps(steps: Step[], at: FieldPath = ['steps']): { step: Step; path:
  */
 export async function checkWorkflowIds(def: WorkflowDefinition, file: string, workflows: WorkflowLookup, locate: Locate = () => ({})): Promise<LintProblem[]> {
   const problems: LintProblem[] = [];
-  for (const { step, path } of allSteps(def.steps)) {
-    if (step.step_type !== 'sequential' || step.skill !== EXECUTE_WORKFLOW_SKILL) continue;
-    const id = step.inputs.workflow_id;
-    if (typeof id !== 'string' || id.includes('{{') || !id.trim()) continue;
+  for (const { id, stepId, path } of workflowCalls(def)) {
     let missing: string | undefined;
     try {
       missing = await workflows.missing(id);
     } catch (err) {
-      console.error(`warning: cannot check workflow "${id}" of step "${step.id}" in ${workflows.describe()}: ${(err as Error).message}`);
+      console.error(`warning: cannot check workflow "${id}" of step "${stepId}" in ${workflows.describe()}: ${(err as Error).message}`);
       continue;
     }
     if (missing === undefined) continue;
     problems.push({
       file,
       ...locate([...path, 'inputs', 'workflow_id']),
-      message: `step "${step.id}": ${EXECUTE_WORKFLOW_SKILL} names workflow "${id}", which the ${workflows.describe()} does not have${missing ? ` (${missing})` : ''}`,
+      message: `step "${stepId}": ${EXECUTE_WORKFLOW_SKILL} names workflow "${id}", which the ${workflows.describe()} does not have${missing ? ` (${missing})` : ''}`,
     });
   }
   return problems;
 }
 
-/** Looks ids up where runs do: PALLET_WORKFLOWS_DIR when set, else the registry; each id once. */
+/**
+ * `execute_workflow` steps that would nest runs without end: a workflow that runs itself
+ * (its own metadata.id as a literal workflow_id) or, with a lookup that gives definitions,
+ * that reaches a workflow running itself through others. The message gives the chain
+ * (`a -> b -> a`). Ids given by templates, and workflows that cannot be had, are not followed.
+ */
+export async function checkSelfRuns(def: WorkflowDefinition, file: string, workflows?: WorkflowLookup, locate: Locate = () => ({})): Promise<LintProblem[]> {
+  const root = def.metadata.id;
+  /** Workflows from which no cycle can be reached (each explored once). */
+  const acyclic = new Set<string>();
+  /** The first chain from `chain` (ending at the workflow that runs `id`) that comes back to a workflow on it. */
+  const cycleThrough = async (id: string, chain: string[]): Promise<string[] | undefined> => {
+    if (chain.includes(id)) return [...chain, id];
+    if (acyclic.has(id)) return undefined;
+    const called = workflows?.definition ? await workflows.definition(id).catch(() => undefined) : undefined;
+    // Follow the definition by its own id (the id written may be another name for it).
+    const key = called?.metadata.id ?? id;
+    if (key !== id && chain.includes(key)) return [...chain, key];
+    if (!called) return undefined;
+    for (const next of workflowCalls(called)) {
+      const found = await cycleThrough(next.id, [...chain, key]);
+      if (found) return found;
+    }
+    acyclic.add(key);
+    acyclic.add(id);
+    return undefined;
+  };
+  const problems: LintProblem[] = [];
+  for (const { id, stepId, path } of workflowCalls(def)) {
+    const chain = await cycleThrough(id, [root]);
+    if (!chain) continue;
+    const what = chain[chain.length - 1] === root ? `workflow "${root}" runs itself` : `workflow "${id}" leads to a workflow that runs itself`;
+    problems.push({ file, ...locate([...path, 'inputs', 'workflow_id']), message: `step "${stepId}": ${what} through ${EXECUTE_WORKFLOW_SKILL}, without end: ${chain.join(' -> ')}` });
+  }
+  return problems;
+}
+
+/** Looks ids up where runs do: PALLET_WORKFLOWS_DIR when set, else the registry; each id fetched once. */
 export function workflowLookup(services: Services): WorkflowLookup {
   const { settings } = services;
   const store = services.definitions;
-  const seen = new Map<string, Promise<string | undefined>>();
-  const lookup = async (id: string): Promise<string | undefined> => {
-    const where = settings.workflowsDir ? '' : formatReference(workflowReference(id, settings.registry.registry), false);
-    try {
-      await store.fetch(id);
-      return undefined;
-    } catch (err) {
-      if (err instanceof DefinitionNotFoundError) return where;
-      throw err;
-    }
+  const fetched = new Map<string, Promise<FetchedDefinition | DefinitionNotFoundError>>();
+  const fetch = (id: string) => {
+    if (!fetched.has(id)) fetched.set(id, store.fetch(id).catch((err: unknown) => (err instanceof DefinitionNotFoundError ? err : Promise.reject(err))));
+    return fetched.get(id)!;
   };
   return {
     describe: () => store.describe(),
-    missing: (id) => {
-      if (!seen.has(id)) seen.set(id, lookup(id));
-      return seen.get(id)!;
+    missing: async (id) => {
+      if (!((await fetch(id)) instanceof DefinitionNotFoundError)) return undefined;
+      return settings.workflowsDir ? '' : formatReference(workflowReference(id, settings.registry.registry), false);
+    },
+    definition: async (id) => {
+      const found = await fetch(id);
+      if (found instanceof DefinitionNotFoundError) return undefined;
+      const parsed = parseDefinition(found.text, found.file);
+      return parsed.ok ? parsed.definition : undefined;
     },
   };
 }

@@ -1,12 +1,13 @@
 // Warnings about definitions that are valid but likely not what their author means. `pallet lint` prints them; they never stop a run.
 import { checkExpression, expressionOf } from './expressions';
 import { durationMs } from './durations';
+import { STEP_KINDS, walkSteps, type FieldPath, type StepVisit } from './step-kinds';
 import type { Step, WaitStep, WorkflowDefinition } from './types';
-import type { FieldPath, Problem } from './validate';
+import type { Problem } from './validate';
 
 export function adviseDefinition(def: WorkflowDefinition): Problem[] {
   const advice: Problem[] = [];
-  visit(def.steps, ['steps'], false, advice);
+  adviseSteps(def.steps, advice);
   // Pallet reads no key of error_handling; we read two. Say when others will not be read.
   for (const key of Object.keys(def.error_handling ?? {})) {
     if (key !== 'retry' && key !== 'continue_on_error') {
@@ -17,29 +18,23 @@ export function adviseDefinition(def: WorkflowDefinition): Problem[] {
   return advice;
 }
 
-function visit(steps: Step[], at: FieldPath, inBranch: boolean, advice: Problem[], inCompensate = false): void {
-  steps.forEach((step, i) => {
-    const path = [...at, i];
-    if (step.step_type === 'sequential') {
-      if (inBranch && step.outputs) {
-        advice.push({ path: [...path, 'outputs'], message: `step "${step.id}": \`outputs\` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored` });
-      }
-      if (step.on_error) visit(step.on_error, [...path, 'on_error'], false, advice, inCompensate);
-      if (step.compensate) visit(step.compensate, [...path, 'compensate'], false, advice, true);
-      return;
+function adviseSteps(steps: Step[], advice: Problem[]): void {
+  walkSteps(steps, (step, visit) => {
+    const { path, parent, role } = visit;
+    // Only conditional and switch branches keep Pallet's bare results.
+    const inBareBranch = role === 'branch' && parent !== undefined && STEP_KINDS[parent.step.step_type].bareResults;
+    if (step.step_type === 'sequential' && inBareBranch && step.outputs) {
+      advice.push({ path: [...path, 'outputs'], message: `step "${step.id}": \`outputs\` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored` });
     }
-    if (step.step_type === 'sleep') return;
-    if (step.step_type === 'for_each' || step.step_type === 'repeat') {
-      visit(step.steps, [...path, 'steps'], false, advice, inCompensate);
-      return;
-    }
-    if (step.step_type === 'wait') adviseWait(step, path, inCompensate, advice);
+    if (step.step_type === 'wait') adviseWait(step, path, inCompensation(visit), advice);
     if (step.step_type === 'switch') adviseBoolSwitch(step.condition, step.branches, path, step.id, advice);
-    for (const [name, branch] of Object.entries((step.branches ?? {}) as Record<string, Step[] | undefined>)) {
-      // Only conditional and switch branches keep Pallet's bare results.
-      if (branch) visit(branch, [...path, 'branches', name], step.step_type === 'conditional' || step.step_type === 'switch', advice, inCompensate);
-    }
   });
+}
+
+/** Whether a step runs as compensation: it is in a compensate list, or inside a step that is. */
+function inCompensation(at: StepVisit<Step>): boolean {
+  for (let v: StepVisit<Step> | undefined = at; v; v = v.parent) if (v.role === 'compensate') return true;
+  return false;
 }
 
 /** Wait steps that cannot be answered, branches that cannot run, and outcomes that change nothing. */

@@ -17,10 +17,8 @@
 // - nodes are declared inside their subgraph first and every edge comes after all of them,
 //   since Mermaid puts a node in the subgraph where it first appears.
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
+import { slotOf, STEP_KINDS, stepsIn } from './step-kinds';
 import type { Step, WaitStep, WorkflowDefinition } from './types';
-
-/** The outcomes of a wait step (schema.ts's WAIT_OUTCOMES; not imported: graph.ts stays free of zod). */
-const WAIT_OUTCOMES = ['approved', 'rejected', 'timed_out'] as const;
 
 /** Characters written as they are inside a quoted label; anything else ASCII is an entity code. */
 const SAFE = /[A-Za-z0-9 _.,/'!?$^*+=-]/;
@@ -107,7 +105,7 @@ class Chart {
           const fork = this.id('s', `${step.id}_fork`);
           this.line(inner, `${fork}{{${label('fork')}}}`);
           // Each step of a parallel step is a branch of its own.
-          const branches = step.branches.steps.map((s) => this.step(s, inner));
+          const branches = STEP_KINDS.parallel.children.flatMap((slot) => this.named(step, slot.names).flatMap((name) => stepsIn(step, slot, name))).map((s) => this.step(s, inner));
           const join = this.id('s', `${step.id}_join`);
           this.line(inner, `${join}{{${label('join')}}}`);
           for (const branch of branches) {
@@ -120,10 +118,9 @@ class Chart {
       case 'conditional':
         return this.container(step, depth, (inner) => {
           const decision = this.decision(step, inner);
-          const branches: [string, Part | undefined][] = [
-            ['true', this.steps(step.branches.if_true ?? [], inner)],
-            ['false', this.steps(step.branches.if_false ?? [], inner)],
-          ];
+          // Both branches are drawn (a missing one goes straight on): if_true as `true`, if_false as `false`.
+          const slot = slotOf('conditional', 'branch');
+          const branches = this.named(step, slot?.names).map((name): [string, Part | undefined] => [name.replace(/^if_/, ''), this.steps(stepsIn(step, slot, name), inner)]);
           const merge = this.merge(step, inner);
           for (const [name, branch] of branches) this.branch(decision, name, branch, merge);
           return { entry: decision, exits: [merge] };
@@ -131,7 +128,8 @@ class Chart {
       case 'switch':
         return this.container(step, depth, (inner) => {
           const decision = this.decision(step, inner);
-          const branches = Object.entries(step.branches).map(([name, steps]): [string, Part | undefined] => [name, this.steps(steps, inner)]);
+          const slot = slotOf('switch', 'branch');
+          const branches = this.named(step, slot?.names).map((name): [string, Part | undefined] => [name, this.steps(stepsIn(step, slot, name), inner)]);
           const merge = this.merge(step, inner);
           // A value whose branch is missing or empty runs `default` (Pallet's `branches.get(value) or branches.get("default")`).
           const fallback = branches.find(([name]) => name === 'default')?.[1];
@@ -157,7 +155,7 @@ class Chart {
           const items = this.id('s', `${step.id}_items`);
           const what = typeof step.items === 'string' ? step.items : `${step.items.length} items`;
           this.line(inner, `${items}[/${label(`for each of ${what}`, ...(step.concurrency > 1 ? [`${step.concurrency} at a time`] : []))}\\]`);
-          const body = this.steps(step.steps, inner);
+          const body = this.steps(stepsIn(step, slotOf('for_each', 'body')), inner);
           if (body) {
             this.edge(items, body.entry);
             for (const exit of body.exits) this.edge(exit, items, 'next item', true);
@@ -167,7 +165,7 @@ class Chart {
       case 'repeat':
         return this.container(step, depth, (inner) => {
           // The body, then the condition: true leaves the loop, false goes round again.
-          const body = this.steps(step.steps, inner)!;
+          const body = this.steps(stepsIn(step, slotOf('repeat', 'body')), inner)!;
           const check = this.id('s', `${step.id}_until`);
           this.line(inner, `${check}{${label(`until ${step.until}`, `at most ${step.max_iterations} times`)}}`);
           for (const exit of body.exits) this.edge(exit, check);
@@ -185,13 +183,13 @@ class Chart {
         }
         const exits = [id];
         // Fallback steps stand in for a failed step: the run goes on from them as from it.
-        const fallback = step.on_error && this.steps(step.on_error, depth);
+        const fallback = this.steps(stepsIn(step, slotOf('sequential', 'on_error')), depth);
         if (fallback) {
           this.edge(id, fallback.entry, 'on error', true);
           exits.push(...fallback.exits);
         }
         // Compensation runs only when the run fails later: a dead end.
-        const undo = step.compensate && this.steps(step.compensate, depth);
+        const undo = this.steps(stepsIn(step, slotOf('sequential', 'compensate')), depth);
         if (undo) this.edge(id, undo.entry, 'undo when the run fails', true);
         return { entry: id, exits };
       }
@@ -208,13 +206,21 @@ class Chart {
       const id = this.id('s', step.id);
       this.line(inner, `${id}{${label(...lines)}}`);
       if (!step.branches) return { entry: id, exits: [id] };
-      const outcomes = WAIT_OUTCOMES.filter((o) => o !== 'timed_out' || step.timeout !== undefined || step.branches?.timed_out);
-      const branches = outcomes.map((name): [string, Part | undefined] => [name, this.steps(step.branches?.[name] ?? [], inner)]);
+      const slot = slotOf('wait', 'branch');
+      const outcomes = this.named(step, slot?.names).filter((o) => o !== 'timed_out' || step.timeout !== undefined || step.branches?.timed_out);
+      const branches = outcomes.map((name): [string, Part | undefined] => [name, this.steps(stepsIn(step, slot, name), inner)]);
       const merge = this.merge(step, inner);
       for (const [name, branch] of branches) this.branch(id, name, branch, merge);
       return { entry: id, exits: [merge] };
     };
     return step.branches ? this.container(step, depth, draw) : draw(depth);
+  }
+
+  /** The names of a map of lists: the kind's own, in its order, or (`any`) the step's, as written. */
+  private named(step: Step, names: readonly string[] | 'any' | undefined): readonly string[] {
+    if (names !== 'any') return names ?? [];
+    const map = (step as { branches?: unknown }).branches;
+    return map && typeof map === 'object' ? Object.keys(map) : [];
   }
 
   private container(step: Step, depth: number, draw: (inner: number) => Part): Part {

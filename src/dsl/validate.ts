@@ -4,9 +4,10 @@
 // is collected with the path of the field it concerns, so the loader can point at file, line
 // and column.
 import { checkExpression, expressionOf, showExpression } from './expressions';
-import { findExpressions, findTemplates, isPlainObject, parseTemplatePath } from './templates';
+import { childLists, kindOf, stepsOf, walkSteps, type FieldPath } from './step-kinds';
+import { findExpressions, findTemplates, parseTemplatePath } from './templates';
 
-export type FieldPath = (string | number)[];
+export type { FieldPath } from './step-kinds';
 
 export interface Problem {
   path: FieldPath;
@@ -30,52 +31,20 @@ interface Walk {
  * A step as these checks read it. They also run on a file that failed its schema (so that
  * every problem is reported at once), so nothing about its shape is taken for granted.
  */
-interface RawStep {
-  id?: unknown;
-  step_type?: unknown;
-  inputs?: unknown;
-  condition?: unknown;
-  branches?: unknown;
-  on_error?: unknown;
-  compensate?: unknown;
-  /** for_each steps: the items (a list or a template giving one) and the body; repeat steps: the body and its condition. */
-  items?: unknown;
-  steps?: unknown;
-  /** sleep and wait steps: durations and times, which may be templates. */
-  duration?: unknown;
-  until?: unknown;
-  timeout?: unknown;
-}
+type RawStep = Record<string, unknown>;
 
 export function validateDefinition(def: { steps?: unknown }): Problem[] {
-  const steps = stepList(def.steps);
-  const walk: Walk = { problems: [], seen: new Map(), types: new Map(), all: new Set() };
-  collectIds(steps, walk.all);
+  const walk: Walk = { problems: [], seen: new Map(), types: new Map(), all: idsIn(def.steps) };
   if (Array.isArray(def.steps) && def.steps.length === 0) walk.problems.push({ path: ['steps'], message: 'a workflow needs at least one step' });
-  checkSteps(steps, ['steps'], new Set(), walk);
+  checkSteps(stepsOf<RawStep>(def.steps), ['steps'], new Set(), walk);
   return walk.problems;
 }
 
-/** The maps of a list (anything else is the schema's to report). */
-function stepList(value: unknown): [number, RawStep][] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((v, i): [number, RawStep][] => (isPlainObject(v) ? [[i, v as RawStep]] : []));
-}
-
-function branchesOf(step: RawStep): [string, [number, RawStep][]][] {
-  const branches = step.branches;
-  if (!isPlainObject(branches)) return [];
-  return Object.entries(branches).map(([name, list]) => [name, stepList(list)]);
-}
-
-function collectIds(steps: [number, RawStep][], into: Set<string>): void {
-  for (const [, step] of steps) {
-    if (typeof step.id === 'string') into.add(step.id);
-    for (const [, branch] of branchesOf(step)) collectIds(branch, into);
-    collectIds(stepList(step.on_error), into);
-    collectIds(stepList(step.compensate), into);
-    if (step.step_type === 'for_each' || step.step_type === 'repeat') collectIds(stepList(step.steps), into);
-  }
+/** The ids of a list of steps and of every step inside them. */
+function idsIn(steps: unknown): Set<string> {
+  const ids = new Set<string>();
+  walkSteps<RawStep>(steps, (step) => void (typeof step.id === 'string' && ids.add(step.id)));
+  return ids;
 }
 
 /** In the visible set: the steps being checked are inside a for_each body (`item` and `index` exist). Not a possible step id. */
@@ -100,45 +69,39 @@ function checkStep(step: RawStep, path: FieldPath, visible: Visible, walk: Walk)
   if (clash) walk.problems.push({ path: [...path, 'id'], message: `duplicate step id "${id}" (first defined at ${formatPath(clash)})` });
   if (id) walk.seen.set(id, [...earlier, path]);
 
-  checkTemplates(step.inputs, [...path, 'inputs'], id, visible, walk);
-  checkTemplates(step.condition, [...path, 'condition'], id, visible, walk);
-  if (step.step_type === 'sleep' || step.step_type === 'wait') {
-    for (const field of ['duration', 'until', 'timeout'] as const) checkTemplates(step[field], [...path, field], id, visible, walk);
-  }
+  const kind = kindOf(step.step_type);
+  const templated = Object.entries(kind?.templated ?? {});
+  for (const [field] of templated.filter(([, when]) => when === 'start')) checkTemplates(step[field], [...path, field], id, visible, walk);
   const ran = new Set([id]);
-  // A wait step's branches run after it finished: they may read its output.
-  const inBranches = step.step_type === 'wait' && id ? new Set([...visible, id]) : visible;
-  for (const [name, steps] of branchesOf(step)) {
-    const branchPath = [...path, 'branches', name];
-    if (step.step_type === 'parallel') {
-      // Siblings run at once: each sees only what ran before the parallel step.
-      for (const [i, sub] of steps) checkStep(sub, [...branchPath, i], visible, walk).forEach((ran_) => ran.add(ran_));
-    } else {
-      // One branch runs; later steps may read any of its steps (null when it did not run).
-      checkSteps(steps, branchPath, inBranches, walk).forEach((id) => ran.add(id));
+  // Inside a loop: for_each's body sees the steps before the loop and its own earlier steps in the
+  // same iteration; an iteration of repeat may read any body step (the ones before it ran in this
+  // iteration, the others in the previous one, null in the first), and so may `until`. After the
+  // loop only the loop step itself can be read.
+  const body = kind?.children.find((slot) => slot.role === 'body');
+  const inLoop = new Set([...visible, ...(kind?.loop === 'until' && body ? idsIn(step[body.field]) : []), IN_LOOP]);
+  for (const list of childLists(step, path)) {
+    // Steps that run once the step finished or failed may read its output (a wait's outcome, the error).
+    const seen = list.slot.seesStep ? new Set([...visible, id]) : visible;
+    switch (list.slot.role) {
+      case 'concurrent':
+        // Siblings run at once: each sees only what ran before the parallel step.
+        for (const [i, sub] of list.steps) checkStep(sub, [...list.path, i], seen, walk).forEach((ran_) => ran.add(ran_));
+        break;
+      case 'branch':
+      case 'on_error':
+        // One branch runs, or the fallback: later steps may read any of its steps (null when it did not run).
+        checkSteps(list.steps, list.path, seen, walk).forEach((ran_) => ran.add(ran_));
+        break;
+      case 'compensate':
+        // Compensation runs only once the run has failed: nothing reads it.
+        checkSteps(list.steps, list.path, seen, walk);
+        break;
+      case 'body':
+        checkSteps(list.steps, list.path, inLoop, walk);
+        break;
     }
   }
-  if (step.step_type === 'for_each') {
-    checkTemplates(step.items, [...path, 'items'], id, visible, walk);
-    // The body sees the steps before the loop and its own earlier steps in the same iteration;
-    // after the loop only the for_each step itself (its list) can be read.
-    checkSteps(stepList(step.steps), [...path, 'steps'], new Set([...visible, IN_LOOP]), walk);
-  }
-  if (step.step_type === 'repeat') {
-    // An iteration may read any body step: the ones before it ran in this iteration, the
-    // others in the previous one (null in the first). So may `until`, checked after it.
-    const body = stepList(step.steps);
-    const ids = new Set<string>();
-    collectIds(body, ids);
-    const inside = new Set([...visible, ...ids, IN_LOOP]);
-    checkSteps(body, [...path, 'steps'], inside, walk);
-    checkTemplates(step.until, [...path, 'until'], id, inside, walk);
-  }
-  // on_error steps run when this step failed: they may read its error (its output), and later
-  // steps may read theirs. compensate steps run only once the run has failed: nothing reads them.
-  const withSelf = new Set([...visible, id]);
-  checkSteps(stepList(step.on_error), [...path, 'on_error'], withSelf, walk).forEach((ran_) => ran.add(ran_));
-  checkSteps(stepList(step.compensate), [...path, 'compensate'], withSelf, walk);
+  for (const [field] of templated.filter(([, when]) => when === 'after_iteration')) checkTemplates(step[field], [...path, field], id, inLoop, walk);
   return ran;
 }
 
@@ -147,9 +110,9 @@ function exclusive(a: FieldPath, b: FieldPath, walk: Walk): boolean {
   let d = 0;
   while (d < a.length && d < b.length && a[d] === b[d]) d++;
   if (d === 0 || a[d - 1] !== 'branches' || d >= a.length || d >= b.length) return false;
-  const type = walk.types.get(formatPath(a.slice(0, d - 1)));
-  // A wait step runs the branch of one outcome.
-  return type === 'conditional' || type === 'switch' || type === 'wait';
+  const kind = kindOf(walk.types.get(formatPath(a.slice(0, d - 1))));
+  // Only one branch of a conditional, switch or wait step runs.
+  return kind?.children.some((slot) => slot.field === a[d - 1] && slot.role === 'branch') === true;
 }
 
 function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible: Visible, walk: Walk): void {
