@@ -9,7 +9,7 @@
 // moved out whole only when its members are all small (many of them). So
 // `{{ steps.build.outputs.result.language }}` still resolves in the workflow while
 // `...result.code` (50 MB) becomes a reference.
-import { CLAIM_REF_KEY, isClaimRef, type ClaimRef } from './contract';
+import { CLAIM_REF_KEY, isClaimRef, isStateRef, type ClaimRef, type StateSegment } from './contract';
 import { interpolationText } from './dsl/templates';
 import { DataStore } from './registry/data';
 
@@ -228,6 +228,8 @@ export async function resolveClaims(value: unknown, store: ClaimStore, opts: Res
     }
     if (typeof v !== 'object' || v === null) return v;
     if (isClaimRef(v)) return fetchRef(v, depth);
+    // An output a long run kept in a segment of its stored state (workflows/state.ts).
+    if (isStateRef(v)) return ((await fetchRef(v.$pallet_state, depth)) as StateSegment).outputs?.[v.step] ?? null;
     if (!hasClaims(v)) return v;
     if (Array.isArray(v)) {
       const out: unknown[] = [];

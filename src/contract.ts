@@ -5,7 +5,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { WaitOutcome } from './dsl/step-types';
-import type { DefinitionSource, WorkflowDefinition } from './dsl/types';
+import { MAX_PAYLOAD_BYTES, type DefinitionSource, type WorkflowDefinition } from './dsl/types';
 
 /** The skill that runs another Pallet workflow (a Temporal child workflow) instead of an agent. */
 export const EXECUTE_WORKFLOW_SKILL = 'execute_workflow';
@@ -46,22 +46,81 @@ export interface PalletWorkflowInput {
   context?: Record<string, unknown>;
   /** The history size of each earlier generation of this run, oldest first. */
   generations?: GenerationSize[];
+  /** Continue-as-new: the key (stepKey) of each carried call step, so that `pallet retry` can offer it. */
+  keys?: Record<string, string>;
+  /** Continue-as-new: sleeps and waits under way when the last generation ended, with their deadlines. */
+  timers?: Record<string, CarriedTimer>;
+  /** Continue-as-new with a large state: the carried outputs no later step reads, kept in the data store. */
+  stored?: StoredState;
+  /** `execute_workflow` nesting: the definition ids of the runs this one is nested in, outermost first. */
+  lineage?: string[];
+  /** The workflow id of the root run, whose large data this run's data is (retention); absent: this run is the root. */
+  owner?: string;
+  /** A batch of a parallel step inside a loop: the iteration it belongs to. */
+  frame?: IterationFrame;
   /** Events after which the run continues as new (default MAX_HISTORY_EVENTS); tests set it low. */
   historyLimit?: number;
+  /** Bytes of carried state kept in the next generation's input before the rest goes to the data store (default 1 MB); tests set it low. */
+  inlineStateBytes?: number;
 }
 
-/** One generation of a run that continued as new: its run id and history size. */
+/** One generation of a run that continued as new: its run id, when it started (RFC 3339) and its history size. */
 export interface GenerationSize {
   run_id: string;
+  started_at?: string;
   events: number;
   bytes: number;
 }
 
-/** A finished step's result and the key of the step that produced it. */
-export interface ReuseOffer {
-  /** The agent's result (or the child run's), before it is stored under the step's `outputs`. */
-  result: unknown;
-  key: string;
+/**
+ * A finished step's result and the key of the step that produced it: `result` is what the agent
+ * (or child run) returned, stored under the step's `outputs` when it is taken; `stored` is the
+ * value as it was stored (a step carried from an earlier generation), taken as it is.
+ */
+export type ReuseOffer = { result: unknown; key: string } | { stored: unknown; key: string };
+
+/** A sleep or wait under way when a generation ended: when it began and when it ends (RFC 3339; null: a wait without timeout). */
+export interface CarriedTimer {
+  since: string;
+  until: string | null;
+}
+
+/** One iteration of a loop, as a batch of a parallel step inside it sees it. */
+export interface IterationFrame {
+  /** The qualified prefix of its steps, `loop[3].` (nested loops: `outer[1].inner[2].`). */
+  prefix: string;
+  item: unknown;
+  index: number;
+}
+
+/**
+ * Carried outputs kept in the data store (docs/large-data.md): each segment a JSON blob
+ * (StateSegment) written when a generation ended, and the segment of each step id kept there.
+ */
+export interface StoredState {
+  segments: ClaimRef[];
+  index: Record<string, number>;
+}
+
+/** What one segment of a stored state holds: stored outputs and the keys of the call steps among them. */
+export interface StateSegment {
+  outputs: Record<string, unknown>;
+  keys: Record<string, string>;
+}
+
+/**
+ * Stands, in the workflow, for a carried output kept in a segment of the stored state. Later
+ * steps never read such outputs by path (they stay inline); passed whole to an agent it is
+ * replaced by the data, as a claim-check reference is.
+ */
+export interface StateRef {
+  $pallet_state: ClaimRef;
+  step: string;
+}
+
+/** Whether a value stands for an output kept in the stored state. */
+export function isStateRef(value: unknown): value is StateRef {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && isClaimRef((value as { $pallet_state?: unknown }).$pallet_state) && typeof (value as { step?: unknown }).step === 'string';
 }
 
 /** What a container step decided, for people following a run (not part of its result). */
@@ -123,6 +182,12 @@ export { AGENT_FAILURE_TYPES, FailureTypes, NOT_WAITING } from './failure-types'
 /** The size of a value as Temporal sends it, to compare with MAX_PAYLOAD_BYTES. */
 export function payloadSize(value: unknown): number {
   return defaultPayloadConverter.toPayload(value).data?.length ?? 0;
+}
+
+/** The size of a value that Temporal would refuse as one payload (over MAX_PAYLOAD_BYTES); undefined when it fits. */
+export function oversizedPayload(value: unknown): number | undefined {
+  const size = payloadSize(value);
+  return size > MAX_PAYLOAD_BYTES ? size : undefined;
 }
 
 /**

@@ -176,7 +176,7 @@ const STORE_BACKOFF_MS = 1_000;
 async function storeResult(result: unknown, req: CallAgentRequest, claims: ClaimStore, threshold: number): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await storeLargeValues(result, claims, threshold)).value;
+      return (await storeLargeValues(result, claims, threshold, req.owner)).value;
     } catch (err) {
       const message = `storing the large values of step "${req.stepId}"'s result in ${claims.location} failed: ${(err as Error).message}`;
       if (!(err instanceof RegistryError)) throw ApplicationFailure.retryable(message, FailureTypes.registryError);

@@ -1,6 +1,7 @@
 // The activities' signatures, shared by the worker (implementations) and the workflow
 // sandbox (type-only import), so both sides agree on names and shapes. Their failure types
 // are in ../contract.ts with every other failure of a run.
+import type { ClaimRef, StateSegment } from '../contract';
 import type { DefinitionSource, WorkflowDefinition } from '../dsl/types';
 
 export interface CallAgentRequest {
@@ -12,6 +13,8 @@ export interface CallAgentRequest {
    * step in this run and in `pallet retry` runs of it. Absent in runs recorded before it.
    */
   callId?: string;
+  /** The workflow id of the root run: large parts of the result are stored as its data (retention, docs/large-data.md). */
+  owner?: string;
   /** The step's retry settings that the activity applies (absent: the defaults). */
   retry?: AgentRetry;
 }
@@ -44,7 +47,32 @@ export interface LoadedDefinition {
   source: DefinitionSource;
 }
 
+/** A segment of a run's carried outputs to keep in the data store. */
+export interface StoreStateRequest {
+  /** The workflow id of the root run the data belongs to (retention). */
+  owner?: string;
+  segment: StateSegment;
+}
+
+/** A run's step outputs to assemble from its stored state: ids in Pallet's order, each in a segment (`index`) or `inline`. */
+export interface StoreResultRequest {
+  owner?: string;
+  order: string[];
+  segments: ClaimRef[];
+  index: Record<string, number>;
+  inline: Record<string, unknown>;
+}
+
+export interface StoreResultReply {
+  /** The step outputs, `{ id: { outputs } }` in Pallet's order, as one blob. */
+  step_outputs: ClaimRef;
+  /** The last step's output (large parts as references). */
+  final_output: unknown;
+}
+
 export interface PalletActivities {
   callAgent(req: CallAgentRequest): Promise<CallAgentReply>;
   loadDefinition(req: LoadDefinitionRequest): Promise<LoadedDefinition>;
+  storeState(req: StoreStateRequest): Promise<ClaimRef>;
+  storeResult(req: StoreResultRequest): Promise<StoreResultReply>;
 }

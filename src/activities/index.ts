@@ -5,6 +5,7 @@ import type { DefinitionStore } from '../sources/definitions';
 import { createCallAgent } from './call-agent';
 import type { PalletActivities } from './contract';
 import { createLoadDefinition } from './definitions';
+import { createStateActivities } from './run-state';
 
 export interface ActivityDeps {
   directory: AgentDirectory;
@@ -28,5 +29,6 @@ export function createActivities(deps: ActivityDeps): PalletActivities {
       maxReplyBytes: deps.maxReplyBytes,
     }),
     loadDefinition: createLoadDefinition(deps.definitions),
+    ...createStateActivities(deps.claims),
   };
 }

@@ -22,24 +22,30 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
-import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState } from '../contract';
-import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep, type WorkflowDefinition } from '../dsl/types';
+import {
+  FailureTypes,
+  isStateRef,
+  oversizedPayload,
+  PalletSearchAttributes,
+  stateQuery,
+  type ClaimRef,
+  type PalletStatus,
+  type PalletWorkflowInput,
+  type RunState,
+  type StateSegment,
+} from '../contract';
+import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep, type Step, type WorkflowDefinition } from '../dsl/types';
 import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
+import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD_DEFINITIONS, STATE_BY_REFERENCE } from './patches';
+import { outputsRead, segmentsOf } from './state';
 import { progressText } from './progress';
 import { Waits } from './waits';
-import { agentActivityId, batchWorkflowId, callId, callsOfRun, childWorkflowId, LOAD_DEFINITION_ACTIVITY, offersForSteps, pinActivityId } from '../history/ids';
+import { agentActivityId, batchWorkflowId, callId, callsOfRun, childWorkflowId, LOAD_DEFINITION_ACTIVITY, offersForSteps, pinActivityId, writtenStepId } from '../history/ids';
 import type { BranchBatch } from './steps/types';
 import { WorkflowRun, type StepEffects } from './walker';
 
 export type { PalletWorkflowInput } from '../contract';
-
-/** Patch id: an `execute_workflow` step loads (pins) its child's definition before starting it. */
-export const PIN_CHILD_DEFINITIONS = 'pin-child-definitions';
-/** Patch id: a parallel step of more than MAX_INLINE_BRANCHES runs its branches in child workflows. */
-export const BATCHED_PARALLEL = 'batched-parallel';
-/** Patch id: a run told its server has Pallet's search attributes upserts them (definition, PalletStatus). */
-export const PALLET_SEARCH_ATTRIBUTES = 'pallet-search-attributes';
 
 /**
  * Agent calls are retried until the step's deadline: a worker crash, a lost heartbeat or an
@@ -98,7 +104,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   let state: RunState | null = null;
   setHandler(stateQuery, () => state);
   // Sleep and wait steps (waits.ts): the `event` update's handler is registered before any step runs.
-  const waits = new Waits();
+  const waits = new Waits(args.timers);
 
   let { definition, source } = args;
   if (!definition) {
@@ -123,32 +129,103 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   upsertMemo(memo);
   upsertStatus(args, 'running', { id: metadata.id, version: metadata.version, digest: source?.digest || undefined });
 
-  const callsOf = args.callsOf ?? callsOfRun(workflowInfo().workflowId, workflowInfo().firstExecutionRunId);
-  const effects = temporalEffects(callsOf, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  const info = workflowInfo();
+  const callsOf = args.callsOf ?? callsOfRun(info.workflowId, info.firstExecutionRunId);
+  const context: RunContext = { callsOf, owner: args.owner ?? info.workflowId, lineage: [...(args.lineage ?? []), metadata.id] };
+  const effects = temporalEffects(context, args.historyLimit ?? MAX_HISTORY_EVENTS);
   const ran = definition;
   // Runs recorded before batching ran every branch inline (and crashed past a couple of thousand).
-  effects.batches = { allowed: () => patched(BATCHED_PARALLEL), run: (batch) => runBatch(batch, ran, args, callsOf) };
+  effects.batches = { allowed: () => patched(BATCHED_PARALLEL), run: (batch) => runBatch(batch, ran, args, context) };
   Object.assign(effects, waits.effects);
-  const run = new WorkflowRun(definition, args.input ?? {}, effects, { completed: args.completed, offers: args.offers, pinned: args.pinned, carried: args.carried, passed: args.passed, context: args.context });
+  const run = new WorkflowRun(definition, args.input ?? {}, effects, {
+    completed: args.completed,
+    offers: args.offers,
+    pinned: args.pinned,
+    carried: args.carried,
+    passed: args.passed,
+    context: args.context,
+    keys: args.keys,
+    stored: args.stored,
+    frame: args.frame,
+  });
   state = run.state;
-  const result = await run.run().catch((err: unknown) => {
+  const storeSegment = (segment: StateSegment) =>
+    activities.storeState.executeWithOptions({ summary: `store ${Object.keys(segment.outputs).length} step outputs`, scheduleToCloseTimeout: STATE_STORE_DEADLINE }, [{ owner: context.owner, segment }]);
+  const result = await run.run().catch(async (err: unknown) => {
     // A long history: the walk stopped with nothing in flight; it goes on in a new one.
-    if (err instanceof GenerationEnd) return continueRun(nextGeneration(args, run.state, definition!, source));
+    if (err instanceof GenerationEnd) {
+      return continueRun(await nextGeneration(args, { state: run.state, keys: run.keys, timers: waits.deadlines(), storeSegment }, definition!, source));
+    }
     // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.
     if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(`the run was cancelled (${err instanceof Error ? err.message : String(err)})`);
     throw err;
   });
-  // A result over Temporal's payload limit would be refused by the server and leave the run
-  // retrying its last workflow task forever; fail it with a message instead.
-  const size = payloadSize(result);
-  if (size > MAX_PAYLOAD_BYTES) {
+  return finalResult(result, args, context, storeSegment);
+}
+
+/** Storing state or a result is retried (a registry outage) for this long before the run fails. */
+const STATE_STORE_DEADLINE = '10m';
+
+/**
+ * The run's result as it is returned. One that holds outputs kept in the data store, or that
+ * is over Temporal's payload limit (the server would refuse it and the run would retry its
+ * last workflow task forever), has its step outputs assembled into one blob in the data store
+ * (a claim-check reference in the result, resolved by `pallet run` and `result`).
+ */
+async function finalResult(result: RunResult, args: PalletWorkflowInput, context: RunContext, storeSegment: (segment: StateSegment) => Promise<ClaimRef>): Promise<RunResult> {
+  const entries = Object.entries(result.step_outputs);
+  const referenced = entries.some(([, { outputs }]) => isStateRef(outputs));
+  const size = oversizedPayload(result);
+  if (!referenced && size === undefined) return result;
+  if (!patched(STATE_BY_REFERENCE)) {
     throw ApplicationFailure.nonRetryable(
       `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; ` +
         'every step finished: read their outputs with `pallet status`, and have agents return references instead of large data',
       FailureTypes.resultTooLarge,
     );
   }
-  return result;
+  const segments = [...(args.stored?.segments ?? [])];
+  const index: Record<string, number> = {};
+  const inline = entries.filter(([, { outputs }]) => !isStateRef(outputs)).map(([id, { outputs }]): [string, unknown] => [id, outputs]);
+  for (const [id, { outputs }] of entries) if (isStateRef(outputs)) index[id] = segments.findIndex((ref) => ref.$pallet_ref === outputs.$pallet_state.$pallet_ref);
+  const parts = segmentsOf(inline, {});
+  const refs = await Promise.all(parts.map(storeSegment));
+  parts.forEach((part, i) => {
+    for (const id of Object.keys(part.outputs)) index[id] = segments.length + i;
+  });
+  segments.push(...refs);
+  const stored = await activities.storeResult.executeWithOptions(
+    { summary: `store the result (${entries.length} step outputs)`, scheduleToCloseTimeout: STATE_STORE_DEADLINE },
+    [{ owner: context.owner, order: entries.map(([id]) => id), segments, index, inline: {} }],
+  );
+  return { ...result, step_outputs: stored.step_outputs as unknown as RunResult['step_outputs'], final_output: stored.final_output };
+}
+
+/** What every call of a run shares: its call ids' stem, the owner of its data, the definitions it is nested in. */
+interface RunContext {
+  callsOf: string;
+  /** The workflow id of the root run (data retention). */
+  owner: string;
+  /** The definition ids from the root run to this one, this one last. */
+  lineage: string[];
+}
+
+/** `execute_workflow` nesting deeper than this fails the step: a workflow that runs itself must stop somewhere. */
+export const MAX_WORKFLOW_DEPTH = 16;
+/** Temporal's limit on a workflow id's length (the server's default). */
+const MAX_WORKFLOW_ID_LENGTH = 1000;
+
+/** Refuses a child run past MAX_WORKFLOW_DEPTH, or whose workflow id would be too long for Temporal. */
+function checkNesting(context: RunContext, workflowId: string, childId: string): void {
+  if (context.lineage.length >= MAX_WORKFLOW_DEPTH) {
+    throw ApplicationFailure.nonRetryable(
+      `running workflow ${workflowId} would nest runs ${context.lineage.length + 1} deep (${[...context.lineage, workflowId].join(' -> ')}), past the limit of ${MAX_WORKFLOW_DEPTH}: does a workflow run itself, directly or through others?`,
+      FailureTypes.invalidDefinition,
+    );
+  }
+  if (childId.length > MAX_WORKFLOW_ID_LENGTH) {
+    throw ApplicationFailure.nonRetryable(`the child run's workflow id would be ${childId.length} characters, past Temporal's limit of ${MAX_WORKFLOW_ID_LENGTH}: shorten the step ids or the nesting`, FailureTypes.invalidDefinition);
+  }
 }
 
 /**
@@ -156,15 +233,24 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
  * the parent's outputs they may read, and the parent's call ids (an agent sees the same
  * Idempotency-Key as when the branch runs inline).
  */
-function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: PalletWorkflowInput, callsOf: string): Promise<RunResult> {
-  const { step, index, branches, context } = batch;
+function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: PalletWorkflowInput, context: RunContext): Promise<RunResult> {
+  const { index, branches, frame } = batch;
+  // Inside a loop the batch runs as its iteration (ids qualified, `item` and `index`); runs
+  // recorded before that named a batch after the step as written, the same in every iteration.
+  const inLoop = frame !== undefined && patched(BATCHES_IN_LOOPS);
+  const step = inLoop ? batch.step : { ...batch.step, id: writtenStepId(batch.step.id) };
   // A retry's offers for these branches (a batch of the failed run finished them).
-  const offers = offersForSteps(args.offers, branches);
+  const offers = inLoop ? offersUnder(args.offers, frame.prefix, branches) : offersForSteps(args.offers, branches);
+  const written = { ...step, id: writtenStepId(step.id) };
   const child: PalletWorkflowInput = {
-    definition: { metadata: definition.metadata, steps: [{ ...step, branches: { steps: branches } }], ...(definition.error_handling ? { error_handling: definition.error_handling } : {}) },
+    definition: { metadata: definition.metadata, steps: [{ ...written, branches: { steps: branches } }], ...(definition.error_handling ? { error_handling: definition.error_handling } : {}) },
     input: args.input,
-    context,
-    callsOf,
+    // Only the outputs its branches read: the parent's may be many.
+    context: outputsRead(branches, batch.context),
+    callsOf: context.callsOf,
+    owner: context.owner,
+    lineage: context.lineage.slice(0, -1),
+    ...(inLoop ? { frame } : {}),
     ...(offers ? { offers } : {}),
     ...(args.searchAttributes ? { searchAttributes: args.searchAttributes } : {}),
   };
@@ -178,7 +264,15 @@ function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: Pall
   });
 }
 
-function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
+/** The offers of a batch's branches inside a loop iteration: keyed by qualified ids (`loop[3].b`) under `prefix`. */
+function offersUnder<T>(offers: Record<string, T> | undefined, prefix: string, branches: Step[]): Record<string, T> | undefined {
+  if (!offers) return undefined;
+  const inIteration = Object.fromEntries(Object.entries(offers).filter(([id]) => id.startsWith(prefix)).map(([id, offer]) => [id.slice(prefix.length), offer]));
+  const mine = offersForSteps(inIteration, branches);
+  return mine && Object.fromEntries(Object.entries(mine).map(([id, offer]) => [`${prefix}${id}`, offer]));
+}
+
+function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: number): StepEffects {
   const gate = new CallGate();
   const generation = new Generation(historyLimit, () => gate.idle());
   return {
@@ -186,7 +280,7 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
     isGenerationEnd: (err) => err instanceof GenerationEnd,
     async callAgent({ step, inputs, retry }) {
       const timeoutMs = step.timeout * 1000;
-      const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: callId(callsOf, step.id) };
+      const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: callId(callsOf, step.id), owner };
       if (retry) request.retry = agentRetry(retry);
       const args: [CallAgentRequest] = [request];
       const bytes = checkPayload(args, 'its inputs after templating');
@@ -207,6 +301,7 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
     },
 
     async pinWorkflow({ step, workflowId, digest }) {
+      checkNesting({ callsOf, owner, lineage }, workflowId, childWorkflowId(workflowInfo().workflowId, step.id));
       // Runs recorded before pinning started their children by reference: replay them so.
       if (!patched(PIN_CHILD_DEFINITIONS)) return undefined;
       return activities.loadDefinition.executeWithOptions(
@@ -219,7 +314,8 @@ function temporalEffects(callsOf: string, historyLimit: number): StepEffects {
       // The child's call ids follow from its parent's, so they too survive `pallet retry`.
       // A run that keeps Pallet's search attributes (it has a PalletStatus) tells its children to.
       const indexed = workflowInfo().typedSearchAttributes.get(PalletSearchAttributes.status) !== undefined;
-      const child = { input, callsOf: callId(callsOf, step.id), ...(indexed ? { searchAttributes: true as const } : {}) };
+      checkNesting({ callsOf, owner, lineage }, workflowId, childWorkflowId(workflowInfo().workflowId, step.id));
+      const child = { input, callsOf: callId(callsOf, step.id), owner, lineage, ...(indexed ? { searchAttributes: true as const } : {}) };
       const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, ...child } : { source: { ref: workflowId, digest: '' }, ...child };
       const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
       return gate.run(bytes, () =>

@@ -3,7 +3,7 @@
 // body steps before the run's. Everything that leaves a trace outside the walk (activity and
 // child workflow ids, the live state, reuse and continue-as-new) names a body step by its
 // qualified id, `<loop>[<index>].<step>`, so that iterations never collide. Sandbox code.
-import type { ContainerSummary, RunState, WaitingStep } from '../contract';
+import type { ContainerSummary, ReuseOffer, RunState, WaitingStep } from '../contract';
 import type { LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, SequentialStep, Step } from '../dsl/types';
 import type { Scope, StepEffects, Walker } from './steps/types';
@@ -17,6 +17,7 @@ export interface IterationRoot extends Walker {
   runStepAs(walker: Walker, id: string, step: Step, scope: Scope): Promise<void>;
   /** Registers a finished step with `compensate` steps, to be run by `walker` (its iteration). */
   addCompensable(step: SequentialStep, walker: Walker): void;
+  noteKey(stepId: string, key: string): void;
 }
 
 export class IterationWalker implements Walker {
@@ -28,6 +29,8 @@ export class IterationWalker implements Walker {
     /** `<loop>[<index>].`, nested loops' prefixes first. */
     private readonly prefix: string,
     readonly loop: LoopFrame,
+    /** A batch child walking as its parent's iteration: finished steps are recorded in the batch's result too. */
+    private readonly records = false,
   ) {
     const rename = <T extends { step: { id: string } }>(call: T): T => ({ ...call, step: { ...call.step, id: this.qualified(call.step.id) } });
     const base = root.effects;
@@ -36,6 +39,10 @@ export class IterationWalker implements Walker {
       callAgent: (call) => base.callAgent(rename(call)),
       runWorkflow: (call) => base.runWorkflow(rename(call)),
       ...(base.pinWorkflow ? { pinWorkflow: (call) => base.pinWorkflow!(rename(call)) } : {}),
+      // A batch of a parallel step here is this iteration's: named after it, seeing its item and index.
+      ...(base.batches
+        ? { batches: { allowed: base.batches.allowed, run: (batch) => base.batches!.run({ ...rename(batch), frame: { prefix: this.prefix, item: loop.item, index: loop.index } }) } }
+        : {}),
       ...(base.sleep ? { sleep: (call) => base.sleep!(rename(call)) } : {}),
       // A wait named after its step is named after the qualified step: each iteration its own.
       ...(base.waitForEvent ? { waitForEvent: (call) => base.waitForEvent!({ ...rename(call), event: call.event === call.step.id ? this.qualified(call.event) : call.event }) } : {}),
@@ -85,7 +92,7 @@ export class IterationWalker implements Walker {
     this.root.notePassed(this.qualified(stepId));
   }
 
-  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): { result: unknown } | undefined {
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>): ReuseOffer | undefined {
     // Keyed by the step as written (as retry computes it from the definition), found by its qualified id.
     return this.root.offeredResult(step, inputs, this.qualified(step.id));
   }
@@ -98,13 +105,18 @@ export class IterationWalker implements Walker {
     this.root.notePinned(this.qualified(stepId), source);
   }
 
-  /** Body steps are not recorded in the run's result (their for_each step is): they live in the iteration and the live state. */
-  finish(stepId: string, stored: unknown, _scope: Scope, result?: { value: unknown }): void {
+  noteKey(stepId: string, key: string): void {
+    this.root.noteKey(this.qualified(stepId), key);
+  }
+
+  /** Body steps are not recorded in the run's result (their for_each step is): they live in the iteration and the live state (a batch child records them for its parent). */
+  finish(stepId: string, stored: unknown, scope: Scope, result?: { value: unknown }): void {
     const id = this.qualified(stepId);
     this.lastFinished = { stepId, result };
     this.loop.outputs[stepId] = stored;
     this.root.state.step_outputs[id] = { outputs: stored };
     this.root.state.finished.push(id);
+    if (this.records) scope.record(stepId, stored);
   }
 
   setOutput(stepId: string, stored: unknown): void {

@@ -3,7 +3,7 @@
 // interpreter workflow drives it with Temporal effects and unit tests with plain ones.
 // Each step type runs from its own module in ./steps; this file dispatches, keeps the live
 // state and records results in Pallet's order.
-import { stepKey, type ContainerSummary, type ReuseOffer, type RunState, type WaitingStep } from '../contract';
+import { stepKey, type ContainerSummary, type IterationFrame, type ReuseOffer, type RunState, type StateRef, type StoredState, type WaitingStep } from '../contract';
 import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { IterationWalker, type IterationRoot } from './iteration';
@@ -27,6 +27,12 @@ export interface Resume {
   pinned?: Record<string, DefinitionSource>;
   /** Outputs templates see from the start: a batch of a parent's parallel step reads the parent's. */
   context?: Record<string, unknown>;
+  /** Keys (stepKey) of the carried call steps. */
+  keys?: Record<string, string>;
+  /** Carried outputs kept in the data store (continue-as-new with a large state). */
+  stored?: StoredState;
+  /** A batch of a parallel step inside a loop: its steps run as that iteration's. */
+  frame?: IterationFrame;
 }
 
 export class WorkflowRun implements IterationRoot {
@@ -36,6 +42,8 @@ export class WorkflowRun implements IterationRoot {
   /** Finished steps with `compensate` steps, in the order they finished, with the walker (run or iteration) they ran in. */
   private readonly compensable: { step: SequentialStep; walker: Walker }[] = [];
   lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
+  /** Keys (stepKey) of the call steps finished so far, carried ones included: a retry offers them. */
+  readonly keys: Record<string, string>;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -44,6 +52,7 @@ export class WorkflowRun implements IterationRoot {
     private readonly resume: Resume = {},
   ) {
     for (const [id, stored] of Object.entries(resume.context ?? {})) this.outputs[id] = stored;
+    this.keys = { ...resume.keys };
     const { id, name, version } = definition.metadata;
     this.state = { status: 'running', workflow: { id, name, version }, running: [], finished: [], reused: [], step_outputs: {}, containers: {}, pinned: {} };
   }
@@ -52,8 +61,12 @@ export class WorkflowRun implements IterationRoot {
     // Pallet's result: one entry per agent or workflow step, in the order Pallet records them
     // (a parallel step's in declaration order once all finished); containers have none.
     const recorded: [string, unknown][] = [];
+    const scope: Scope = { within: [], inBranch: false, record: (id, stored) => recorded.push([id, stored]) };
     try {
-      await this.runSteps(this.definition.steps, { within: [], inBranch: false, record: (id, stored) => recorded.push([id, stored]) });
+      // A batch inside a loop walks as its iteration, recording its branches for the parent.
+      const frame = this.resume.frame;
+      if (frame) await new IterationWalker(this, frame.prefix, { item: frame.item, index: frame.index, outputs: {} }, true).runSteps(this.definition.steps, scope);
+      else await this.runSteps(this.definition.steps, scope);
     } catch (caught) {
       if (this.effects.isGenerationEnd?.(caught)) throw caught;
       const err = await compensate(this, this.compensable, caught);
@@ -113,6 +126,8 @@ export class WorkflowRun implements IterationRoot {
     const has = (map: Record<string, unknown> | undefined) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId);
     // An earlier generation of this run finished it: not a reuse, the same run going on.
     if (has(this.resume.carried)) return { stored: this.resume.carried![stepId] };
+    const stored = this.resume.stored;
+    if (stored && has(stored.index)) return { stored: { $pallet_state: stored.segments[stored.index[stepId]], step: stepId } satisfies StateRef };
     if (!has(this.resume.completed)) return undefined;
     this.state.reused.push(stepId);
     return { stored: this.resume.completed![stepId] };
@@ -120,7 +135,7 @@ export class WorkflowRun implements IterationRoot {
 
   wasFinished(stepId: string): boolean {
     if (this.resume.passed?.includes(stepId)) return true;
-    return [this.resume.carried, this.resume.completed].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
+    return [this.resume.carried, this.resume.completed, this.resume.stored?.index].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
   }
 
   visibleOutputs(): Record<string, unknown> {
@@ -131,7 +146,7 @@ export class WorkflowRun implements IterationRoot {
     (this.state.passed ??= []).push(stepId);
   }
 
-  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at: string = step.id): { result: unknown } | undefined {
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at: string = step.id): ReuseOffer | undefined {
     const offers = this.resume.offers ?? {};
     if (!Object.prototype.hasOwnProperty.call(offers, at)) return undefined;
     if (offers[at].key !== stepKey(step, inputs)) {
@@ -139,7 +154,11 @@ export class WorkflowRun implements IterationRoot {
       return undefined;
     }
     this.state.reused.push(at);
-    return { result: offers[at].result };
+    return offers[at];
+  }
+
+  noteKey(stepId: string, key: string): void {
+    this.keys[stepId] = key;
   }
 
   pinnedSource(stepId: string): DefinitionSource | undefined {

@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import path from 'node:path';
 import { createActivities } from '../../src/activities';
+import type { ClaimStore } from '../../src/claims';
 import type { RunResult, WorkflowDefinition } from '../../src/dsl/types';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { DirectoryStore, type DefinitionStore } from '../../src/sources/definitions';
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   directory?: AgentDirectory;
   definitions?: DefinitionStore;
   maxResultBytes?: number;
+  /** A data store for large values and large run state (docs/large-data.md). */
+  claims?: ClaimStore;
 }
 
 let queueCounter = 0;
@@ -36,6 +39,7 @@ export async function createTestWorker(opts: WorkerOptions & { taskQueue?: strin
       directory: opts.directory ?? new AgentDirectory([new UrlAgentSource(opts.agentUrls)], 60_000),
       definitions: opts.definitions ?? new DirectoryStore(path.join(ROOT, 'pallet-workflows')),
       maxResultBytes: opts.maxResultBytes,
+      ...(opts.claims ? { claims: opts.claims } : {}),
     }),
   });
   return { worker, taskQueue };

@@ -19,7 +19,7 @@ import { Services } from '../../src/services';
 import { loadSettings } from '../../src/settings';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { DirectoryStore } from '../../src/sources/definitions';
-import { PALLET_SEARCH_ATTRIBUTES } from '../../src/workflows/interpreter';
+import { PALLET_SEARCH_ATTRIBUTES } from '../../src/workflows/patches';
 import { gate, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
 import { TEMPORAL_CLI, temporalEnv, workflowBundle } from '../helpers/temporal';

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { RunState } from '../../contract';
 import type { RetrySettings, SequentialStep } from '../../dsl/types';
-import { inside, type Scope, type Walker } from './types';
+import { inside, storedOutput, type Scope, type Walker } from './types';
 
 /** The value a failed step leaves as its output (continue_on_error; on_error's steps read it). */
 export interface StepError {
@@ -36,7 +36,7 @@ export async function recover(walker: Walker, step: SequentialStep, scope: Scope
     const last = walker.lastFinished !== before ? walker.lastFinished?.result : undefined;
     const result = last ? last.value : null;
     walker.noteRecovered(step.id, 'on_error');
-    walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: result } : result, scope, { value: result });
+    walker.finish(step.id, storedOutput(step, scope, result), scope, { value: result });
     return;
   }
   walker.noteRecovered(step.id, 'continue_on_error');

@@ -6,7 +6,7 @@
 import { FailureTypes } from '../../contract';
 import type { ForEachStep } from '../../dsl/types';
 import { resolveOrFail, stepFailure } from './failures';
-import { inside, type Scope, type StepRunner, type Walker } from './types';
+import { inside, storedOutput, type Scope, type StepRunner, type Walker } from './types';
 
 export const runForEach: StepRunner<ForEachStep> = async (walker, step, scope) => {
   // Finished in an earlier generation (or run): its list stands; the iterations are not walked again.
@@ -31,7 +31,7 @@ export const runForEach: StepRunner<ForEachStep> = async (walker, step, scope) =
   };
   const lanes = Math.min(step.concurrency, items.length);
   await walker.effects.all(Array.from({ length: lanes }, () => lane));
-  walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: results } : results, scope);
+  walker.finish(step.id, storedOutput(step, scope, results), scope);
 };
 
 /** The items: a list written out, or what a template or expression gives, which must be a list. */

@@ -6,7 +6,7 @@
 import { isTruthy } from '../../dsl/templates';
 import type { RepeatStep } from '../../dsl/types';
 import { resolveOrFail } from './failures';
-import { inside, type StepRunner } from './types';
+import { inside, storedOutput, type StepRunner } from './types';
 
 export const runRepeat: StepRunner<RepeatStep> = async (walker, step, scope) => {
   const reused = walker.completedOutput(step.id);
@@ -29,5 +29,5 @@ export const runRepeat: StepRunner<RepeatStep> = async (walker, step, scope) => 
     untilMet = isTruthy(resolveOrFail(step, scope, `until (after iteration ${iterations - 1})`, () => iteration.resolve(step.until)));
   }
   const value = { result, iterations, until_met: untilMet };
-  walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: value } : value, scope);
+  walker.finish(step.id, storedOutput(step, scope, value), scope);
 };

@@ -3,11 +3,11 @@
 // its outputs, except directly inside a conditional or switch branch, where Pallet stores the
 // bare result.
 import { ApplicationFailure } from '@temporalio/common';
-import { EXECUTE_WORKFLOW_SKILL, FailureTypes } from '../../contract';
+import { EXECUTE_WORKFLOW_SKILL, FailureTypes, stepKey } from '../../contract';
 import type { SequentialStep } from '../../dsl/types';
 import { recover, retrySettings } from './errors';
 import { resolveOrFail, stepFailure } from './failures';
-import { inside, type Scope, type StepRunner, type Walker } from './types';
+import { inside, storedOutput, type Scope, type StepRunner, type Walker } from './types';
 
 export const runSequential: StepRunner<SequentialStep> = async (walker, step, scope) => {
   const reused = walker.completedOutput(step.id);
@@ -20,6 +20,13 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
   }
   const inputs = resolveInputs(walker, step, scope);
   const offered = walker.offeredResult(step, inputs);
+  // Carried from an earlier generation of the retried run: taken as it was stored.
+  if (offered && 'stored' in offered) {
+    walker.noteKey(step.id, offered.key);
+    walker.finish(step.id, offered.stored, scope);
+    if (step.compensate) walker.noteCompensable(step);
+    return;
+  }
   const retry = retrySettings(walker, step);
   let result: unknown;
   if (!offered) await walker.effects.beforeCall?.();
@@ -34,7 +41,8 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
     await recover(walker, step, scope, stepFailure(step, scope, reason, { cause: err }), err, reason);
     return;
   }
-  walker.finish(step.id, step.outputs && !scope.inBranch ? { [step.outputs]: result } : result, scope, { value: result });
+  walker.noteKey(step.id, offered?.key ?? stepKey(step, inputs));
+  walker.finish(step.id, storedOutput(step, scope, result), scope, { value: result });
   if (step.compensate) walker.noteCompensable(step);
 };
 

@@ -4,11 +4,9 @@
 // A `${{ }}` expression's value is written the same way (true → "True").
 import { pythonStr } from '../../dsl/templates';
 import type { SwitchStep } from '../../dsl/types';
+import { EMPTY_BRANCH_RUNS_DEFAULT } from '../patches';
 import { resolveCondition } from './conditional';
 import { inside, type StepRunner, type Walker } from './types';
-
-/** Before this change an empty matching branch ran nothing instead of `default`. */
-export const EMPTY_BRANCH_RUNS_DEFAULT = 'switch-empty-branch-runs-default';
 
 export const runSwitch: StepRunner<SwitchStep> = async (walker, step, scope) => {
   const value = resolveCondition(walker, step, scope);

@@ -1,5 +1,5 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
-import type { ContainerSummary, RunState, WaitingStep, WaitOutput } from '../../contract';
+import type { ContainerSummary, IterationFrame, ReuseOffer, RunState, WaitingStep, WaitOutput } from '../../contract';
 import type { DefinitionSource, ErrorHandling, ParallelStep, RetrySettings, RunResult, SequentialStep, SleepStep, Step, WaitStep, WorkflowDefinition } from '../../dsl/types';
 
 export interface AgentCall {
@@ -46,6 +46,8 @@ export interface BranchBatch {
   index: number;
   branches: Step[];
   context: Record<string, unknown>;
+  /** The loop iteration the parallel step runs in, if any. */
+  frame?: IterationFrame;
 }
 
 /** What the walker needs from the outside world. Rejections carry the root cause. */
@@ -115,7 +117,9 @@ export interface Walker {
   /** A step without an output (a sleep) finished: a later generation does not run it again. */
   notePassed(stepId: string): void;
   /** The result an earlier run offers for this step, when its key still matches (and notes its reuse). */
-  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at?: string): { result: unknown } | undefined;
+  offeredResult(step: SequentialStep, inputs: Record<string, unknown>, at?: string): ReuseOffer | undefined;
+  /** A call step finished: its key (stepKey), carried into later generations so that a retry can offer it. */
+  noteKey(stepId: string, key: string): void;
   pinnedSource(stepId: string): DefinitionSource | undefined;
   notePinned(stepId: string, source: DefinitionSource): void;
   /**
@@ -149,6 +153,15 @@ export interface Iteration extends Walker {
 }
 
 export type StepRunner<S extends Step> = (walker: Walker, step: S, scope: Scope) => Promise<void>;
+
+/**
+ * A step's result as it is stored (what templates read as `steps.<id>.outputs`): `{ [outputs]: result }`
+ * when the step names its outputs, except directly inside a conditional or switch branch, where Pallet
+ * stores the bare result.
+ */
+export function storedOutput(step: { outputs?: string }, scope: Scope, result: unknown): unknown {
+  return step.outputs && !scope.inBranch ? { [step.outputs]: result } : result;
+}
 
 /** The scope of the steps inside a container. */
 export function inside(scope: Scope, stepId: string, changes: Partial<Scope> = {}): Scope {

@@ -1,6 +1,6 @@
 // switch steps: Python str() of the value, default, empty branches, patching.
 import assert from 'node:assert/strict';
-import { EMPTY_BRANCH_RUNS_DEFAULT } from '../../../../src/workflows/steps/switch';
+import { EMPTY_BRANCH_RUNS_DEFAULT } from '../../../../src/workflows/patches';
 import { echo, run, steps } from '../harness';
 
 const SWITCH = `
