@@ -117,7 +117,7 @@ function why(v: OwnerVerdict, olderThanMs: number, retentionMs: number): string 
   const run = runText(v.run);
   switch (v.reason) {
     case 'open':
-      return `${run}: its run is open`;
+      return `${run}: the run is open`;
     case 'closed':
       return `${run}, more than ${showDuration(olderThanMs)} ago`;
     case 'closed_recently':

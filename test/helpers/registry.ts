@@ -1,37 +1,45 @@
 // A real OCI registry for integration tests: Debian's `docker-registry` (CNCF distribution
 // 2.8) on a free loopback port, storing into a fresh temp folder, killed on stop.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './net';
+import { requireTool } from './tools';
 
 export { freePort };
 
-const REGISTRY_BIN = process.env.DOCKER_REGISTRY_BIN || '/usr/bin/docker-registry';
+export const REGISTRY_BIN = process.env.DOCKER_REGISTRY_BIN || '/usr/bin/docker-registry';
 
 export interface RunningRegistry {
   /** `127.0.0.1:PORT` */
   host: string;
+  /** Its config file, for `docker-registry garbage-collect`. */
+  config: string;
+  /** Its storage folder (blobs are under docker/registry/v2/blobs/). */
+  storage: string;
   stop(): Promise<void>;
 }
 
 export interface RegistryOptions {
   /** Lines of an htpasswd file (bcrypt): turns on Basic auth. */
   htpasswd?: string;
+  /** Whether DELETE is allowed (storage.delete.enabled; default true, as the project's registries). */
+  deletes?: boolean;
 }
 
 export function orasPath(): string {
   return path.resolve(__dirname, '../../.tools/bin/oras');
 }
 
-export function registryBinaryAvailable(): boolean {
-  return existsSync(REGISTRY_BIN);
+/** Throws, saying how to install it, when the oras CLI is missing. */
+export function requireOras(): void {
+  requireTool(orasPath(), 'the oras CLI');
 }
 
 /** Runs the oras CLI; rejects with its output when it fails. */
 export function runOras(args: string[], cwd?: string): Promise<string> {
+  requireOras();
   return new Promise((resolve, reject) => {
     execFile(orasPath(), args, { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`oras ${args.join(' ')} failed: ${stderr || stdout || err.message}`));
@@ -40,7 +48,9 @@ export function runOras(args: string[], cwd?: string): Promise<string> {
   });
 }
 
+/** Starts a registry; throws, saying how to install it, when docker-registry is missing (tests that need it fail, never skip). */
 export async function startRegistry(options: RegistryOptions = {}): Promise<RunningRegistry> {
+  requireTool(REGISTRY_BIN, 'the OCI registry docker-registry');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -49,6 +59,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     : '';
   if (options.htpasswd) await writeFile(path.join(dir, 'htpasswd'), `${options.htpasswd.trim()}\n`);
   const config = path.join(dir, 'config.yml');
+  const storage = path.join(dir, 'data');
   await writeFile(
     config,
     `version: 0.1
@@ -58,9 +69,9 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: ${path.join(dir, 'data')}
+    rootdirectory: ${storage}
   delete:
-    enabled: true
+    enabled: ${options.deletes ?? true}
 http:
   addr: ${host}
 ${auth}`,
@@ -106,5 +117,5 @@ ${auth}`,
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { host, stop };
+  return { host, config, storage, stop };
 }
