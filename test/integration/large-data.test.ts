@@ -22,7 +22,7 @@ import { DirectoryStore } from '../../src/sources/definitions';
 import { palletWorkflow } from '../../src/workflows';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
-import { registryBinaryAvailable, startRegistry, type RunningRegistry } from '../helpers/registry';
+import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { def } from '../helpers/runs';
 import { ROOT, temporalEnv, workflowBundle } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
@@ -45,8 +45,7 @@ describe(`large data by claim check: a ${SIZE_MB} MB result through a three-step
   let received: { length: number; sha256: string }[];
   let blob: string;
 
-  before(async function () {
-    if (!registryBinaryAvailable()) this.skip();
+  before(async () => {
     reg = await startRegistry();
     blob = 'b'.repeat(SIZE_MB * MB - 7) + 'the end';
     received = [];

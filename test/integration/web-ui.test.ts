@@ -4,7 +4,7 @@
 // names the definition, and the `state` query answers from the Queries tab.
 // Skips itself when /usr/bin/chromium is missing (`bash scripts/install-tools.sh chromium`).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -14,6 +14,7 @@ import { parseDefinition } from '../../src/dsl/loader';
 import type { RunResult } from '../../src/dsl/types';
 import { startTestAgent, type TestAgent } from '../helpers/agents';
 import { ROOT, temporalUiUrl } from '../helpers/temporal';
+import { requireTool } from '../helpers/tools';
 import { withWorker } from '../helpers/worker';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -73,11 +74,8 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
   let profileDir: string;
   let page: Page;
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.warn(`    skipped: ${CHROMIUM} is missing; install it with \`bash scripts/install-tools.sh chromium\``);
-      this.skip();
-    }
+  before(async () => {
+    requireTool(CHROMIUM, 'headless Chromium');
     planAgent = await startTestAgent('plan-agent', { create_plan: (p) => ({ title: `Plan for ${String(p.requirements)}`, steps: ['parse', 'render'] }) });
     buildAgent = await startTestAgent('build-agent', {
       generate_code: () => ({ code: 'print("hello")', language: 'python' }),

@@ -5,15 +5,14 @@ import assert from 'node:assert/strict';
 import { RegistryClaimStore, resolveClaims, storeLargeValues, TEXT_MEDIA_TYPE } from '../../../src/claims';
 import { isClaimRef } from '../../../src/contract';
 import { DATA_ARTIFACT_TYPE, DataStore, dataTag, isRetryable, RegistryClient, RegistryError, sha256, TITLE_ANNOTATION } from '../../../src/registry';
-import { freePort, registryBinaryAvailable, startRegistry, type RunningRegistry } from '../../helpers/registry';
+import { freePort, startRegistry, type RunningRegistry } from '../../helpers/registry';
 
 describe('DataStore: run data as blobs in a real registry', function () {
   this.timeout(60_000);
   let reg: RunningRegistry;
   let store: DataStore;
 
-  before(async function () {
-    if (!registryBinaryAvailable()) this.skip();
+  before(async () => {
     reg = await startRegistry();
     store = new DataStore(new RegistryClient({ registry: reg.host, maxBlobBytes: 64 * 1024 * 1024 }), 'pallet-data');
   });

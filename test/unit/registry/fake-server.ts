@@ -112,8 +112,8 @@ export class MemoryRegistry {
       const n = Math.min(Number(url.searchParams.get('n') ?? Infinity), this.pageSize);
       const after = this.tagsOf(m[1]).filter((t) => last === null || t > last);
       const page = after.slice(0, n);
-      const link = after.length > n ? { link: `</v2/${m[1]}/tags/list?last=${page[page.length - 1]}&n=${n}>; rel="next"` } : {};
-      return sendJson(res, 200, { name: m[1], tags: page }, link);
+      const headers: Record<string, string> = after.length > n ? { link: `</v2/${m[1]}/tags/list?last=${page[page.length - 1]}&n=${n}>; rel="next"` } : {};
+      return sendJson(res, 200, { name: m[1], tags: page }, headers);
     }
     if (req.method === 'DELETE' && !this.deletes) return sendJson(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
     m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(p);
