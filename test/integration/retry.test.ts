@@ -37,6 +37,14 @@ describe('pallet retry (from the history, with a changed input or definition)', 
         return { done: p.word };
       },
       steady: (p) => ({ done: `steady ${String(p.word)}` }),
+      // A batched parallel step's branch: two of them fail, after the others have had time to finish.
+      branch: async (p) => {
+        if (broken && (p.i === 350 || p.i === 1100)) {
+          await new Promise((r) => setTimeout(r, 3000));
+          throw new SkillError(`branch ${String(p.i)} is out of ink`);
+        }
+        return { i: p.i };
+      },
     });
     const env = await temporalEnv();
     taskQueue = uniqueId('retry-q');
@@ -127,6 +135,41 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     const result = JSON.parse(res.stdout) as RunResult;
     assert.deepEqual(result.final_output, { done: 'steady OWL' });
     assert.equal(calls('upper'), uppers);
+  });
+
+  it('of a run whose batched parallel step failed (1,200 branches in child workflows of 500): calls only the branches that did not finish', async () => {
+    const branches = 1200;
+    const steps = Array.from({ length: branches }, (_, i) => `        - { id: b${i}, skill: branch, inputs: { i: ${i} } }`).join('\n');
+    const fan = def(`metadata: { id: retry-fan-v1, name: Retry Fan, version: "1" }\nsteps:\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${steps}\n`);
+    const env = await temporalEnv();
+    const id = uniqueId('retry-fan');
+    broken = true;
+    await withWorker(async () => {
+      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: id, args: [{ definition: fan }] });
+      await assert.rejects(handle.result());
+    });
+    // What finished, read here from the batch children's histories as the server has them.
+    const finished = new Set<string>();
+    for (let batch = 0; batch * 500 < branches; batch++) {
+      const events = (await env.client.workflow.getHandle(`${id}.fan.batch-${batch}`).fetchHistory()).events ?? [];
+      const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityId!]));
+      for (const e of events) if (e.activityTaskCompletedEventAttributes) finished.add(scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!);
+    }
+    assert.ok(finished.size > 0 && finished.size < branches - 1, `some branches finished, not all (${finished.size})`);
+
+    broken = false;
+    const before = calls('branch');
+    const t0 = Date.now();
+    const res = await withWorker(() => runCli(['retry', id, '--app-dir', path.join(dir, 'app')], { env: cliEnv, timeoutMs: 240_000 }));
+    assert.equal(res.code, 0, res.stderr + res.stdout);
+    const called = agent.callsTo('branch').slice(before).map((c) => `b${String(c.params.i)}`);
+    const expected = Array.from({ length: branches }, (_, i) => `b${i}`).filter((b) => !finished.has(b));
+    assert.deepEqual([...called].sort(), expected.sort(), 'exactly the branches that had not finished were called, once each');
+    assert.match(res.stdout, new RegExp(`^ {2}reused ${finished.size} of ${finished.size}: `, 'm'));
+    const result = (await env.client.workflow.getHandle(id).result()) as RunResult;
+    assert.equal(Object.keys(result.step_outputs).length, branches);
+    assert.deepEqual(result.step_outputs.b1100, { outputs: { i: 1100 } });
+    console.log(`      (first run finished ${finished.size} of ${branches} branches; the retry called ${called.length}, in ${Date.now() - t0} ms)`);
   });
 
   it('refuses what it cannot do, before starting anything', async () => {
