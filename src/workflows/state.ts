@@ -4,23 +4,9 @@
 // segment written when its generation ended, for the run's result and for `pallet retry`.
 // Sandbox code: pure functions of the definition and the outputs.
 import { payloadSize, type StateSegment } from '../contract';
-import { findExpressions, findTemplates, isPlainObject, parseTemplatePath } from '../dsl/templates';
+import { STEP_KINDS, walkSteps } from '../dsl/step-kinds';
+import { findExpressions, findTemplates, parseTemplatePath } from '../dsl/templates';
 import type { Step, WorkflowDefinition } from '../dsl/types';
-
-/** Fields of a step that hold other steps. */
-const CHILD_LISTS = ['branches', 'steps', 'on_error', 'compensate'];
-
-/** The step lists directly inside a step (branches of any kind, loop bodies, fallbacks, compensation). */
-function childLists(step: Step): Step[][] {
-  const raw = step as unknown as Record<string, unknown>;
-  const lists: Step[][] = [];
-  for (const field of CHILD_LISTS) {
-    const value = raw[field];
-    if (Array.isArray(value)) lists.push(value as Step[]);
-    else if (field === 'branches' && isPlainObject(value)) for (const branch of Object.values(value)) if (Array.isArray(branch)) lists.push(branch as Step[]);
-  }
-  return lists;
-}
 
 /** `steps.<id>` or `steps["<id>"]` in an expression; any other use of `steps` may read any step. */
 const EXPRESSION_REF = /\bsteps\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(['"])([^'"]+)\2\s*\])/g;
@@ -40,36 +26,28 @@ function refsOf(value: unknown, into: Set<string>): boolean {
   return false;
 }
 
-/** A step's own fields, without the steps inside it. */
-function ownFields(step: Step): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(step).filter(([field]) => !CHILD_LISTS.includes(field)));
-}
-
 /**
  * The step ids that a step not yet finished may still read (undefined: any, an expression reads
  * `steps` as a whole). A finished step's compensation may still run, so it counts too.
  */
-export function readableLater(definition: WorkflowDefinition, finished: (stepId: string) => boolean): Set<string> | undefined {
+export function readableLater(definition: Pick<WorkflowDefinition, 'steps'>, finished: (stepId: string) => boolean): Set<string> | undefined {
   const ids = new Set<string>();
   let any = false;
-  const visit = (steps: Step[]): void => {
-    for (const step of steps) {
-      if (finished(step.id)) {
-        const undo = (step as { compensate?: Step[] }).compensate;
-        if (undo && refsOf(undo, ids)) any = true;
-        continue;
-      }
-      if (refsOf(ownFields(step), ids)) any = true;
-      for (const list of childLists(step)) visit(list);
+  walkSteps(definition.steps, (step) => {
+    if (finished(step.id)) {
+      const undo = (step as { compensate?: Step[] }).compensate;
+      if (undo && refsOf(undo, ids)) any = true;
+      return false;
     }
-  };
-  visit(definition.steps);
+    const fields = step as unknown as Record<string, unknown>;
+    for (const field of Object.keys(STEP_KINDS[step.step_type].templated)) if (refsOf(fields[field], ids)) any = true;
+  });
   return any ? undefined : ids;
 }
 
 /** The outputs a batch of branches may read, of those visible to it: only what its templates name (all when it cannot tell). */
 export function outputsRead(branches: Step[], visible: Record<string, unknown>): Record<string, unknown> {
-  const ids = readableLater({ metadata: { id: '', name: '', version: '', description: '', tags: [] }, steps: branches }, () => false);
+  const ids = readableLater({ steps: branches }, () => false);
   if (!ids) return visible;
   return Object.fromEntries([...ids].filter((id) => Object.prototype.hasOwnProperty.call(visible, id)).map((id) => [id, visible[id]]));
 }

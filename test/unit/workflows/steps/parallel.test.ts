@@ -65,3 +65,40 @@ describe('steps/parallel in batches', () => {
     assert.equal(result.step_outputs.b1199.outputs, 'x-1199');
   });
 });
+
+describe('steps/parallel in batches inside a loop', () => {
+  it("each iteration's batches run as that iteration: its own ids, its item and index, its body's outputs", async () => {
+    const { WorkflowRun } = await import('../../../../src/workflows/walker');
+    const { writtenStepId } = await import('../../../../src/history/ids');
+    const { effects, newLog, steps } = await import('../harness');
+    const branches = Array.from({ length: 1001 }, (_, i) => `              - { id: b${i}, skill: s, inputs: { reply: "{{ item }}/{{ index }}/{{ steps.pre.outputs }}/${i}" } }`).join('\n');
+    const definition = steps(
+      `  - id: loop\n    step_type: for_each\n    items: [red, blue]\n    steps:\n      - { id: pre, skill: s, inputs: { reply: "p{{ index }}" } }\n      - id: fan\n        step_type: parallel\n        branches:\n          steps:\n${branches}\n      - { id: post, skill: s, inputs: { reply: "{{ steps.b1000.outputs }}" } }\n`,
+    );
+    const log = newLog();
+    const base = effects({ s: (i) => i.reply }, log);
+    const seen: { step: string; prefix?: string }[] = [];
+    const run = new WorkflowRun(definition, {}, {
+      ...base,
+      // As the interpreter does: a batch is a run of its own, walking as the iteration it belongs to.
+      batches: {
+        allowed: () => true,
+        run: ({ step, branches: chunk, context, frame }) => {
+          seen.push({ step: step.id, prefix: frame?.prefix });
+          const batch = new WorkflowRun({ ...definition, steps: [{ ...step, id: writtenStepId(step.id), branches: { steps: chunk } }] }, {}, base, { context, frame });
+          return batch.run();
+        },
+      },
+    });
+    const result = await run.run();
+    // 1,001 branches: batches of 500, 500 and 1 in each iteration.
+    const batch = (i: number) => ({ step: `loop[${i}].fan`, prefix: `loop[${i}].` });
+    assert.deepEqual(seen, [batch(0), batch(0), batch(0), batch(1), batch(1), batch(1)]);
+    // The loop's output: each iteration's last step read its own batch's last branch.
+    assert.deepEqual(result.step_outputs.loop.outputs, ['red/0/p0/1000', 'blue/1/p1/1000']);
+    // Agent calls are named after their iteration, so no two iterations share an id.
+    assert.ok(log.calls.some((c) => c.step === 'loop[1].b7'));
+    assert.equal(new Set(log.calls.map((c) => c.step)).size, log.calls.length);
+    assert.equal(run.state.step_outputs['loop[0].b3'].outputs, 'red/0/p0/3');
+  });
+});
