@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Files that run inside the Temporal workflow sandbox. */
-const SANDBOX = ['src/workflows/**/*.ts', 'src/contract.ts', 'src/dsl/templates.ts', 'src/dsl/expressions.ts', 'src/dsl/durations.ts', 'src/dsl/types.ts', 'src/history/ids.ts'];
+const SANDBOX = ['src/workflows/**/*.ts', 'src/contract.ts', 'src/dsl/templates.ts', 'src/dsl/expressions.ts', 'src/dsl/expression-budget.ts', 'src/dsl/regex.ts', 'src/dsl/durations.ts', 'src/dsl/types.ts', 'src/history/ids.ts'];
 
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', 'coverage/**', '.tools/**', 'app/**', '.pallet/**'] },

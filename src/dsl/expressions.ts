@@ -13,10 +13,12 @@
 // (standard CEL refuses `1 + 1.5`), so `steps.x.outputs.count + 1` works whatever the agent
 // sent. Results are made JSON: ints become numbers, maps plain objects, bytes base64 text,
 // timestamps RFC 3339 text, durations "1.5s"; non-finite numbers are refused.
-import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
+import { Environment, EvaluationError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../failure-types';
 import type { TemplateContext } from './template-context';
+import { chargeSteps, CostExceeded, COST_EXCEEDED, meterEvaluator, REGEX_STEPS_PER_CHAR, withBudget } from './expression-budget';
+import { compilePattern } from './regex';
 
 /** A string that is one whole expression: `${{ ... }}`, with spaces around allowed. */
 const WHOLE = /^\s*\$\{\{([\s\S]*)\}\}\s*$/;
@@ -83,7 +85,85 @@ function createEnvironment(): Environment {
   }
   // Registers both orders, and `!=`.
   env.registerOperator('int == double: bool', (a: bigint, b: number) => toDouble(a) === b);
+  env.registerFunction('bytes.matches(ast): bool', matchesMacro).registerFunction('matches(ast, ast): bool', matchesMacro);
+  // cel-js keeps its evaluator private, and hands it to macros: one `matches` at creation puts
+  // the cost meter on it before any expression runs.
+  env.evaluate("matches('', '')");
+  if (!evaluatorMetered) throw new Error('cel-js did not hand its evaluator to the expression cost meter');
   return env;
+}
+
+// ---- matches: RE2 ------------------------------------------------------------------------
+
+/** What cel-js gives a macro (its macro API): the call, its arguments, its receiver. */
+interface MacroCall {
+  ast: ASTNode;
+  args: ASTNode[];
+  receiver: ASTNode | null;
+}
+interface CelType {
+  kind: string;
+  name: string;
+}
+interface TypeChecker {
+  check(node: ASTNode, ctx: unknown): CelType;
+  getType(name: string): CelType;
+  createError(code: string, message: string, node: ASTNode): Error;
+}
+interface Evaluator {
+  run(node: ASTNode, ctx: unknown): unknown;
+}
+
+let evaluatorMetered = false;
+
+/**
+ * `s.matches(re)` and `matches(s, re)` with RE2 semantics (regex.ts), as the CEL spec has it.
+ * cel-js's own `string.matches` uses JavaScript's backtracking RegExp and cannot be replaced: a
+ * second `string.matches` is refused as an overlap. But cel-js looks macros up by name and
+ * arity before any overload, whatever the receiver's type (its own `list.all` serves maps), so
+ * RE2's is a macro, registered on receiver type `bytes` only to pass the overlap check; its
+ * type check accepts strings as the built-in did, and refuses a literal pattern RE2 cannot
+ * compile (so lint does).
+ */
+function matchesMacro({ ast, args, receiver }: MacroCall) {
+  const [text, pattern] = receiver ? [receiver, args[0]] : args;
+  const call = (types: string[]) => `found no matching overload for '${receiver ? `${types[0]}.matches(${types[1]})` : `matches(${types.join(', ')})`}'`;
+  return {
+    async: false,
+    typeCheck(checker: TypeChecker, _macro: unknown, ctx: unknown): CelType {
+      const types = [checker.check(text, ctx), checker.check(pattern, ctx)];
+      if (!types.every((t) => t.name === 'string' || t.kind === 'dyn')) throw checker.createError('no_matching_overload', call(types.map((t) => t.name)), ast);
+      if (pattern.op === 'value' && typeof pattern.args === 'string') {
+        const compiled = compilePattern(pattern.args);
+        if (!compiled.ok) throw checker.createError('invalid_argument', compiled.reason, pattern);
+      }
+      return checker.getType('bool');
+    },
+    evaluate(evaluator: Evaluator, _macro: unknown, ctx: unknown): boolean {
+      if (!evaluatorMetered) {
+        meterEvaluator(evaluator as unknown as Parameters<typeof meterEvaluator>[0]);
+        evaluatorMetered = true;
+      }
+      const s = evaluator.run(text, ctx);
+      const re = evaluator.run(pattern, ctx);
+      if (typeof s !== 'string' || typeof re !== 'string') throw new EvaluationError(call([celTypeName(s), celTypeName(re)]), ast);
+      const compiled = compilePattern(re);
+      if (!compiled.ok) throw new EvaluationError(compiled.reason, pattern);
+      chargeSteps(s.length * REGEX_STEPS_PER_CHAR);
+      return compiled.re.test(s);
+    },
+  };
+}
+
+/** A value's CEL type name, for messages. */
+function celTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'double';
+  if (typeof v === 'string' || typeof v === 'boolean') return typeof v === 'string' ? 'string' : 'bool';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Uint8Array) return 'bytes';
+  return 'map';
 }
 
 let environment: Environment | undefined;
@@ -152,15 +232,20 @@ export function evaluateExpressionString(value: string, ctx: TemplateContext): u
 export function evaluateExpression(text: string, ctx: TemplateContext): unknown {
   const parsed = parseExpression(text);
   if (!parsed.ok) throw new ExpressionError(text, `syntax error: ${parsed.reason}`);
-  let result: unknown;
+  const program = parsed.run;
+  let evaluated = false;
   try {
-    result = parsed.run(celContext(ctx));
+    return withBudget(
+      program.ast,
+      () => program(celContext(ctx)),
+      (value) => {
+        evaluated = true;
+        return toJson(value, 0);
+      },
+    );
   } catch (err) {
-    throw new ExpressionError(text, describeCelError(err, false));
-  }
-  try {
-    return toJson(result, 0);
-  } catch (err) {
+    if (err instanceof CostExceeded) throw new ExpressionError(text, COST_EXCEEDED);
+    if (!evaluated) throw new ExpressionError(text, describeCelError(err, false));
     throw new ExpressionError(text, err instanceof Error ? err.message : String(err));
   }
 }
@@ -169,6 +254,8 @@ const MAX_RESULT_DEPTH = 200;
 
 /** A CEL value as JSON: what a step input, a condition value or a stored output can be. */
 export function toJson(value: unknown, depth = 0): unknown {
+  // A value can hold the same list many times over, so its JSON can be far larger than it.
+  chargeSteps(1);
   if (depth > MAX_RESULT_DEPTH) throw new Error(`the result nests more than ${MAX_RESULT_DEPTH} levels deep`);
   if (value === null || value === undefined) return null;
   switch (typeof value) {
