@@ -89,7 +89,7 @@ export class DataStore {
     };
     if (!owner) {
       // No creation time: the same data gives the same manifest, so storing it again changes nothing.
-      await this.client.pushManifest(this.repository, dataTag(blob.digest), manifest);
+      await this.pushManifest(dataTag(blob.digest), manifest, data, mediaType);
       return blob;
     }
     // With a creation time, storing again moves the tag to a new manifest: a prune that read the
@@ -101,11 +101,25 @@ export class DataStore {
       throw err;
     });
     manifest.annotations = { [OWNER_ANNOTATION]: owner, [CREATED_ANNOTATION]: created };
-    const digest = await this.client.pushManifest(this.repository, tag, manifest);
+    const digest = await this.pushManifest(tag, manifest, data, mediaType);
     // The superseded manifest would keep the blob on disk after the owner's data is pruned;
     // a worker that may not delete leaves it (nothing depends on it).
     if (previous && previous.digest !== digest) await this.client.deleteManifest(this.repository, previous.digest).catch(() => undefined);
     return blob;
+  }
+
+  /**
+   * Pushes a manifest; when the registry no longer has its blob (a prune deleted it after
+   * pushBlob found it there), uploads the blob again and retries once.
+   */
+  private async pushManifest(tag: string, manifest: ImageManifest, data: Buffer, mediaType: string): Promise<string> {
+    try {
+      return await this.client.pushManifest(this.repository, tag, manifest);
+    } catch (err) {
+      if (!(err instanceof RegistryError && err.status === 400 && /BLOB_UNKNOWN/.test(err.message))) throw err;
+      await this.client.pushBlob(this.repository, data, mediaType);
+      return this.client.pushManifest(this.repository, tag, manifest);
+    }
   }
 
   /** The bytes of a digest, checked against it and `size`. Throws RegistryError; a missing blob is `not_found`. */

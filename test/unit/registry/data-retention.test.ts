@@ -82,6 +82,28 @@ describe('run data owners and pruning (in-memory registry)', () => {
     assert.ok(!registry.manifests.get(REPO)?.has(before), 'the superseded manifest is gone');
   });
 
+  it('a blob deleted by a prune between its upload check and its manifest is uploaded again', async () => {
+    registry.verifyBlobs = true;
+    await put('pruned meanwhile', 'old-run');
+    const digest = sha256('pruned meanwhile');
+    // The prune's delete lands after pushBlob's HEAD found the blob, before the manifest.
+    let pruned = false;
+    const racing = await startServer((req) => {
+      if (req.method === 'PUT' && req.url?.includes('/manifests/') && !pruned) pruned = registry.blobs.delete(digest);
+      return false;
+    }, registry.handler);
+    try {
+      registry.blobs.set(digest, Buffer.from('pruned meanwhile'));
+      const d = await new DataStore(new RegistryClient({ registry: racing.host }), REPO).put(Buffer.from('pruned meanwhile'), TEXT_MEDIA_TYPE, { owner: 'retried-run' });
+      assert.equal(d.digest, digest);
+      assert.ok(blobThere('pruned meanwhile'));
+      assert.ok(registry.tagsOf(REPO).includes(ownerTag('retried-run', digest)));
+      assert.equal(racing.requests.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/')).length, 1, 'uploaded once more');
+    } finally {
+      await racing.close();
+    }
+  });
+
   it('storeLargeValues stores the parts it moves out for the owner it is given', async () => {
     const claims = new RegistryClaimStore(store);
     const split = await storeLargeValues({ small: 1, big: 'x'.repeat(2000) }, claims, 500, 'owner-1');

@@ -60,6 +60,8 @@ export class MemoryRegistry {
   deletes = true;
   /** The most tags per page of /tags/list, whatever `n` asks for (a `Link` header points to the next page). */
   pageSize = Infinity;
+  /** Whether a manifest whose blobs are not there is refused (400 MANIFEST_BLOB_UNKNOWN), as distribution does. */
+  verifyBlobs = false;
 
   /** Tags of a repository, sorted. */
   tagsOf(repository: string): string[] {
@@ -128,6 +130,9 @@ export class MemoryRegistry {
         return true;
       }
       if (req.method === 'PUT') {
+        const { config, layers = [] } = JSON.parse(body.toString()) as { config?: { digest: string }; layers?: { digest: string }[] };
+        const missing = [config, ...layers].find((d) => d && !this.blobs.has(d.digest));
+        if (this.verifyBlobs && missing) return sendJson(res, 400, { errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry', detail: missing.digest }] });
         const digest = digestOf(body);
         const refs = this.manifests.get(m[1]) ?? new Map<string, Buffer>();
         refs.set(m[2], body).set(digest, body);
