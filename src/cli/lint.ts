@@ -185,7 +185,8 @@ export async function checkSelfRuns(def: WorkflowDefinition, file: string, workf
     const chain = await cycleThrough(id, [root]);
     if (!chain) continue;
     const what = chain[chain.length - 1] === root ? `workflow "${root}" runs itself` : `workflow "${id}" leads to a workflow that runs itself`;
-    problems.push({ file, ...locate([...path, 'inputs', 'workflow_id']), message: `step "${stepId}": ${what} through ${EXECUTE_WORKFLOW_SKILL}, without end: ${chain.join(' -> ')}` });
+    const message = `step "${stepId}": ${what} through ${EXECUTE_WORKFLOW_SKILL}, without end: ${chain.join(' -> ')}`;
+    problems.push({ file, ...locate([...path, 'inputs', 'workflow_id']), message });
   }
   return problems;
 }

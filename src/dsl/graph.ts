@@ -17,7 +17,7 @@
 // - nodes are declared inside their subgraph first and every edge comes after all of them,
 //   since Mermaid puts a node in the subgraph where it first appears.
 import { EXECUTE_WORKFLOW_SKILL } from '../contract';
-import { slotOf, STEP_KINDS, stepsIn } from './step-kinds';
+import { slotOf, stepsIn } from './step-kinds';
 import type { Step, WaitStep, WorkflowDefinition } from './types';
 
 /** Characters written as they are inside a quoted label; anything else ASCII is an entity code. */
@@ -105,7 +105,8 @@ class Chart {
           const fork = this.id('s', `${step.id}_fork`);
           this.line(inner, `${fork}{{${label('fork')}}}`);
           // Each step of a parallel step is a branch of its own.
-          const branches = STEP_KINDS.parallel.children.flatMap((slot) => this.named(step, slot.names).flatMap((name) => stepsIn(step, slot, name))).map((s) => this.step(s, inner));
+          const slot = slotOf('parallel', 'concurrent');
+          const branches = this.named(step, slot?.names).flatMap((name) => stepsIn(step, slot, name).map((s) => this.step(s, inner)));
           const join = this.id('s', `${step.id}_join`);
           this.line(inner, `${join}{{${label('join')}}}`);
           for (const branch of branches) {
@@ -120,7 +121,10 @@ class Chart {
           const decision = this.decision(step, inner);
           // Both branches are drawn (a missing one goes straight on): if_true as `true`, if_false as `false`.
           const slot = slotOf('conditional', 'branch');
-          const branches = this.named(step, slot?.names).map((name): [string, Part | undefined] => [name.replace(/^if_/, ''), this.steps(stepsIn(step, slot, name), inner)]);
+          const branches = this.named(step, slot?.names).map((name): [string, Part | undefined] => [
+            name.replace(/^if_/, ''),
+            this.steps(stepsIn(step, slot, name), inner),
+          ]);
           const merge = this.merge(step, inner);
           for (const [name, branch] of branches) this.branch(decision, name, branch, merge);
           return { entry: decision, exits: [merge] };

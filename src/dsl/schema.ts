@@ -64,7 +64,9 @@ const durationValue = (what: string, templates: boolean) =>
   z.union([
     z.number({ error: `${what} must be ${DURATION_HELP}` }).nonnegative(`${what} must not be negative`),
     templates
-      ? z.string({ error: `${what} must be ${DURATION_HELP}` }).refine((text) => isTemplated(text) || durationMs(text) !== undefined, `${what} must be ${DURATION_HELP}, or a template giving one`)
+      ? z
+          .string({ error: `${what} must be ${DURATION_HELP}` })
+          .refine((text) => isTemplated(text) || durationMs(text) !== undefined, `${what} must be ${DURATION_HELP}, or a template giving one`)
       : z.string({ error: `${what} must be ${DURATION_HELP}` }).regex(DURATION_TEXT, `${what} must be ${DURATION_HELP}`),
   ], { error: `${what} must be ${DURATION_HELP}` });
 /** A retry setting's duration, read as milliseconds at load time (recorded histories hold parsed definitions so). */

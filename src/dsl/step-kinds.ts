@@ -169,11 +169,13 @@ export interface StepVisit<S> {
  * definitions (`S` = Step) and on raw ones (anything but a map is passed over). A visit that
  * returns false does not descend into that step.
  */
-export function walkSteps<S extends object = Step>(steps: unknown, visit: (step: S, at: StepVisit<S>) => boolean | void, path: FieldPath = ['steps']): void {
+export function walkSteps<S extends object = Step>(steps: unknown, visit: Visit<S>, path: FieldPath = ['steps']): void {
   walkList(stepsOf<S>(steps), visit, path, undefined);
 }
 
-function walkList<S extends object>(steps: [number, S][], visit: (step: S, at: StepVisit<S>) => boolean | void, path: FieldPath, parent: StepVisit<S> | undefined, list?: ChildList<S>): void {
+type Visit<S> = (step: S, at: StepVisit<S>) => boolean | void;
+
+function walkList<S extends object>(steps: [number, S][], visit: Visit<S>, path: FieldPath, parent: StepVisit<S> | undefined, list?: ChildList<S>): void {
   for (const [i, step] of steps) {
     const at: StepVisit<S> = { step, path: [...path, i], parent, role: list?.slot.role, branch: list?.name };
     if (visit(step, at) === false) continue;
