@@ -6,7 +6,7 @@
 import type { ContainerSummary, ReuseOffer, RunState, WaitingStep } from '../contract';
 import type { LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, SequentialStep, Step } from '../dsl/types';
-import type { Scope, StepEffects, Walker } from './steps/types';
+import type { Effects, Scope, Walker } from './steps/types';
 
 /** What an iteration needs of the run it belongs to. */
 export interface IterationRoot extends Walker {
@@ -21,7 +21,7 @@ export interface IterationRoot extends Walker {
 }
 
 export class IterationWalker implements Walker {
-  readonly effects: StepEffects;
+  readonly effects: Effects;
   lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
 
   constructor(

@@ -9,7 +9,7 @@ import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, 
 import { IterationWalker, type IterationRoot } from './iteration';
 import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
-import type { Scope, StepEffects, Walker } from './steps/types';
+import { withDefaults, type Effects, type Scope, type StepEffects, type Walker } from './steps/types';
 
 export type { AgentCall, ChildCall, PinnedWorkflow, StepEffects } from './steps/types';
 
@@ -37,6 +37,7 @@ export interface Resume {
 
 export class WorkflowRun implements IterationRoot {
   readonly state: RunState;
+  readonly effects: Effects;
   /** What templates read as `steps.<id>.outputs`. */
   private readonly outputs: Record<string, unknown> = {};
   /** Finished steps with `compensate` steps, in the order they finished, with the walker (run or iteration) they ran in. */
@@ -48,9 +49,10 @@ export class WorkflowRun implements IterationRoot {
   constructor(
     private readonly definition: WorkflowDefinition,
     private readonly input: Record<string, unknown>,
-    readonly effects: StepEffects,
+    effects: StepEffects,
     private readonly resume: Resume = {},
   ) {
+    this.effects = withDefaults(effects);
     for (const [id, stored] of Object.entries(resume.context ?? {})) this.outputs[id] = stored;
     this.keys = { ...resume.keys };
     const { id, name, version } = definition.metadata;
@@ -68,15 +70,15 @@ export class WorkflowRun implements IterationRoot {
       if (frame) await new IterationWalker(this, frame.prefix, { item: frame.item, index: frame.index, outputs: {} }, true).runSteps(this.definition.steps, scope);
       else await this.runSteps(this.definition.steps, scope);
     } catch (caught) {
-      if (this.effects.isGenerationEnd?.(caught)) throw caught;
+      if (this.effects.isGenerationEnd(caught)) throw caught;
       const err = await compensate(this, this.compensable, caught);
       this.state.status = 'failed';
       this.state.error = err instanceof Error ? err.message : String(err);
-      this.effects.onChange?.(this.state);
+      this.effects.onChange(this.state);
       throw err;
     }
     this.state.status = 'completed';
-    this.effects.onChange?.(this.state);
+    this.effects.onChange(this.state);
     const { metadata } = this.definition;
     const step_outputs: Record<string, { outputs: unknown }> = {};
     for (const [id, stored] of recorded) step_outputs[id] = { outputs: stored };
@@ -113,13 +115,13 @@ export class WorkflowRun implements IterationRoot {
 
   async runStepAs(walker: Walker, id: string, step: Step, scope: Scope): Promise<void> {
     this.state.running.push(id);
-    this.effects.onChange?.(this.state);
+    this.effects.onChange(this.state);
     try {
       await runnerOf(step)(walker, step, scope);
     } finally {
       this.state.running = this.state.running.filter((r) => r !== id);
     }
-    this.effects.onChange?.(this.state);
+    this.effects.onChange(this.state);
   }
 
   completedOutput(stepId: string): { stored: unknown } | undefined {
@@ -199,7 +201,7 @@ export class WorkflowRun implements IterationRoot {
 
   noteContainer(stepId: string, summary: ContainerSummary): void {
     this.state.containers[stepId] = summary;
-    this.effects.onChange?.(this.state);
+    this.effects.onChange(this.state);
   }
 
   noteWaiting(stepId: string, waiting?: WaitingStep): void {
@@ -207,6 +209,6 @@ export class WorkflowRun implements IterationRoot {
     if (waiting) others.push(waiting);
     if (others.length) this.state.waiting = others;
     else delete this.state.waiting;
-    this.effects.onChange?.(this.state);
+    this.effects.onChange(this.state);
   }
 }

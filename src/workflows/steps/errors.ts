@@ -26,8 +26,8 @@ export function retrySettings(walker: Walker, step: SequentialStep): RetrySettin
  */
 export async function recover(walker: Walker, step: SequentialStep, scope: Scope, failure: ApplicationFailure, cause: unknown, reason: string): Promise<void> {
   const continueOnError = step.continue_on_error ?? walker.errorHandling?.continue_on_error ?? false;
-  if (walker.effects.isCancellation?.(cause) || (!step.on_error && !continueOnError)) throw failure;
-  const value: StepError = { error: { message: reason, type: walker.effects.failureType?.(cause) ?? null, step: step.id } };
+  if (walker.effects.isCancellation(cause) || (!step.on_error && !continueOnError)) throw failure;
+  const value: StepError = { error: { message: reason, type: walker.effects.failureType(cause) ?? null, step: step.id } };
   if (step.on_error) {
     // The fallback steps can read the error as `steps.<id>.outputs.error`.
     walker.setOutput(step.id, value);
@@ -57,7 +57,7 @@ export async function compensate(run: { readonly state: RunState; readonly effec
     const scope: Scope = { within: [step.id], inBranch: false, record: () => undefined };
     const work = () => walker.runSteps(step.compensate ?? [], scope);
     try {
-      await (run.effects.protect ? run.effects.protect(work) : work());
+      await run.effects.protect(work);
       done.push(step.id);
     } catch (e) {
       failed.push(`${step.id} (${e instanceof Error ? e.message : String(e)})`);

@@ -29,7 +29,7 @@ export const runSequential: StepRunner<SequentialStep> = async (walker, step, sc
   }
   const retry = retrySettings(walker, step);
   let result: unknown;
-  if (!offered) await walker.effects.beforeCall?.();
+  if (!offered) await walker.effects.beforeCall();
   try {
     if (offered) result = offered.result;
     else if (step.skill === EXECUTE_WORKFLOW_SKILL) result = await runChild(walker, step, inputs);

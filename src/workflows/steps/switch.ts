@@ -21,5 +21,5 @@ function chooseBranch(walker: Walker, branches: SwitchStep['branches'], key: str
   if (!has(key)) return has('default') ? 'default' : null;
   if (branches[key].length > 0 || !has('default')) return key;
   // An empty match with a default: runs recorded before the fix ran the empty branch.
-  return (walker.effects.patched?.(EMPTY_BRANCH_RUNS_DEFAULT) ?? true) ? 'default' : key;
+  return walker.effects.patched(EMPTY_BRANCH_RUNS_DEFAULT) ? 'default' : key;
 }

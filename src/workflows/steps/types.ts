@@ -92,6 +92,23 @@ export interface StepEffects {
   batches?: { allowed(): boolean; run(batch: BranchBatch): Promise<RunResult> };
 }
 
+/** The effects a walker works with: the optional ones filled in with what they mean when absent. */
+export type Effects = StepEffects & Required<Pick<StepEffects, 'patched' | 'onChange' | 'failureType' | 'isCancellation' | 'protect' | 'beforeCall' | 'isGenerationEnd'>>;
+
+/** StepEffects with their defaults filled in once: every patch applies, nothing is shown, nothing is protected or held. */
+export function withDefaults(effects: StepEffects): Effects {
+  return {
+    patched: () => true,
+    onChange: () => undefined,
+    failureType: () => undefined,
+    isCancellation: () => false,
+    protect: (work) => work(),
+    beforeCall: async () => undefined,
+    isGenerationEnd: () => false,
+    ...effects,
+  };
+}
+
 /** Where a step runs: inside which containers, and where its result is recorded. */
 export interface Scope {
   /** Container steps enclosing this one, outermost first. */
@@ -104,7 +121,7 @@ export interface Scope {
 
 /** The walker's services to step runners. */
 export interface Walker {
-  readonly effects: StepEffects;
+  readonly effects: Effects;
   resolve(value: unknown): unknown;
   runSteps(steps: Step[], scope: Scope): Promise<void>;
   runStep(step: Step, scope: Scope): Promise<void>;
