@@ -92,7 +92,7 @@ class Meter {
     this.work = rootWork;
   }
 
-  /** Set once the budget is spent: thrown again by every later step (a new error each time would cost more than the step). */
+  /** Set once the budget is spent, and thrown again by any later step. */
   exceeded: CostExceeded | undefined;
 
   charge(steps: number): void {
@@ -101,8 +101,6 @@ class Meter {
   }
 
   run(run: Run, evaluator: unknown, node: EvaluatedNode, ctx: unknown): unknown {
-    // Once spent, every sub-expression fails at once: CEL goes on past errors in `||`, `&&`,
-    // `all` and `exists`, and those loops then end quickly.
     this.charge(1);
     const outerWork = this.work;
     const outerRead = this.read;
@@ -162,20 +160,24 @@ function isPlain(value: object): boolean {
 let active: Meter | undefined;
 const metered = new WeakSet<object>();
 
-/** Counts every sub-expression a cel-js evaluator runs, while a budget is open (withBudget). */
-export function meterEvaluator(evaluator: { run: Run }): void {
+/**
+ * Counts every sub-expression a cel-js evaluator runs while a budget is open (withBudget), and
+ * makes a spent budget final: CEL goes on past errors in `||`, `&&`, `all` and `exists` (its
+ * `tryEval`), which would run the rest of a long loop only to fail each step again.
+ */
+export function meterEvaluator(evaluator: { run: Run; tryEval: Run }): void {
   if (metered.has(evaluator)) return;
   metered.add(evaluator);
-  const run = evaluator.run;
+  const { run, tryEval } = evaluator;
   evaluator.run = function meteredRun(this: unknown, node: EvaluatedNode, ctx: unknown): unknown {
     const meter = active;
     return meter ? meter.run(run, this, node, ctx) : run.call(this, node, ctx);
   };
-}
-
-/** Whether evaluations by this evaluator are counted. */
-export function isMetered(evaluator: object): boolean {
-  return metered.has(evaluator);
+  evaluator.tryEval = function finalTryEval(this: unknown, node: EvaluatedNode, ctx: unknown): unknown {
+    const result = tryEval.call(this, node, ctx);
+    if (result !== undefined && result === active?.exceeded) throw result;
+    return result;
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../../src/contract';
 import { adviseDefinition } from '../../../src/dsl/advice';
+import { COST_EXCEEDED, MAX_EXPRESSION_STEPS } from '../../../src/dsl/expression-budget';
 import { checkExpression, evaluateExpression, expressionOf, ExpressionError, toJson } from '../../../src/dsl/expressions';
 import { formatProblem, parseDefinition, type LintProblem } from '../../../src/dsl/loader';
 import { findTemplates, resolveValue, type TemplateContext } from '../../../src/dsl/templates';
@@ -173,6 +174,125 @@ describe('dsl/expressions', () => {
         assert.equal(err.nonRetryable, true);
       });
     }
+  });
+
+  describe('matches: RE2 syntax and linear time', () => {
+    const AS = 'a'.repeat(99_999);
+    const big = (text: string): TemplateContext => ({ input: {}, outputs: { big: { text } } });
+
+    /** Evaluates and says how long it took. */
+    function timed(text: string, ctx: TemplateContext): { value: unknown; ms: number } {
+      const began = performance.now();
+      const value = ev(text, ctx);
+      return { value, ms: performance.now() - began };
+    }
+
+    it("'^(a+)+$' over 100 KB answers at once (JavaScript's backtracking RegExp never ends on it)", () => {
+      const failing = timed("steps.big.outputs.text.matches('^(a+)+$')", big(`${AS}!`));
+      assert.equal(failing.value, false);
+      assert.ok(failing.ms < 2000, `took ${failing.ms} ms`);
+      const matching = timed("matches(steps.big.outputs.text, '^(a+)+$')", big(`${AS}a`));
+      assert.equal(matching.value, true);
+      assert.ok(matching.ms < 2000, `took ${matching.ms} ms`);
+    });
+
+    const cases: [string, boolean][] = [
+      ["'xabcx'.matches('abc')", true],
+      ["'abc'.matches('^b')", false],
+      ["matches('abc', 'c$')", true],
+      ["'ABC'.matches('(?i)^abc$')", true],
+      ["'a1'.matches('^\\\\w\\\\d$')", true],
+      // RE2 reads code points: one emoji is one character (a JavaScript RegExp without /u sees two).
+      ["'😀'.matches('^.$')", true],
+    ];
+    for (const [text, expected] of cases) {
+      it(`${text} → ${expected}`, () => assert.equal(ev(text), expected));
+    }
+
+    it('a pattern RE2 cannot compile is an ExpressionError naming the pattern and why', () => {
+      const ctx = (pattern: string): TemplateContext => ({ input: { name: 'Ada', pattern }, outputs: {} });
+      const backreference = failure('workflow.input.name.matches(workflow.input.pattern)', ctx('(a)\\1'));
+      assert.equal(backreference.reason, 'invalid regular expression "(a)\\\\1": invalid escape sequence: `\\1` (matches uses RE2 syntax: no backreferences or lookaround)');
+      const lookahead = failure('matches(workflow.input.name, workflow.input.pattern)', ctx('A(?=d)'));
+      assert.match(lookahead.reason, /^invalid regular expression "A\(\?=d\)": invalid or unsupported Perl syntax: `\(\?=`/);
+      assert.equal(lookahead.type, FailureTypes.expressionError);
+      assert.equal(lookahead.nonRetryable, true);
+    });
+
+    it('matches takes strings only, as CEL says', () => {
+      assert.match(failure("workflow.input.n.matches('5')").reason, /found no matching overload for 'double\.matches\(string\)'/);
+      assert.match(failure("matches('5', workflow.input.n)").reason, /found no matching overload for 'matches\(string, double\)'/);
+      assert.match((checkExpression("1.matches('a')") as { reason: string }).reason, /found no matching overload for 'int\.matches\(string\)'/);
+    });
+
+    it('lint refuses a literal pattern RE2 cannot compile, with the pattern, where it is', () => {
+      const body = `
+  - id: gate
+    step_type: conditional
+    condition: "\${{ workflow.input.name.matches('^(?!admin)') }}"
+    branches: { if_true: [{ id: x, skill: s }] }
+`;
+      const r = parseDefinition(`metadata: {id: t, name: T, version: "1"}\nsteps:\n${body}`, 'wf.yaml');
+      assert.ok(!r.ok);
+      assert.deepEqual(r.problems.map(formatProblem), [
+          'wf.yaml:6:16: step "gate": invalid expression "${{ workflow.input.name.matches(\'^(?!admin)\') }}": invalid regular expression "^(?!admin)": ' +
+          'invalid or unsupported Perl syntax: `(?!` (matches uses RE2 syntax: no backreferences or lookaround) (at column 29 of the expression)',
+      ]);
+      assert.deepEqual(checkExpression('workflow.input.name.matches(workflow.input.pattern)'), { ok: true, refs: [], type: 'bool', loop: false }, 'a pattern from data is checked when it runs');
+    });
+  });
+
+  describe('the cost bound', () => {
+    const TEXT = `${'a'.repeat(99_999)}!`;
+    const ctx: TemplateContext = { input: {}, outputs: { big: { text: TEXT, items: TEXT.split('') } } };
+
+    /** The failure of an expression over 100 KB, which must come within seconds (a third of a second on an idle machine). */
+    function tooCostly(text: string): ExpressionError {
+      const began = performance.now();
+      const err = failure(text, ctx);
+      const ms = performance.now() - began;
+      assert.equal(err.reason, COST_EXCEEDED);
+      assert.ok(ms < 10_000, `failed after ${ms} ms`);
+      return err;
+    }
+
+    it('comprehensions nested over 100,000 items fail with the limit named, instead of running for hours', () => {
+      const err = tooCostly("steps.big.outputs.items.exists(a, steps.big.outputs.items.exists(b, a + b == '!!'))");
+      assert.match(err.message, /failed: the expression would cost more than 10,000,000 evaluation steps, the limit for one expression \(/);
+      assert.equal(MAX_EXPRESSION_STEPS, 10_000_000);
+      assert.equal(err.type, FailureTypes.expressionError);
+      assert.equal(err.nonRetryable, true);
+    });
+
+    it('a linear function in a loop over its own input costs its input every time', () => {
+      tooCostly("steps.big.outputs.items.all(c, !steps.big.outputs.text.contains(c + 'b'))");
+      tooCostly('steps.big.outputs.items.all(c, c in steps.big.outputs.items)');
+      tooCostly("steps.big.outputs.items.all(c, !steps.big.outputs.text.matches(c + 'b'))");
+    });
+
+    it('values doubled by cel.bind, and a result that holds one list many times over', () => {
+      const doubled = (op: (v: string) => string, levels: number, last: string) => {
+        let text = last;
+        for (let i = levels; i > 0; i--) text = `cel.bind(v${i}, ${op(`v${i - 1}`)}, ${text})`;
+        return text.replace(/v0/g, 'steps.big.outputs.items');
+      };
+      tooCostly(doubled((v) => `${v} + ${v}`, 12, 'size(v12)'));
+      tooCostly(doubled((v) => `[${v}, ${v}]`, 30, 'v30').replace('steps.big.outputs.items', '1'));
+    });
+
+    it('the bound holds even where CEL goes on past an error (|| true would hide it)', () => {
+      tooCostly("steps.big.outputs.items.exists(a, steps.big.outputs.items.exists(b, a + b == '!!')) || true");
+    });
+
+    it('ordinary expressions over the same 100 KB stay well within it', () => {
+      assert.equal(ev("size(steps.big.outputs.text) == 100000 && steps.big.outputs.text.contains('!')", ctx), true);
+      assert.equal(ev("steps.big.outputs.items.filter(c, c == '!').size()", ctx), 1);
+      assert.equal(ev("steps.big.outputs.text.split('').map(c, c.upperAscii()).join('').endsWith('A!')", ctx), true);
+      assert.equal(ev("steps.big.outputs.text.matches('a!$')", ctx), true);
+      assert.equal(ev('steps.big.outputs.items.size() + size(steps.big.outputs.items)', ctx), 200_000);
+      const lists: TemplateContext = { input: { l: Array.from({ length: 500 }, (_, i) => i) }, outputs: {} };
+      assert.equal(ev('workflow.input.l.all(a, workflow.input.l.exists(b, a == b))', lists), true, '250,000 pairs');
+    });
   });
 
   describe('lint', () => {
