@@ -5,8 +5,26 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Files that run inside the Temporal workflow sandbox. */
-const SANDBOX = ['src/workflows/**/*.ts', 'src/contract.ts', 'src/dsl/templates.ts', 'src/dsl/expressions.ts', 'src/dsl/expression-budget.ts', 'src/dsl/regex.ts', 'src/dsl/durations.ts', 'src/dsl/types.ts', 'src/history/ids.ts'];
+/** Files that run inside the Temporal workflow sandbox (and the leaf modules they import). */
+const SANDBOX = [
+  'src/workflows/**/*.ts',
+  'src/contract.ts',
+  'src/failure-types.ts',
+  'src/dsl/templates.ts',
+  'src/dsl/template-context.ts',
+  'src/dsl/plain-object.ts',
+  'src/dsl/expressions.ts',
+  'src/dsl/expression-budget.ts',
+  'src/dsl/regex.ts',
+  'src/dsl/durations.ts',
+  'src/dsl/types.ts',
+  'src/dsl/step-types.ts',
+  'src/dsl/step-kinds.ts',
+  'src/history/ids.ts',
+];
+
+/** src/ (the engine) never imports examples/. */
+const NO_EXAMPLES = { regex: '(^|/)examples(/|$)', message: 'The engine (src/) must not import the examples: load them at run time by path, as `pallet agents` does.' };
 
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', 'coverage/**', '.tools/**', 'app/**', '.pallet/**'] },
@@ -27,7 +45,7 @@ export default tseslint.config(
     // src/ is the engine; examples/ (example agents, app writers) build on it, never the reverse.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)examples(/|$)', message: 'The engine (src/) must not import the examples: load them at run time by path, as `pallet agents` does.' }] }],
+      'no-restricted-imports': ['error', { patterns: [NO_EXAMPLES] }],
     },
   },
   {
@@ -41,8 +59,19 @@ export default tseslint.config(
             { regex: '^(fs|path|os|http|https|net|crypto|child_process|process|worker_threads|timers|dns|url|util|stream)(/.*)?$', message: 'Workflow code must not use Node built-ins: do it in an activity.' },
             { regex: '^@temporalio/(client|worker|activity|testing)', message: 'Workflow code may only use @temporalio/workflow and @temporalio/common.' },
             { regex: '^(yaml|zod|ajv|commander)$', message: 'Keep the sandbox small: parse and validate outside the workflow.' },
-            { regex: '^\\.\\./(activities|sources|registry|agents|cli|client|worker|config)(/|$)', allowTypeImports: true, message: 'Workflow code must not import Node-side modules (type imports only).' },
-            { regex: '^\\.\\./dsl/(loader|schema|validate)$', message: 'The loader and validator are Node-side; the sandbox uses dsl/templates and dsl/types only.' },
+            // Relative paths from any folder of src/: `./activities` (src/), `../activities`, `../../activities`...
+            {
+              regex: '^(\\./|(\\.\\./)+)(activities|sources|registry|agents|cli|client|worker|config|services|settings)(/|$)',
+              allowTypeImports: true,
+              message: 'Workflow code must not import Node-side modules (type imports only).',
+            },
+            // `./schema` (src/dsl), `./dsl/schema` (src/), `../dsl/schema`, `../../dsl/schema`...
+            {
+              regex: '^(\\./(dsl/)?|(\\.\\./)+dsl/)(loader|schema|validate|json-schema|advice|graph)$',
+              allowTypeImports: true,
+              message: 'The loader, the schema (zod) and the validator are Node-side; the sandbox uses dsl/templates, dsl/types and dsl/step-kinds (type imports only).',
+            },
+            NO_EXAMPLES,
           ],
         },
       ],

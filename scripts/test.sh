@@ -12,6 +12,8 @@ echo "== typecheck (tsc --strict)"
 npx tsc -p tsconfig.test.json
 echo "== lint (eslint, with the workflow-sandbox rules)"
 npx eslint .
+echo "== import cycles (madge)"
+npm run -s check:cycles
 echo "== tests (mocha under c8)"
 rm -rf coverage
 npx c8 --check-coverage mocha 'test/**/*.test.ts' "$@"
