@@ -55,6 +55,8 @@ describe('expressions (real Temporal server, real HTTP agents)', function () {
       // An integer score: JSON numbers compare with ints and doubles alike.
       review: () => ({ score: 1, issues: [] }),
       echo: (p) => ({ echoed: p }),
+      // 100 KB that JavaScript's backtracking RegExp never gets through with '^(a+)+$'.
+      big_text: () => ({ text: `${'a'.repeat(99_999)}!` }),
     });
   });
   after(() => agent.close());
@@ -135,6 +137,44 @@ steps:
     assert.equal(taskFailures, 0);
     assert.ok(seconds < 20, `the run failed after ${seconds} s`);
     assert.equal(agent.calls.length, before, 'the agent was not called');
+  });
+
+  describe('no expression stalls a workflow task', () => {
+    const overBigText = (condition: string) => `
+metadata: { id: expr-cost-v1, name: Expressions over a large answer, version: "1" }
+steps:
+  - id: big
+    skill: big_text
+  - id: gate
+    step_type: conditional
+    condition: "\${{ ${condition} }}"
+    branches:
+      if_true: [{ id: all_a, skill: echo, inputs: { reply: all a } }]
+      if_false: [{ id: not_all_a, skill: echo, inputs: { reply: not all a } }]
+`;
+
+    it("'^(a+)+$' over a 100 KB answer takes its branch within seconds, with no workflow task failed", async () => {
+      const { result, seconds, taskFailures } = await withWorker(opts(), async ({ start }) => {
+        const began = Date.now();
+        const handle = await start({ definition: def(overBigText("steps.big.outputs.text.matches('^(a+)+$')")), input: {} });
+        const finished = (await handle.result()) as RunResult;
+        const history = await handle.fetchHistory();
+        return { result: finished, seconds: (Date.now() - began) / 1000, taskFailures: (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length };
+      });
+      assert.deepEqual(Object.keys(result.step_outputs), ['big', 'not_all_a']);
+      assert.equal(taskFailures, 0, 'no workflow task timed out or failed');
+      assert.ok(seconds < 20, `the run took ${seconds} s`);
+    });
+
+    it('an expression that would cost too much fails the run with the limit named, within seconds', async () => {
+      const condition = "steps.big.outputs.text.split('').exists(a, steps.big.outputs.text.split('').exists(b, a + b == '!!'))";
+      const { cause, seconds, taskFailures } = await failedRun(overBigText(condition), {});
+      assert.equal(cause.type, FailureTypes.expressionError);
+      assert.equal(cause.nonRetryable, true);
+      assert.match(cause.message, /^Step "gate" failed \(conditional\): condition \$\{\{ steps\.big\.outputs\.text\.split.*\}\}: the expression would cost more than 10,000,000 evaluation steps, the limit for one expression/);
+      assert.equal(taskFailures, 0, 'no workflow task timed out or failed');
+      assert.ok(seconds < 20, `the run failed after ${seconds} s`);
+    });
   });
 
   describe('pallet-workflows/review-gate.yaml with the example agents', () => {
