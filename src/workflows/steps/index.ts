@@ -1,5 +1,6 @@
-// The step types and their runners. A new step type adds its schema (dsl/schema.ts), a
-// module here and a line in this table.
+// The step types and their runners. A new step type adds its name (dsl/step-types.ts), schema
+// (dsl/schema.ts), kind (dsl/step-kinds.ts), a module here and a line in this table, its chart
+// (dsl/graph.ts), docs and tests: docs/contributing.md#adding-a-step-type lists them all.
 import type { Step, StepType } from '../../dsl/types';
 import { runConditional } from './conditional';
 import { runForEach } from './for-each';
