@@ -14,11 +14,14 @@ export const CHARS_PER_STEP = 2;
 /** Steps per character a regular expression reads (RE2 takes 10 ns a character, up to 170 ns for large patterns). */
 export const REGEX_STEPS_PER_CHAR = 2;
 
+/** Steps per value of an expression's result made JSON (it allocates what it writes). */
+export const RESULT_STEPS_PER_VALUE = 8;
+
 /** What exceeding the budget says: the limit, what counts, what to do. */
 export const COST_EXCEEDED =
   `the expression would cost more than ${thousands(MAX_EXPRESSION_STEPS)} evaluation steps, the limit for one expression ` +
   `(a step: a sub-expression evaluated, a list element or map entry handled, ${CHARS_PER_STEP} characters of text; ` +
-  `matches takes ${REGEX_STEPS_PER_CHAR} a character): give it less data, e.g. one item per for_each iteration`;
+  `matches takes ${REGEX_STEPS_PER_CHAR} a character, the result ${RESULT_STEPS_PER_VALUE} a value): give it less data, e.g. one item per for_each iteration`;
 
 function thousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

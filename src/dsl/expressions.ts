@@ -17,7 +17,7 @@ import { Environment, EvaluationError, type ASTNode, type ParseResult } from '@m
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../failure-types';
 import type { TemplateContext } from './template-context';
-import { chargeSteps, CostExceeded, COST_EXCEEDED, meterEvaluator, REGEX_STEPS_PER_CHAR, withBudget } from './expression-budget';
+import { CHARS_PER_STEP, chargeSteps, CostExceeded, COST_EXCEEDED, meterEvaluator, REGEX_STEPS_PER_CHAR, RESULT_STEPS_PER_VALUE, withBudget } from './expression-budget';
 import { compilePattern } from './regex';
 
 /** A string that is one whole expression: `${{ ... }}`, with spaces around allowed. */
@@ -254,8 +254,9 @@ const MAX_RESULT_DEPTH = 200;
 
 /** A CEL value as JSON: what a step input, a condition value or a stored output can be. */
 export function toJson(value: unknown, depth = 0): unknown {
-  // A value can hold the same list many times over, so its JSON can be far larger than it.
-  chargeSteps(1);
+  // A value can hold the same list or text many times over, so its JSON (what the history
+  // records) can be far larger than it: it is counted as written.
+  chargeSteps(RESULT_STEPS_PER_VALUE + (typeof value === 'string' ? value.length / CHARS_PER_STEP : 0));
   if (depth > MAX_RESULT_DEPTH) throw new Error(`the result nests more than ${MAX_RESULT_DEPTH} levels deep`);
   if (value === null || value === undefined) return null;
   switch (typeof value) {

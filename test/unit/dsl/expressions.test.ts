@@ -278,6 +278,8 @@ describe('dsl/expressions', () => {
       };
       tooCostly(doubled((v) => `${v} + ${v}`, 12, 'size(v12)'));
       tooCostly(doubled((v) => `[${v}, ${v}]`, 30, 'v30').replace('steps.big.outputs.items', '1'));
+      // 4,096 copies of 100 KB: 400 MB of JSON for the history.
+      tooCostly(doubled((v) => `[${v}, ${v}]`, 12, 'v12').replace('steps.big.outputs.items', 'steps.big.outputs.text'));
     });
 
     it('the bound holds even where CEL goes on past an error (|| true would hide it)', () => {
