@@ -172,6 +172,29 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     console.log(`      (first run finished ${finished.size} of ${branches} branches; the retry called ${called.length}, in ${Date.now() - t0} ms)`);
   });
 
+  it('with --input after the run continued as new: the carried steps the change does not touch are reused', async () => {
+    const constants = Array.from({ length: 10 }, (_, i) => `  - { id: a${i}, skill: upper, inputs: { word: constant${i} } }`).join('\n');
+    const long = def(`metadata: { id: retry-long-v1, name: Retry Long, version: "1" }\nsteps:\n${constants}\n${PIPELINE.split('\n').slice(3).join('\n')}`);
+    const env = await temporalEnv();
+    const id = uniqueId('retry-long');
+    broken = true;
+    await withWorker(async () => {
+      // A low history limit: the run continues as new while it runs the constant steps.
+      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: id, args: [{ definition: long, input: { word: 'cat' }, historyLimit: 20 }] });
+      await assert.rejects(handle.result());
+    });
+    const started = (await env.client.workflow.getHandle(id).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    assert.ok(started?.continuedExecutionRunId, 'the failed run is a later generation (it continued as new)');
+    const uppers = calls('upper');
+    broken = false;
+    const res = await withWorker(() => runCli(['retry', id, '--input', '{"word":"dog"}', '--json'], { env: cliEnv }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(calls('upper') - uppers, 1, 'only shout (its input changed) was called again; a0..a9 and fixed were reused');
+    const result = JSON.parse(res.stdout) as RunResult;
+    assert.deepEqual(result.final_output, { done: 'DOG' });
+    assert.deepEqual(result.step_outputs.a9, { outputs: { word: 'CONSTANT9' } });
+  });
+
   it('refuses what it cannot do, before starting anything', async () => {
     const id = await failedRun('eel');
     const both = await runCli(['retry', id, '--file', 'a.yaml', '--workflow', 'x-v1'], { env: cliEnv });

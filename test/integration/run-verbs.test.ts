@@ -28,6 +28,12 @@ steps:
   - { id: first, skill: echo, inputs: { word: "{{ workflow.input.word }}" } }
   - { id: second, skill: boom, inputs: {} }
 `;
+const LONG_IDS = Array.from({ length: 40 }, (_, i) => `s${i}`);
+const LONG = `
+metadata: { id: long-v1, name: Long, version: "1.0.0" }
+steps:
+${LONG_IDS.map((id) => `  - { id: ${id}, skill: echo, inputs: { word: ${id} } }`).join('\n')}
+`;
 const HOLDS = `
 metadata: { id: holds-v1, name: Holds, version: "1.0.0" }
 steps:
@@ -67,6 +73,8 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
   let completedId: string;
   let failedId: string;
   let completedResult: RunResult;
+  let longId: string;
+  let longFirstRunId: string;
 
   before(async () => {
     agent = await startTestAgent('verbs-agent', {
@@ -80,13 +88,18 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
     const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
     cliEnv = { TEMPORAL_ADDRESS: env.address, PALLET_TASK_QUEUE: taskQueue, TEMPORAL_UI_URL: 'http://ui.example:8233' };
     completedId = uniqueId('verbs-done');
+    longId = uniqueId('verbs-long');
     failedId = uniqueId('verbs-failed');
     // Both runs finish while a worker serves the queue; then the worker goes away for good.
     await worker.runUntil(async () => {
       const done = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: completedId, args: [{ definition: def(TWO_STEPS), input: { word: 'hello' } }] });
       const failed = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: failedId, args: [{ definition: def(FAILS_SECOND), input: { word: 'hi' } }] });
+      // 40 steps with a low history limit: the run continues as new several times.
+      const long = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: longId, args: [{ definition: def(LONG), input: {}, historyLimit: 40 }] });
+      longFirstRunId = long.firstExecutionRunId;
       completedResult = (await done.result()) as RunResult;
       await failed.result().catch(() => undefined);
+      await long.result();
     });
   });
 
@@ -130,6 +143,31 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.deepEqual(agentSteps[0].outputs, { word: 'hello' });
       assert.ok(agentSteps.every((x) => typeof x.duration_ms === 'number' && x.duration_ms >= 0));
       assert.ok(s.duration_ms >= 0);
+    });
+
+    it('status of a run that continued as new: its whole duration and generations; counts and the last ids, not walls of ids', async () => {
+      const env = await temporalEnv();
+      const first = await env.client.workflow.getHandle(longId, longFirstRunId).describe();
+      const s = JSON.parse((await runCli(['status', longId, '--json'], { env: cliEnv })).stdout) as StatusJson & {
+        run_start_time: string;
+        run_duration_ms: number;
+        generation_count: number;
+        generations: unknown[];
+      };
+      assert.equal(s.status, 'COMPLETED');
+      assert.ok(s.generations.length >= 2, `continued as new (${s.generations.length} earlier generations)`);
+      assert.equal(s.generation_count, s.generations.length + 1);
+      // The first generation's start (its workflow time, or the server's start event for runs recorded before started_at).
+      assert.ok(Math.abs(Date.parse(s.run_start_time) - first.startTime.getTime()) < 1000, `the first generation started the run (${s.run_start_time})`);
+      assert.ok(s.run_duration_ms > s.duration_ms, 'the whole run took longer than its last generation');
+      assert.deepEqual(s.finished, LONG_IDS, '--json keeps every id');
+
+      const res = await runCli(['status', longId], { env: cliEnv });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`^ {2}started ${s.run_start_time}, took .+ in ${s.generation_count} generations$`, 'm'));
+      assert.match(res.stdout, /^ {2}finished: 40 steps \(…, s37, s38, s39\)$/m);
+      assert.match(res.stdout, /^ {4}and 20 more \(`--json` has them all\)$/m);
+      assert.ok(res.stdout.split('\n').every((line) => line.length < 300), 'no line is a wall of ids');
     });
 
     it('status of a failed run: the failed step with its error, the run failure, the finished steps', async () => {
