@@ -2,7 +2,8 @@
 // the steps it finished. The plan is read from the failed run's history alone (no worker
 // needed): its input, its definition, each finished step's resolved inputs and result. A
 // retry may change the input or the definition; a step then takes its offer only if its
-// definition and resolved inputs are unchanged (the workflow compares stepKey values).
+// definition and resolved inputs are unchanged (the workflow compares stepKey values). The
+// planning itself is src/history/reuse.ts, over the fold of the run and of its batch children.
 import type { Client } from '@temporalio/client';
 import { connectClient, resolveTarget, searchAttributesFor, uiLink, waitForResult } from '../client';
 import { payloadSize } from '../contract';
