@@ -23,10 +23,16 @@ export function registerDataCommands(program: Command): void {
         const rows = inventory.owners.map((o, i) => ownerJson(o, runs[i]));
         if (opts.json) {
           const other = inventory.other.map((o) => ({ tag: o.tag, problem: o.problem }));
-          return console.log(JSON.stringify({ repository: inventory.location, owners: rows, unowned_values: inventory.unowned.length, other_tags: other }, null, 2));
+          return console.log(
+            JSON.stringify({ repository: inventory.location, owners: rows, unowned_values: inventory.unowned.length, other_tags: other }, null, 2),
+          );
         }
         if (rows.length === 0) console.log(`no run data with an owner in ${inventory.location}`);
-        else printTable([['OWNER', 'RUN', 'VALUES', 'SIZE', 'LAST STORED'], ...inventory.owners.map((o, i) => [o.owner, runText(runs[i]), String(o.values.length), formatBytes(o.bytes), time(o.newest)])]);
+        else
+          printTable([
+            ['OWNER', 'RUN', 'VALUES', 'SIZE', 'LAST STORED'],
+            ...inventory.owners.map((o, i) => [o.owner, runText(runs[i]), String(o.values.length), formatBytes(o.bytes), time(o.newest)]),
+          ]);
         printLeftAlone(inventory.unowned.length, inventory.other.length);
       });
     });
@@ -75,7 +81,9 @@ export function runLookup(client: Client): Lookup {
   return async (owner) => {
     try {
       const d = await client.workflow.getHandle(owner).describe();
-      return d.closeTime && d.status.name !== 'RUNNING' ? { state: 'closed', status: d.status.name, closeTime: d.closeTime } : { state: 'open', status: d.status.name };
+      return d.closeTime && d.status.name !== 'RUNNING'
+        ? { state: 'closed', status: d.status.name, closeTime: d.closeTime }
+        : { state: 'open', status: d.status.name };
     } catch (err) {
       if ((err as Error).name === 'WorkflowNotFoundError') return { state: 'unknown' };
       throw err;
@@ -89,7 +97,13 @@ function runJson(run: OwnerRun): Record<string, unknown> {
 }
 
 function ownerJson(o: OwnerData, run: OwnerRun): Record<string, unknown> {
-  return { owner: o.owner, run: runJson(run), values: o.values.length, bytes: o.bytes, last_stored: o.newest === undefined ? null : new Date(o.newest).toISOString() };
+  return {
+    owner: o.owner,
+    run: runJson(run),
+    values: o.values.length,
+    bytes: o.bytes,
+    last_stored: o.newest === undefined ? null : new Date(o.newest).toISOString(),
+  };
 }
 
 function pruneJson(r: PruneReport, olderThan: string): Record<string, unknown> {
@@ -126,30 +140,49 @@ function why(v: OwnerVerdict, olderThanMs: number, retentionMs: number): string 
       return `${run} (its retention expired), last stored ${time(v.owner.newest)}`;
     case 'unknown_undated':
       return `${run}, and its data has no creation time`;
-    case 'unknown_recent':
-      return `${run}, last stored ${time(v.owner.newest)}, less than ${showDuration(Math.max(olderThanMs, Number.isFinite(retentionMs) ? retentionMs : 0))} ago: are TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE the workers'?`;
+    case 'unknown_recent': {
+      const within = showDuration(Math.max(olderThanMs, Number.isFinite(retentionMs) ? retentionMs : 0));
+      return `${run}, last stored ${time(v.owner.newest)}, less than ${within} ago: are TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE the workers'?`;
+    }
   }
 }
 
 function printPrune(r: PruneReport, olderThanMs: number, retentionMs: number): void {
   const { owners, manifests, blobs, bytes } = r.removed;
   const verb = r.dryRun ? 'would remove' : 'removed';
-  const shared = r.sharedKept ? ` (${r.sharedKept} blob${plural(r.sharedKept)} kept: another run or a value without owner uses ${r.sharedKept === 1 ? 'it' : 'them'})` : '';
-  console.log(`${verb} the data of ${owners} run${plural(owners)} from ${r.location}: ${manifests} value${plural(manifests)}, ${blobs} blob${plural(blobs)}, ${formatBytes(bytes)}${shared}`);
-  const rows = r.owners.map((v) => [v.action === 'remove' ? (r.dryRun ? 'remove' : 'removed') : 'kept', v.owner.owner, `${v.owner.values.length} value${plural(v.owner.values.length)}, ${formatBytes(v.owner.bytes)}`, why(v, olderThanMs, retentionMs)]);
+  const shared = r.sharedKept
+    ? ` (${r.sharedKept} blob${plural(r.sharedKept)} kept: another run or a value without owner uses ${r.sharedKept === 1 ? 'it' : 'them'})`
+    : '';
+  const counts = `${manifests} value${plural(manifests)}, ${blobs} blob${plural(blobs)}, ${formatBytes(bytes)}`;
+  console.log(`${verb} the data of ${owners} run${plural(owners)} from ${r.location}: ${counts}${shared}`);
+  const rows = r.owners.map((v) => [
+    v.action === 'remove' ? (r.dryRun ? 'remove' : 'removed') : 'kept',
+    v.owner.owner,
+    `${v.owner.values.length} value${plural(v.owner.values.length)}, ${formatBytes(v.owner.bytes)}`,
+    why(v, olderThanMs, retentionMs),
+  ]);
   if (rows.length) printTable(rows, '  ');
   printLeftAlone(r.unowned, r.other.length);
-  if (!r.dryRun && blobs > 0) console.log("the registry frees the disk when its garbage collection runs: docker-registry garbage-collect CONFIG (docs/large-data.md#retention)");
+  if (!r.dryRun && blobs > 0)
+    console.log('the registry frees the disk when its garbage collection runs: docker-registry garbage-collect CONFIG (docs/large-data.md#retention)');
 }
 
 function printLeftAlone(unowned: number, other: number): void {
-  if (unowned) console.log(`${unowned} value${plural(unowned)} without owner (tags sha256-*, stored before retention or by old workers): kept; delete them by hand`);
+  if (unowned)
+    console.log(`${unowned} value${plural(unowned)} without owner (tags sha256-*, stored before retention or by old workers): kept; delete them by hand`);
   if (other) console.log(`${other} other tag${plural(other)} in the repository: left alone (see --json)`);
 }
 
 function printTable(rows: string[][], indent = ''): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) console.log(indent + row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of rows)
+    console.log(
+      indent +
+        row
+          .map((c, i) => c.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+    );
 }
 
 function time(ms: number | undefined): string {

@@ -111,7 +111,12 @@ export async function dataInventory(store: DataStore): Promise<DataInventory> {
   });
   const byName = (a: { owner: string }, b: { owner: string }) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0);
   for (const o of owners.values()) o.values.sort((a, b) => (a.tag < b.tag ? -1 : 1));
-  return { location: store.location, owners: [...owners.values()].sort(byName), unowned: unowned.sort(), other: other.sort((a, b) => (a.tag < b.tag ? -1 : 1)) };
+  return {
+    location: store.location,
+    owners: [...owners.values()].sort(byName),
+    unowned: unowned.sort(),
+    other: other.sort((a, b) => (a.tag < b.tag ? -1 : 1)),
+  };
 }
 
 /**

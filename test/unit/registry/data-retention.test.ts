@@ -47,7 +47,7 @@ describe('run data owners and pruning (in-memory registry)', () => {
   const closed = (daysAgo: number): OwnerRun => ({ state: 'closed', status: 'COMPLETED', closeTime: new Date(Date.now() - daysAgo * DAY) });
   const open: OwnerRun = { state: 'open', status: 'RUNNING' };
 
-  it('an owner\'s data is tagged run-<16 hex of sha256(owner)>-<hex>, a valid OCI tag, and its manifest names the owner and when', async () => {
+  it("an owner's data is tagged run-<16 hex of sha256(owner)>-<hex>, a valid OCI tag, and its manifest names the owner and when", async () => {
     const owner = 'code-generation-v1 m3x9k2/ü:1'; // a workflow id may hold any character
     const d = await put('plan text', owner);
     const tag = ownerTag(owner, d.digest);
@@ -78,7 +78,10 @@ describe('run data owners and pruning (in-memory registry)', () => {
     await put('again', 'run-a');
     const after = (await store.client.resolve(`${REPO}:${tag}`)).digest;
     assert.notEqual(after, before);
-    assert.deepEqual(deletes().map((r) => r.url), [`/v2/${REPO}/manifests/${before}`]);
+    assert.deepEqual(
+      deletes().map((r) => r.url),
+      [`/v2/${REPO}/manifests/${before}`],
+    );
     assert.ok(!registry.manifests.get(REPO)?.has(before), 'the superseded manifest is gone');
   });
 
@@ -94,7 +97,9 @@ describe('run data owners and pruning (in-memory registry)', () => {
     }, registry.handler);
     try {
       registry.blobs.set(digest, Buffer.from('pruned meanwhile'));
-      const d = await new DataStore(new RegistryClient({ registry: racing.host }), REPO).put(Buffer.from('pruned meanwhile'), TEXT_MEDIA_TYPE, { owner: 'retried-run' });
+      const d = await new DataStore(new RegistryClient({ registry: racing.host }), REPO).put(Buffer.from('pruned meanwhile'), TEXT_MEDIA_TYPE, {
+        owner: 'retried-run',
+      });
       assert.equal(d.digest, digest);
       assert.ok(blobThere('pruned meanwhile'));
       assert.ok(registry.tagsOf(REPO).includes(ownerTag('retried-run', digest)));
@@ -186,10 +191,17 @@ describe('run data owners and pruning (in-memory registry)', () => {
   it('reads every page of the tag list', async () => {
     registry.pageSize = 2;
     for (let i = 0; i < 5; i++) await put(`value ${i}`, `old-${i}`);
-    const report = await pruneData(store, { olderThanMs: 0, retentionMs: DAY, lookup: lookup(Object.fromEntries([0, 1, 2, 3, 4].map((i) => [`old-${i}`, closed(1)]))) });
+    const report = await pruneData(store, {
+      olderThanMs: 0,
+      retentionMs: DAY,
+      lookup: lookup(Object.fromEntries([0, 1, 2, 3, 4].map((i) => [`old-${i}`, closed(1)]))),
+    });
     assert.equal(report.removed.owners, 5);
     assert.deepEqual(registry.tagsOf(REPO), []);
-    assert.ok(server.requests.some((r) => r.url.includes('last=')), 'followed the Link header');
+    assert.ok(
+      server.requests.some((r) => r.url.includes('last=')),
+      'followed the Link header',
+    );
   });
 
   it('a registry that does not allow deletes is refused clearly, and nothing is deleted', async () => {
@@ -198,7 +210,10 @@ describe('run data owners and pruning (in-memory registry)', () => {
     await assert.rejects(pruneData(store, { olderThanMs: 0, retentionMs: DAY, lookup: lookup({ 'old-run': closed(1) }) }), (err: unknown) => {
       assert.ok(err instanceof RegistryError);
       assert.equal(err.code, 'unsupported');
-      assert.match(err.message, /does not allow this \(HTTP 405\) \(UNSUPPORTED: The operation is unsupported\.\) while deleting manifest sha256:[0-9a-f]{64} of pallet-data/);
+      assert.match(
+        err.message,
+        /does not allow this \(HTTP 405\) \(UNSUPPORTED: The operation is unsupported\.\) while deleting manifest sha256:[0-9a-f]{64} of pallet-data/,
+      );
       assert.match(err.message, /storage\.delete\.enabled: true/);
       return true;
     });
@@ -208,7 +223,10 @@ describe('run data owners and pruning (in-memory registry)', () => {
 
   it('what the lookup throws (Temporal unreachable) stops the prune before any delete', async () => {
     await put('a only', 'old-run');
-    await assert.rejects(pruneData(store, { olderThanMs: 0, retentionMs: DAY, lookup: () => Promise.reject(new Error('cannot reach Temporal')) }), /cannot reach Temporal/);
+    await assert.rejects(
+      pruneData(store, { olderThanMs: 0, retentionMs: DAY, lookup: () => Promise.reject(new Error('cannot reach Temporal')) }),
+      /cannot reach Temporal/,
+    );
     assert.equal(deletes().length, 0);
   });
 });
