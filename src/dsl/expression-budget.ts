@@ -14,14 +14,16 @@ export const CHARS_PER_STEP = 2;
 /** Steps per character a regular expression reads (RE2 takes 10 ns a character, up to 170 ns for large patterns). */
 export const REGEX_STEPS_PER_CHAR = 2;
 
+/** Steps per instruction of a compiled regular expression (RE2 compiles at about 1 µs an instruction). */
+export const REGEX_STEPS_PER_INSTRUCTION = 100;
 /** Steps per value of an expression's result made JSON (it allocates what it writes). */
 export const RESULT_STEPS_PER_VALUE = 8;
 
 /** What exceeding the budget says: the limit, what counts, what to do. */
 export const COST_EXCEEDED =
   `the expression would cost more than ${thousands(MAX_EXPRESSION_STEPS)} evaluation steps, the limit for one expression ` +
-  `(a step: a sub-expression evaluated, a list element or map entry handled, ${CHARS_PER_STEP} characters of text; ` +
-  `matches takes ${REGEX_STEPS_PER_CHAR} a character, the result ${RESULT_STEPS_PER_VALUE} a value): give it less data, e.g. one item per for_each iteration`;
+  `(a step: a sub-expression evaluated, a list element or map entry handled, ${CHARS_PER_STEP} characters of text; more in docs/language.md#cost): ` +
+  'give it less data, e.g. one item per for_each iteration';
 
 function thousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -88,6 +90,8 @@ class Meter {
   /** How the sub-expression being evaluated works, and the weight of the operands it has read so far. */
   work = Work.Constant;
   read = 0;
+  /** What chargeOnce has charged in this evaluation. */
+  readonly chargedOnce = new Set<string>();
   private readonly shallowWeights = new WeakMap<object, number>();
   private readonly deepWeights = new WeakMap<object, number>();
 
@@ -208,4 +212,14 @@ export function withBudget<T>(root: EvaluatedNode, evaluate: () => unknown, fini
 /** Charges steps to the evaluation in progress (none outside withBudget). */
 export function chargeSteps(steps: number): void {
   active?.charge(steps);
+}
+
+/**
+ * Charges work done once per evaluation for `key` (compiling a pattern), whether a cache
+ * spares it or not: caches differ between workers, and a replay must count as the run did.
+ */
+export function chargeOnce(key: string, steps: () => number): void {
+  if (!active || active.chargedOnce.has(key)) return;
+  active.chargedOnce.add(key);
+  active.charge(steps());
 }

@@ -17,7 +17,18 @@ import { Environment, EvaluationError, type ASTNode, type ParseResult } from '@m
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../failure-types';
 import type { TemplateContext } from './template-context';
-import { CHARS_PER_STEP, chargeSteps, CostExceeded, COST_EXCEEDED, meterEvaluator, REGEX_STEPS_PER_CHAR, RESULT_STEPS_PER_VALUE, withBudget } from './expression-budget';
+import {
+  CHARS_PER_STEP,
+  chargeOnce,
+  chargeSteps,
+  CostExceeded,
+  COST_EXCEEDED,
+  meterEvaluator,
+  REGEX_STEPS_PER_CHAR,
+  REGEX_STEPS_PER_INSTRUCTION,
+  RESULT_STEPS_PER_VALUE,
+  withBudget,
+} from './expression-budget';
 import { compilePattern } from './regex';
 
 /** A string that is one whole expression: `${{ ... }}`, with spaces around allowed. */
@@ -148,6 +159,7 @@ function matchesMacro({ ast, args, receiver }: MacroCall) {
       const re = evaluator.run(pattern, ctx);
       if (typeof s !== 'string' || typeof re !== 'string') throw new EvaluationError(call([celTypeName(s), celTypeName(re)]), ast);
       const compiled = compilePattern(re);
+      chargeOnce(`matches:${re}`, () => (compiled.ok ? compiled.size : re.length) * REGEX_STEPS_PER_INSTRUCTION);
       if (!compiled.ok) throw new EvaluationError(compiled.reason, pattern);
       chargeSteps(s.length * REGEX_STEPS_PER_CHAR);
       return compiled.re.test(s);

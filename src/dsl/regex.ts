@@ -4,8 +4,8 @@
 // Node API, clock or randomness: sandbox code, like the rest of the expression language.
 import { RE2JS } from 're2js';
 
-/** A compiled pattern, or why RE2 refuses it (one line). */
-export type CompiledPattern = { ok: true; re: RE2JS } | { ok: false; reason: string };
+/** A compiled pattern and its size (instructions of its program), or why RE2 refuses it (one line). */
+export type CompiledPattern = { ok: true; re: RE2JS; size: number } | { ok: false; reason: string };
 
 const CACHE_LIMIT = 200;
 const cache = new Map<string, CompiledPattern>();
@@ -16,7 +16,8 @@ export function compilePattern(pattern: string): CompiledPattern {
   if (hit) return hit;
   let compiled: CompiledPattern;
   try {
-    compiled = { ok: true, re: RE2JS.compile(pattern) };
+    const re = RE2JS.compile(pattern);
+    compiled = { ok: true, re, size: (re.re2().prog as { numInst(): number }).numInst() };
   } catch (err) {
     compiled = { ok: false, reason: patternProblem(pattern, err) };
   }

@@ -270,6 +270,14 @@ describe('dsl/expressions', () => {
       tooCostly("steps.big.outputs.items.all(c, !steps.big.outputs.text.matches(c + 'b'))");
     });
 
+    it('compiling a new pattern counts its size, once per expression (the cache does not change the count)', () => {
+      const numbers: TemplateContext = { input: { l: Array.from({ length: 10_000 }, (_, i) => i), p: 'b'.repeat(1000) }, outputs: {} };
+      const began = performance.now();
+      assert.equal(failure("workflow.input.l.all(i, !'x'.matches(string(i) + workflow.input.p))", numbers).reason, COST_EXCEEDED);
+      assert.ok(performance.now() - began < 10_000);
+      assert.equal(ev("workflow.input.l.all(i, string(i).matches('^[0-9]+$'))", numbers), true, 'one pattern, 10,000 times');
+    });
+
     it('values doubled by cel.bind, and a result that holds one list many times over', () => {
       const doubled = (op: (v: string) => string, levels: number, last: string) => {
         let text = last;
