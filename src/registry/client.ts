@@ -30,6 +30,8 @@ const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest, ME
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const PAGE_SIZE = 1000;
 const USER_AGENT = 'pallet-temporal (native OCI client)';
+/** CNCF distribution refuses deletes unless its config allows them. */
+const DELETE_HINT = "deleting needs `storage.delete.enabled: true` in the registry's config (REGISTRY_STORAGE_DELETE_ENABLED=true for its image)";
 
 export interface Descriptor {
   mediaType: string;
@@ -490,7 +492,7 @@ export class RegistryClient {
     if (s === 405) {
       return this.fail(op, 'unsupported', `does not allow this (HTTP 405)${detail}`, {
         status: s,
-        hint: op.verb === 'deleting' ? "deleting needs `storage.delete.enabled: true` in the registry's config (REGISTRY_STORAGE_DELETE_ENABLED=true for its image)" : undefined,
+        hint: op.verb === 'deleting' ? DELETE_HINT : undefined,
       });
     }
     if (s === 429) return this.fail(op, 'rate_limited', `answered HTTP 429 (too many requests)${detail}`, { status: s, hint: 'try again later' });
