@@ -12,7 +12,9 @@
 // numbers are CEL doubles; int and double mix freely in arithmetic and equality here
 // (standard CEL refuses `1 + 1.5`), so `steps.x.outputs.count + 1` works whatever the agent
 // sent. Results are made JSON: ints become numbers, maps plain objects, bytes base64 text,
-// timestamps RFC 3339 text, durations "1.5s"; non-finite numbers are refused.
+// timestamps RFC 3339 text, durations "1.5s"; non-finite numbers are refused. `matches` is
+// RE2's (linear time, regex.ts), and one evaluation has a bounded cost (expression-budget.ts):
+// no expression stalls the workflow task it runs in.
 import { Environment, EvaluationError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../failure-types';
