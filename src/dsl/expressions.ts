@@ -26,8 +26,8 @@ import {
   CostExceeded,
   COST_EXCEEDED,
   meterEvaluator,
-  REGEX_STEPS_PER_CHAR,
   REGEX_STEPS_PER_INSTRUCTION,
+  regexStepsPerChar,
   RESULT_STEPS_PER_VALUE,
   withBudget,
 } from './expression-budget';
@@ -163,7 +163,7 @@ function matchesMacro({ ast, args, receiver }: MacroCall) {
       const compiled = compilePattern(re);
       chargeOnce(`matches:${re}`, () => (compiled.ok ? compiled.size : re.length) * REGEX_STEPS_PER_INSTRUCTION);
       if (!compiled.ok) throw new EvaluationError(compiled.reason, pattern);
-      chargeSteps(s.length * REGEX_STEPS_PER_CHAR);
+      chargeSteps(s.length * regexStepsPerChar(compiled.size));
       return compiled.re.test(s);
     },
   };

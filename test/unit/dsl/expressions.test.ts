@@ -278,6 +278,13 @@ describe('dsl/expressions', () => {
       assert.equal(ev("workflow.input.l.all(i, string(i).matches('^[0-9]+$'))", numbers), true, 'one pattern, 10,000 times');
     });
 
+    it('matching counts each character of the text, more for a pattern of thousands of instructions', () => {
+      const mb: TemplateContext = { input: { text: `${'ab'.repeat(500_000)}!` }, outputs: {} };
+      assert.equal(ev("workflow.input.text.matches('b!$')", mb), true);
+      assert.equal(failure("workflow.input.text.matches('(ab|ba|aa|bb){300}z')", mb).reason, COST_EXCEEDED);
+      assert.equal(ev("workflow.input.text.substring(0, 100000).matches('(ab|ba|aa|bb){300}z')", mb), false);
+    });
+
     it('values doubled by cel.bind, and a result that holds one list many times over', () => {
       const doubled = (op: (v: string) => string, levels: number, last: string) => {
         let text = last;
