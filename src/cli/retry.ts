@@ -5,6 +5,7 @@
 // definition and resolved inputs are unchanged (the workflow compares stepKey values). The
 // planning itself is src/history/reuse.ts, over the fold of the run and of its batch children.
 import type { Client } from '@temporalio/client';
+import type { ClaimStore } from '../claims';
 import { connectClient, resolveTarget, searchAttributesFor, uiLink, waitForResult } from '../client';
 import { payloadSize } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
@@ -18,8 +19,8 @@ import { appOptions, parseInput, progressLine, reportCompleted, reportFailure } 
 export { callSteps, failedRunFromHistory, failedRunOf, planRetry, type FailedRun, type RetryPlan } from '../history/reuse';
 
 /** A run's fold and those of the batch children of its large parallel steps (each fetched from the server, finished or not). */
-async function foldWithBatches(client: Client, workflowId: string, history: History): Promise<{ fold: RunFold; batches: RunFold[] }> {
-  const fold = await foldHistory(history, workflowId);
+async function foldWithBatches(client: Client, workflowId: string, history: History, store?: ClaimStore): Promise<{ fold: RunFold; batches: RunFold[] }> {
+  const fold = await foldHistory(history, workflowId, store);
   const batches = await Promise.all(
     batchesOf(fold)
       .filter((b) => b.runId)
@@ -57,7 +58,8 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     if (description.type !== palletWorkflow.name) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
     const status = description.status.name;
     if (status === 'RUNNING' || status === 'COMPLETED') throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
-    const read = await foldWithBatches(pc.client, workflowId, await failedHandle.fetchHistory());
+    // A long run's carried state kept in the data store is read from it (to offer those steps too).
+    const read = await foldWithBatches(pc.client, workflowId, await failedHandle.fetchHistory(), services.claims);
     const failed = failedRunOf(read.fold, read.batches);
     if (!failed.definition && !target) {
       throw new Error(`${workflowId} failed before its definition was loaded: nothing to reuse; fix the definition and start a new run with \`pallet run\`, or retry with --file or --workflow`);

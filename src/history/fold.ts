@@ -5,7 +5,8 @@
 // those ids.ts builds for the interpreter.
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { GenerationSize, PalletWorkflowInput, StepFailureDetails, WaitingStep } from '../contract';
+import { resolveClaims, type ClaimStore } from '../claims';
+import type { GenerationSize, PalletWorkflowInput, StateRef, StateSegment, StepFailureDetails, WaitingStep } from '../contract';
 import type { DefinitionSource, RunResult, WorkflowDefinition } from '../dsl/types';
 import { LOAD_DEFINITION_ACTIVITY, parseChildWorkflowId, pinnedStepOf } from './ids';
 
@@ -142,9 +143,23 @@ export function stepDetails(failure: Failure | null | undefined): StepFailureDet
  * `completed`'s sibling `keys`): when large state is carried by claim check, this is where the
  * reference is read back (it is async for that, and will take a ClaimStore).
  */
-export async function carriedOutputs(args: PalletWorkflowInput | undefined): Promise<Carried> {
-  const keys = (args as { keys?: Record<string, string> } | undefined)?.keys ?? {};
-  return { outputs: { ...(args?.carried ?? {}) }, keys: { ...keys } };
+export async function carriedOutputs(args: PalletWorkflowInput | undefined, store?: ClaimStore): Promise<Carried> {
+  const carried: Carried = { outputs: { ...(args?.carried ?? {}) }, keys: { ...(args?.keys ?? {}) } };
+  const stored = args?.stored;
+  if (!stored) return carried;
+  // A long run kept the rest in the data store (workflows/state.ts): read its segments when a
+  // store is given; otherwise each such step stands as the reference the workflow holds.
+  if (!store) {
+    for (const [id, at] of Object.entries(stored.index)) carried.outputs[id] = { $pallet_state: stored.segments[at], step: id } satisfies StateRef;
+    return carried;
+  }
+  const segments = await Promise.all(stored.segments.map(async (ref) => (await resolveClaims(ref, store)) as StateSegment));
+  for (const [id, at] of Object.entries(stored.index)) {
+    Object.defineProperty(carried.outputs, id, { value: segments[at].outputs[id], enumerable: true, writable: true, configurable: true });
+    const key = segments[at].keys?.[id];
+    if (key !== undefined) carried.keys[id] = key;
+  }
+  return carried;
 }
 
 /** An event's time in ms: a protobuf Timestamp (seconds a Long, a number or a string), or an ISO string. */
@@ -191,8 +206,8 @@ function timerOf(summary: string | undefined): Pick<Timer, 'step' | 'kind'> {
   return { step: match[1], kind: match[2] === 'sleep' ? 'sleep' : 'wait' };
 }
 
-/** Folds a run's history (one generation) into its calls, timers, memo and outcome. */
-export async function foldHistory(history: History, workflowId: string): Promise<RunFold> {
+/** Folds a run's history (one generation) into its calls, timers, memo and outcome; `store`: where a long run's stored state is read from. */
+export async function foldHistory(history: History, workflowId: string, store?: ClaimStore): Promise<RunFold> {
   const fold: RunFold = { workflowId, carried: { outputs: {}, keys: {} }, calls: [], pinned: {}, pinRefs: {}, timers: [], memo: {}, waiting: [], status: 'RUNNING', generations: [] };
   const byEvent = new Map<string, Call>();
   const timers = new Map<string, Timer>();
@@ -221,7 +236,7 @@ export async function foldHistory(history: History, workflowId: string): Promise
       fold.startMs = at;
       fold.firstExecutionRunId = a.firstExecutionRunId || undefined;
       fold.args = decode<PalletWorkflowInput>(a.input);
-      fold.carried = await carriedOutputs(fold.args);
+      fold.carried = await carriedOutputs(fold.args, store);
       fold.definition = fold.args?.definition;
       fold.source = fold.args?.source;
       fold.pinned = { ...(fold.args?.pinned ?? {}) };
