@@ -4,7 +4,7 @@
 // inputs (stepKey), taken by the new run only where those are unchanged.
 import { canonicalJson, stepKey, type PalletWorkflowInput, type ReuseOffer } from '../contract';
 import type { CallAgentRequest } from '../activities/contract';
-import { isPlainObject } from '../dsl/templates';
+import { callStepsById, type FoundCallStep } from '../dsl/step-kinds';
 import type { DefinitionSource, RunResult, WorkflowDefinition } from '../dsl/types';
 import { foldHistory, type Call, type Carried, type History, type RunFold } from './fold';
 import { outermostStepId, writtenStepId } from './ids';
@@ -40,29 +40,8 @@ export interface FailedRun {
   carried: Carried;
 }
 
-interface CallStep {
-  id: string;
-  skill: string;
-  [field: string]: unknown;
-}
-
-/** Every call step of a definition by id (an id can repeat across exclusive branches). The one walk of a definition here. */
-export function callSteps(definition: WorkflowDefinition): Map<string, CallStep[]> {
-  const found = new Map<string, CallStep[]>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (isPlainObject(value)) {
-      if (typeof value.id === 'string' && typeof value.skill === 'string') {
-        const list = found.get(value.id) ?? [];
-        list.push(value as CallStep);
-        found.set(value.id, list);
-      }
-      for (const [k, v] of Object.entries(value)) if (k !== 'inputs') visit(v);
-    }
-  };
-  visit(definition.steps);
-  return found;
-}
+/** Every call step of a definition by id, at any depth (the one walk of the step tree, dsl/step-kinds.ts). */
+export const callSteps = callStepsById;
 
 /** A finished call's step, what it received (as the step key counts it) and its result. */
 function finishedCall(fold: RunFold, call: Call): { skill?: string; inputs?: Record<string, unknown>; result: unknown } | undefined {
@@ -90,7 +69,7 @@ export function failedRunOf(fold: RunFold, batches: RunFold[] = []): FailedRun {
   const offers: Record<string, Offer> = {};
   for (const f of folds) for (const [id, offer] of Object.entries(f.args?.offers ?? {})) if (!called.has(id)) offers[id] = offer as Offer;
   const unofferable: string[] = [];
-  const steps = fold.definition ? callSteps(fold.definition) : new Map<string, CallStep[]>();
+  const steps = fold.definition ? callSteps(fold.definition) : new Map<string, FoundCallStep[]>();
   for (const f of folds) {
     for (const call of f.calls) {
       const done = finishedCall(f, call);
