@@ -48,7 +48,7 @@ describe('state of any size across continue-as-new (real server, real registry)'
       pad: (p) => ({ n: Number(p.n) + 1, text: `${'x'.repeat(1000)}${p.n}`, ...(p.first !== undefined ? { first: p.first } : {}) }),
     });
     registry = await startRegistry();
-    claims = new RegistryClaimStore(new DataStore(new RegistryClient({ registry: registry.host, timeoutMs: 60_000 }), 'pallet-data'));
+    claims = new RegistryClaimStore(new DataStore(new RegistryClient({ registry: registry.host, timeoutMs: 60_000, maxBlobBytes: 256 * 1024 * 1024 }), 'pallet-data'));
   });
   after(async () => {
     await agent?.close();
