@@ -24,14 +24,35 @@ const SANDBOX = [
 ];
 
 /** src/ (the engine) never imports examples/. */
-const NO_EXAMPLES = { regex: '(^|/)examples(/|$)', message: 'The engine (src/) must not import the examples: load them at run time by path, as `pallet agents` does.' };
+const NO_EXAMPLES = {
+  regex: '(^|/)examples(/|$)',
+  message: 'The engine (src/) must not import the examples: load them at run time by path, as `pallet agents` does.',
+};
 
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', 'coverage/**', '.tools/**', 'app/**', '.pallet/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', AbortController: 'readonly', URL: 'readonly', Response: 'readonly' } },
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        require: 'readonly',
+        module: 'readonly',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        AbortController: 'readonly',
+        URL: 'readonly',
+        Response: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
@@ -56,7 +77,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^node:', message: 'Workflow code must not use Node built-ins: do it in an activity.' },
-            { regex: '^(fs|path|os|http|https|net|crypto|child_process|process|worker_threads|timers|dns|url|util|stream)(/.*)?$', message: 'Workflow code must not use Node built-ins: do it in an activity.' },
+            {
+              regex: '^(fs|path|os|http|https|net|crypto|child_process|process|worker_threads|timers|dns|url|util|stream)(/.*)?$',
+              message: 'Workflow code must not use Node built-ins: do it in an activity.',
+            },
             { regex: '^@temporalio/(client|worker|activity|testing)', message: 'Workflow code may only use @temporalio/workflow and @temporalio/common.' },
             { regex: '^(yaml|zod|ajv|commander)$', message: 'Keep the sandbox small: parse and validate outside the workflow.' },
             // Relative paths from any folder of src/: `./activities` (src/), `../activities`, `../../activities`...
@@ -69,7 +93,8 @@ export default tseslint.config(
             {
               regex: '^(\\./(dsl/)?|(\\.\\./)+dsl/)(loader|schema|validate|json-schema|advice|graph)$',
               allowTypeImports: true,
-              message: 'The loader, the schema (zod) and the validator are Node-side; the sandbox uses dsl/templates, dsl/types and dsl/step-kinds (type imports only).',
+              message:
+                'The loader, the schema (zod) and the validator are Node-side; the sandbox uses dsl/templates, dsl/types and dsl/step-kinds (type imports only).',
             },
             NO_EXAMPLES,
           ],
@@ -77,12 +102,19 @@ export default tseslint.config(
       ],
       'no-restricted-globals': [
         'error',
-        ...['process', 'require', 'Buffer', 'setTimeout', 'setInterval', 'setImmediate', 'fetch', 'performance', '__dirname'].map((name) => ({ name, message: `"${name}" is not deterministic or not available in workflow code: use @temporalio/workflow (sleep, condition) or an activity.` })),
+        ...['process', 'require', 'Buffer', 'setTimeout', 'setInterval', 'setImmediate', 'fetch', 'performance', '__dirname'].map((name) => ({
+          name,
+          message: `"${name}" is not deterministic or not available in workflow code: use @temporalio/workflow (sleep, condition) or an activity.`,
+        })),
       ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Clocks are not deterministic in workflow code: use workflowInfo() or sleep().' },
-        { object: 'Math', property: 'random', message: 'Randomness is not deterministic in workflow code: use uuid4() from @temporalio/workflow or an activity.' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Randomness is not deterministic in workflow code: use uuid4() from @temporalio/workflow or an activity.',
+        },
       ],
       'no-restricted-syntax': [
         'error',

@@ -20,13 +20,17 @@ function sequential(n: number): WorkflowDefinition {
 
 async function time(n: number): Promise<number> {
   let details = '';
-  const run = new WorkflowRun(sequential(n), { x: 1 }, {
-    callAgent: async ({ inputs }) => inputs,
-    runWorkflow: async () => null,
-    all: (tasks) => Promise.all(tasks.map((t) => t())),
-    describeError: (e) => String(e),
-    onChange: (state) => (details = progressText(state)),
-  });
+  const run = new WorkflowRun(
+    sequential(n),
+    { x: 1 },
+    {
+      callAgent: async ({ inputs }) => inputs,
+      runWorkflow: async () => null,
+      all: (tasks) => Promise.all(tasks.map((t) => t())),
+      describeError: (e) => String(e),
+      onChange: (state) => (details = progressText(state)),
+    },
+  );
   const started = process.hrtime.bigint();
   await run.run();
   if (!details) throw new Error('no progress');

@@ -9,7 +9,9 @@ if (!fs.existsSync(cli)) {
   console.error('pallet: lib/src/cli/index.js is missing; run `npm install` (or `npm run build`) first.');
   process.exit(1);
 }
-require(cli).main(process.argv).catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+require(cli)
+  .main(process.argv)
+  .catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });

@@ -10,6 +10,8 @@ bash scripts/install-tools.sh test
 
 echo "== typecheck (tsc --strict)"
 npx tsc -p tsconfig.test.json
+echo "== format (prettier --check: npm run format fixes it)"
+npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "unformatted files: run npm run format"; exit 1; }
 echo "== lint (eslint, with the workflow-sandbox rules)"
 npx eslint .
 echo "== import cycles (madge)"

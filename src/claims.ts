@@ -201,7 +201,10 @@ export async function resolveClaims(value: unknown, store: ClaimStore, opts: Res
     if (!pending) {
       if (depth > 16) return Promise.reject(new ClaimDataError(`data ${ref.$pallet_ref} holds references nested more than 16 deep`));
       read += ref.size;
-      if (read > maxBytes) return Promise.reject(new ClaimTooLargeError(`the referenced data comes to more than ${maxBytes} bytes (${formatBytes(maxBytes)}), the limit (PALLET_MAX_REPLY_BYTES)`));
+      if (read > maxBytes)
+        return Promise.reject(
+          new ClaimTooLargeError(`the referenced data comes to more than ${maxBytes} bytes (${formatBytes(maxBytes)}), the limit (PALLET_MAX_REPLY_BYTES)`),
+        );
       pending = store.get(ref).then((data) => {
         let decoded: unknown;
         try {

@@ -1,10 +1,28 @@
 // The thin client: starts interpreter runs by workflow ID, waits for them with progress,
 // and reads their state. The CLI (cli/) is a front end to these functions; the files a
 // finished run leaves in app/ are written by app-files.ts.
-import { ApplicationFailure, isGrpcDeadlineError, isGrpcServiceError, ServiceError, WorkflowFailedError, type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import path from 'node:path';
-import { FailureTypes, PalletSearchAttributes, payloadSize, stateQuery, type PalletStatus, type PalletWorkflowInput, type RunState, type StepFailureDetails } from './contract';
+import {
+  FailureTypes,
+  PalletSearchAttributes,
+  payloadSize,
+  stateQuery,
+  type PalletStatus,
+  type PalletWorkflowInput,
+  type RunState,
+  type StepFailureDetails,
+} from './contract';
 import { loadDefinitionFile } from './dsl/loader';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import { formatReference, workflowReference } from './registry';
@@ -66,7 +84,9 @@ export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowIn
   // Said here, before anything starts: the server would refuse it with a bare "failed to start".
   const size = payloadSize(args);
   if (size > MAX_PAYLOAD_BYTES) {
-    throw new Error(`the run's input and definition come to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload: make the input smaller (pass references to large data), or split the definition into workflows run by execute_workflow`);
+    throw new Error(
+      `the run's input and definition come to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload: make the input smaller (pass references to large data), or split the definition into workflows run by execute_workflow`,
+    );
   }
   return args;
 }
@@ -193,7 +213,10 @@ async function resultThroughOutages(handle: WorkflowHandle, onNotice: (line: str
       return (await handle.result()) as RunResult;
     } catch (err) {
       if (!isUnreachable(err)) throw err;
-      if (!noticed) onNotice(`lost contact with Temporal (${(err as Error).message.split('\n')[0]}); the run goes on on the server: still waiting (Ctrl-C stops waiting, not the run)`);
+      if (!noticed)
+        onNotice(
+          `lost contact with Temporal (${(err as Error).message.split('\n')[0]}); the run goes on on the server: still waiting (Ctrl-C stops waiting, not the run)`,
+        );
       noticed = true;
       await new Promise((r) => setTimeout(r, 2_000));
     }

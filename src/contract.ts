@@ -120,7 +120,13 @@ export interface StateRef {
 
 /** Whether a value stands for an output kept in the stored state. */
 export function isStateRef(value: unknown): value is StateRef {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && isClaimRef((value as { $pallet_state?: unknown }).$pallet_state) && typeof (value as { step?: unknown }).step === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    isClaimRef((value as { $pallet_state?: unknown }).$pallet_state) &&
+    typeof (value as { step?: unknown }).step === 'string'
+  );
 }
 
 /** What a container step decided, for people following a run (not part of its result). */

@@ -17,6 +17,10 @@ export function parseHistoryJson(json: unknown): { history: History; workflowId?
  * Replays one history; rejects with a DeterminismViolationError when the current code makes
  * different decisions. The workflow id matters: child workflow ids are derived from it.
  */
-export async function replayHistory(history: History, workflowId: string, code: Pick<ReplayWorkerOptions, 'workflowBundle' | 'workflowsPath'> = { workflowsPath: require.resolve('./workflows') }): Promise<void> {
+export async function replayHistory(
+  history: History,
+  workflowId: string,
+  code: Pick<ReplayWorkerOptions, 'workflowBundle' | 'workflowsPath'> = { workflowsPath: require.resolve('./workflows') },
+): Promise<void> {
   await Worker.runReplayHistory({ ...code, replayName: workflowId }, history, workflowId);
 }

@@ -17,7 +17,14 @@ import { RegistryAgentSource } from './sources/registry-agents';
 const DATA_TIMEOUT_MS = 5 * 60_000;
 
 export class Services {
-  private built: { registry?: PalletRegistry; claims?: ClaimStore; definitions?: DefinitionStore; agents?: AgentDirectory; temporal?: Promise<{ client: Client; connection: Connection }>; searchAttributes?: Promise<boolean> } = {};
+  private built: {
+    registry?: PalletRegistry;
+    claims?: ClaimStore;
+    definitions?: DefinitionStore;
+    agents?: AgentDirectory;
+    temporal?: Promise<{ client: Client; connection: Connection }>;
+    searchAttributes?: Promise<boolean>;
+  } = {};
 
   constructor(
     readonly settings: Settings,
@@ -36,13 +43,18 @@ export class Services {
    */
   get claims(): ClaimStore {
     return (this.built.claims ??= new RegistryClaimStore(
-      new DataStore(new RegistryClient({ ...this.settings.registry, maxBlobBytes: this.settings.claims.maxBytes, timeoutMs: DATA_TIMEOUT_MS }), this.settings.claims.repository),
+      new DataStore(
+        new RegistryClient({ ...this.settings.registry, maxBlobBytes: this.settings.claims.maxBytes, timeoutMs: DATA_TIMEOUT_MS }),
+        this.settings.claims.repository,
+      ),
     ));
   }
 
   /** Definitions by workflow id: PALLET_WORKFLOWS_DIR when set, else the registry. */
   get definitions(): DefinitionStore {
-    return (this.built.definitions ??= this.settings.workflowsDir ? new DirectoryStore(this.settings.workflowsDir) : new RegistryStore(this.registry, this.settings.registry.registry));
+    return (this.built.definitions ??= this.settings.workflowsDir
+      ? new DirectoryStore(this.settings.workflowsDir)
+      : new RegistryStore(this.registry, this.settings.registry.registry));
   }
 
   /** Agents from PALLET_AGENT_URLS first, then the registry's cards: the order skills are looked up in. */

@@ -67,7 +67,8 @@ export function loadSettings(env: Env = process.env): Settings {
 function claimSettings(env: Env): ClaimSettings {
   const off = /^(off|false|no|none)$/i.test((env.PALLET_CLAIM_CHECK_BYTES ?? '').trim());
   const checkBytes = off ? undefined : parseBytes('PALLET_CLAIM_CHECK_BYTES', env.PALLET_CLAIM_CHECK_BYTES, DEFAULT_CLAIM_CHECK_BYTES);
-  if (checkBytes !== undefined && checkBytes < 1024) throw new Error(`PALLET_CLAIM_CHECK_BYTES must be at least 1024 bytes (or off), not "${env.PALLET_CLAIM_CHECK_BYTES}"`);
+  if (checkBytes !== undefined && checkBytes < 1024)
+    throw new Error(`PALLET_CLAIM_CHECK_BYTES must be at least 1024 bytes (or off), not "${env.PALLET_CLAIM_CHECK_BYTES}"`);
   const maxBytes = parseBytes('PALLET_MAX_REPLY_BYTES', env.PALLET_MAX_REPLY_BYTES, DEFAULT_MAX_DATA_BYTES);
   if (maxBytes < 1024) throw new Error(`PALLET_MAX_REPLY_BYTES must be at least 1024 bytes, not "${env.PALLET_MAX_REPLY_BYTES}"`);
   const repository = (env.PALLET_DATA_REPOSITORY || DATA_REPOSITORY).trim().replace(/^\/+|\/+$/g, '');
@@ -77,7 +78,19 @@ function claimSettings(env: Env): ClaimSettings {
   return { checkBytes, maxBytes, repository };
 }
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** A size: bytes, or with a K, M or G suffix (powers of 1024: `256K`, `64MiB`). */
 export function parseBytes(name: string, raw: string | undefined, fallback: number): number {

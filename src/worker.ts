@@ -13,7 +13,9 @@ export async function createWorker(services: Services = processServices()): Prom
   const { connection: connectionOptions, namespace } = services.settings.temporal;
   const connection = await NativeConnection.connect(connectionOptions).catch((err: Error) => {
     // One line with the address and the fix, not the transport's own error dump.
-    throw new Error(`cannot reach Temporal at ${connectionOptions.address} (${transportReason(err.message)}); start a dev server (npm start) or set TEMPORAL_ADDRESS`);
+    throw new Error(
+      `cannot reach Temporal at ${connectionOptions.address} (${transportReason(err.message)}); start a dev server (npm start) or set TEMPORAL_ADDRESS`,
+    );
   });
   const worker = await Worker.create({
     connection,
@@ -36,7 +38,9 @@ function transportReason(message: string): string {
 export async function runWorker(services: Services = processServices()): Promise<void> {
   const { worker, connection } = await createWorker(services);
   const { settings } = services;
-  console.log(`pallet worker: polling task queue "${settings.taskQueue}" in namespace "${settings.temporal.namespace}" at ${settings.temporal.connection.address} (Ctrl-C to stop)`);
+  console.log(
+    `pallet worker: polling task queue "${settings.taskQueue}" in namespace "${settings.temporal.namespace}" at ${settings.temporal.connection.address} (Ctrl-C to stop)`,
+  );
   try {
     await worker.run();
   } finally {

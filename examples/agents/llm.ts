@@ -24,7 +24,8 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv): LlmConfig | undefined 
   if (!url || !model) throw new Error(`LLM mode needs both PALLET_LLM_URL and PALLET_LLM_MODEL (${url ? 'PALLET_LLM_MODEL' : 'PALLET_LLM_URL'} is not set)`);
   if (!/^https?:\/\//.test(url)) throw new Error(`PALLET_LLM_URL must be an http(s) URL, got "${url}"`);
   const timeout = Number(env.PALLET_LLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`PALLET_LLM_TIMEOUT_MS must be a positive number of milliseconds, got "${env.PALLET_LLM_TIMEOUT_MS}"`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new Error(`PALLET_LLM_TIMEOUT_MS must be a positive number of milliseconds, got "${env.PALLET_LLM_TIMEOUT_MS}"`);
   return { url: url.replace(/\/+$/, ''), model, apiKey: env.PALLET_LLM_API_KEY?.trim() || undefined, timeoutMs: timeout };
 }
 
@@ -70,7 +71,9 @@ export async function askJson(cfg: LlmConfig, q: JsonQuestion): Promise<Record<s
     });
   } catch (err) {
     if (timeout.aborted) throw new SkillError(`${q.skill}: ${who} did not answer within ${cfg.timeoutMs} ms`);
-    throw new SkillError(`${q.skill}: ${who} is unreachable: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    throw new SkillError(
+      `${q.skill}: ${who} is unreachable: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+    );
   }
   const body = await response.text().catch(() => '');
   if (!response.ok) throw new SkillError(`${q.skill}: ${who} answered HTTP ${response.status}: ${clip(body)}`);
@@ -106,7 +109,10 @@ function messageContent(body: string): string | undefined {
 
 /** The JSON object in a reply, allowing a ```json fence or a sentence around it. */
 function parseJsonObject(content: string): Record<string, unknown> | undefined {
-  const unfenced = content.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  const unfenced = content
+    .trim()
+    .replace(/^```(?:json)?\s*/i, '')
+    .replace(/\s*```$/, '');
   for (const candidate of [unfenced, unfenced.slice(unfenced.indexOf('{'), unfenced.lastIndexOf('}') + 1)]) {
     try {
       const value: unknown = JSON.parse(candidate);

@@ -79,7 +79,8 @@ export function createCallAgent({
         // With an agent unreachable the skill may be its: worth retrying. Otherwise it is unknown.
         const details = { skill: err.skill, knownSkills: err.knownSkills, problems: err.problems };
         if (err.problems.length > 0) {
-          if (req.retry?.noRetry?.includes(FailureTypes.agentUnavailable)) throw ApplicationFailure.nonRetryable(err.message, FailureTypes.agentUnavailable, details);
+          if (req.retry?.noRetry?.includes(FailureTypes.agentUnavailable))
+            throw ApplicationFailure.nonRetryable(err.message, FailureTypes.agentUnavailable, details);
           throw ApplicationFailure.retryable(err.message, FailureTypes.agentUnavailable, details);
         }
         throw ApplicationFailure.nonRetryable(err.message, FailureTypes.unknownSkill, details);
@@ -105,7 +106,8 @@ export function createCallAgent({
     // heartbeat details; worker crashes and unreachable agents are not: Temporal retries
     // those until the step's deadline (the activity's schedule-to-close timeout).
     const agentFailures = (ctx.info.heartbeatDetails as AttemptDetails | undefined)?.agentFailures ?? 0;
-    const beat = (failures = agentFailures) => ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000), agentFailures: failures } satisfies AttemptDetails);
+    const beat = (failures = agentFailures) =>
+      ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000), agentFailures: failures } satisfies AttemptDetails);
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
     let inputs: Record<string, unknown>;
     try {
@@ -114,7 +116,10 @@ export function createCallAgent({
       inputs = claims && hasClaims(req.inputs) ? await readInputs(req, claims, maxReplyBytes) : req.inputs;
       const invalid = validators.check(agent, inputs);
       if (invalid) {
-        throw ApplicationFailure.nonRetryable(`inputs do not match the input_schema of skill "${req.skill}" on agent ${agent.card.name}: ${invalid}`, FailureTypes.invalidInput);
+        throw ApplicationFailure.nonRetryable(
+          `inputs do not match the input_schema of skill "${req.skill}" on agent ${agent.card.name}: ${invalid}`,
+          FailureTypes.invalidInput,
+        );
       }
     } catch (err) {
       clearInterval(heartbeat);
@@ -127,7 +132,10 @@ export function createCallAgent({
       const signal = AbortSignal.any([ctx.cancellationSignal, slow]);
       const reply = await protocol.call(agent, req.skill, inputs, { callId, signal, maxReplyBytes }).catch((err: unknown) => {
         if (slow.aborted && !ctx.cancellationSignal.aborted) {
-          throw ApplicationFailure.retryable(`${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`, FailureTypes.agentTimeout);
+          throw ApplicationFailure.retryable(
+            `${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`,
+            FailureTypes.agentTimeout,
+          );
         }
         throw err;
       });

@@ -29,7 +29,7 @@ export function registerApprovalCommands(program: Command): void {
     .argument('<event>', "the wait step's event name (its `event`, by default its step id), or its step id")
     .option('--reject', 'reject instead of approving')
     .option('--data <json>', 'a JSON value the wait step records as its `data` (default: null)')
-    .option('--by <name>', 'who answers, recorded as the wait step\'s `by`')
+    .option('--by <name>', "who answers, recorded as the wait step's `by`")
     .option('--run-id <runId>')
     .option('--json', 'print the outcome as JSON')
     .action(async (workflowId: string, event: string, opts: ApproveOptions) => {
@@ -80,12 +80,32 @@ export async function approveCommand(pc: PalletClient, workflowId: string, name:
   }
   if (state === null) throw new Error(`${workflowId} is still loading its definition: no wait step is waiting yet. Nothing was sent.`);
   const waiting = state.waiting ?? [];
-  if (!waiting.some((w) => w.event === name || w.step === name)) throw new Error(`${workflowId} is not waiting for "${name}": ${describeWaiting(waiting)}. Nothing was sent.`);
+  if (!waiting.some((w) => w.event === name || w.step === name))
+    throw new Error(`${workflowId} is not waiting for "${name}": ${describeWaiting(waiting)}. Nothing was sent.`);
 
-  const receipt = await sendEvent(event, () => connection.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(eventUpdate, { args: [event] })), workflowId);
+  const receipt = await sendEvent(
+    event,
+    () => connection.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(eventUpdate, { args: [event] })),
+    workflowId,
+  );
   const link = uiLink(pc, workflowId, description.runId);
   if (opts.json) {
-    console.log(JSON.stringify({ workflow_id: workflowId, run_id: description.runId, event: name, outcome: receipt.outcome, steps: receipt.steps, data: event.data ?? null, by: event.by ?? null, url: link }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          workflow_id: workflowId,
+          run_id: description.runId,
+          event: name,
+          outcome: receipt.outcome,
+          steps: receipt.steps,
+          data: event.data ?? null,
+          by: event.by ?? null,
+          url: link,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   const steps = receipt.steps.map((s) => `"${s}"`).join(', ');

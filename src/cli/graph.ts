@@ -26,7 +26,9 @@ export function registerGraphCommand(program: Command): void {
     .command('graph')
     .description('print a Mermaid flowchart of a workflow definition (problems of an invalid file as FILE:LINE:COL: message, exit 1)')
     .argument('<file>', 'definition file')
-    .addOption(new Option('-o, --output <format>', 'text: the Mermaid source; markdown: the same in a ```mermaid block').choices(['text', 'markdown']).default('text'))
+    .addOption(
+      new Option('-o, --output <format>', 'text: the Mermaid source; markdown: the same in a ```mermaid block').choices(['text', 'markdown']).default('text'),
+    )
     .option('--markdown', 'same as --output markdown')
     .action(async (file: string, opts: { output: GraphFormat; markdown?: boolean }) => {
       process.exitCode = (await graphFile(file, opts.markdown ? 'markdown' : opts.output)) ? 0 : 1;

@@ -32,7 +32,9 @@ export function serverErrorExplained(err: unknown, address = loadSettings(proces
   if (!(err instanceof ServiceError)) return err;
   const details = (err.cause as { details?: string } | undefined)?.details;
   const http = details && /Received HTTP status code|Received HTTP|protocol/i.test(details);
-  const why = http ? `something that is not a Temporal frontend answers there (${details}); point TEMPORAL_ADDRESS at the server's gRPC port (7233 by default)` : details || 'no reason given';
+  const why = http
+    ? `something that is not a Temporal frontend answers there (${details}); point TEMPORAL_ADDRESS at the server's gRPC port (7233 by default)`
+    : details || 'no reason given';
   return new Error(`${err.message} at Temporal ${address}: ${why}`);
 }
 
@@ -54,8 +56,14 @@ export function buildProgram(): Command {
     .option('--id <workflowId>', 'Temporal workflow id (default: definition id plus a unique suffix)')
     .option('--json', 'print only the result object as JSON on stdout (a failure: {workflow_id, run_id, status, error, url}); write no files')
     .option('--no-wait', 'print the workflow id and Web UI address, and return at once')
-    .option('--app-dir <dir>', "where completed runs' files go: <dir>/<workflow id>/ (result.json, metadata.json and the app writer's), <dir>/latest links to the newest (default: app)")
-    .option('--app-writer <module>', "module that writes workflow-specific files into the run's folder, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)")
+    .option(
+      '--app-dir <dir>',
+      "where completed runs' files go: <dir>/<workflow id>/ (result.json, metadata.json and the app writer's), <dir>/latest links to the newest (default: app)",
+    )
+    .option(
+      '--app-writer <module>',
+      "module that writes workflow-specific files into the run's folder, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)",
+    )
     .action(runCommand);
 
   program
@@ -84,7 +92,6 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   return program;
 }
-
 
 /** The version in package.json: two folders up from src/cli/, three from lib/src/cli/. */
 export function packageVersion(): string {

@@ -48,7 +48,14 @@ export interface LintProblemJson {
 }
 
 export function problemJson(p: LintProblem): LintProblemJson {
-  return { file: p.file, line: p.line ?? null, column: p.line ? (p.col ?? 1) : null, field: p.field ?? null, message: p.message, severity: p.warning ? 'warning' : 'error' };
+  return {
+    file: p.file,
+    line: p.line ?? null,
+    column: p.line ? (p.col ?? 1) : null,
+    field: p.field ?? null,
+    message: p.message,
+    severity: p.warning ? 'warning' : 'error',
+  };
 }
 
 /**
@@ -87,7 +94,13 @@ export async function lintFile(file: string, context?: LintContext): Promise<Lin
   }
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) return parsed.problems;
-  const advice = adviseDefinition(parsed.definition).map((a): LintProblem => ({ file, ...parsed.locate(a.path), field: formatPath(a.path), message: a.message, warning: true }));
+  const advice = adviseDefinition(parsed.definition).map((a): LintProblem => ({
+    file,
+    ...parsed.locate(a.path),
+    field: formatPath(a.path),
+    message: a.message,
+    warning: true,
+  }));
   const problems = [...advice, ...(await checkSelfRuns(parsed.definition, file, context?.workflows, parsed.locate))];
   if (!context) return problems;
   problems.push(...checkAgainstAgents(parsed.definition, file, context.agents, parsed.locate, context.discoveryProblems));
@@ -96,7 +109,13 @@ export async function lintFile(file: string, context?: LintContext): Promise<Lin
 }
 
 /** Skills no agent offers, and inputs an agent card requires that a step does not give. */
-export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents: AgentEntry[], locate: Locate = () => ({}), discoveryProblems = false): LintProblem[] {
+export function checkAgainstAgents(
+  def: WorkflowDefinition,
+  file: string,
+  agents: AgentEntry[],
+  locate: Locate = () => ({}),
+  discoveryProblems = false,
+): LintProblem[] {
   const problems: LintProblem[] = [];
   const known = [...new Set(agents.flatMap((a) => a.card.skills.map((s) => s.id)))].sort();
   for (const { step, path } of allSteps(def.steps)) {
@@ -114,7 +133,11 @@ export function checkAgainstAgents(def: WorkflowDefinition, file: string, agents
     const schema = agent.skill.input_schema as { required?: unknown } | undefined;
     const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
     for (const name of required.filter((r) => !(r in step.inputs))) {
-      problems.push({ file, ...locate([...path, 'inputs']), message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"` });
+      problems.push({
+        file,
+        ...locate([...path, 'inputs']),
+        message: `step "${step.id}": skill "${step.skill}" of agent ${agent.card.name} requires input "${name}"`,
+      });
     }
   }
   return problems;
@@ -197,7 +220,11 @@ export function workflowLookup(services: Services): WorkflowLookup {
   const store = services.definitions;
   const fetched = new Map<string, Promise<FetchedDefinition | DefinitionNotFoundError>>();
   const fetch = (id: string) => {
-    if (!fetched.has(id)) fetched.set(id, store.fetch(id).catch((err: unknown) => (err instanceof DefinitionNotFoundError ? err : Promise.reject(err))));
+    if (!fetched.has(id))
+      fetched.set(
+        id,
+        store.fetch(id).catch((err: unknown) => (err instanceof DefinitionNotFoundError ? err : Promise.reject(err))),
+      );
     return fetched.get(id)!;
   };
   return {

@@ -33,8 +33,8 @@ export function registerOpsCommands(program: Command): void {
     )
     .argument('<workflowId>')
     .option('--run-id <runId>', 'the failed run (default: the latest run of the workflow id)')
-    .option('-i, --input <json>', 'a changed workflow input (JSON object); default: the failed run\'s')
-    .option('-f, --file <path>', 'run this (fixed) definition file instead of the failed run\'s definition')
+    .option('-i, --input <json>', "a changed workflow input (JSON object); default: the failed run's")
+    .option('-f, --file <path>', "run this (fixed) definition file instead of the failed run's definition")
     .option('--workflow <ref>', 'run this stored definition instead: id, name:tag or name@sha256:...')
     .option('--json', 'print only the result object as JSON on stdout (with --no-wait: the new run)')
     .option('--no-wait', 'print the new run and return at once')
@@ -60,7 +60,9 @@ export function registerOpsCommands(program: Command): void {
         log: opts.quiet ? undefined : (line) => console.log(line),
       });
       for (const a of running.agents) console.log(`${a.name}: ${a.url} (${a.skills.join(', ')})`);
-      console.log(running.llm ? `LLM mode: ${running.llm.model} at ${running.llm.url}` : 'deterministic mode (set PALLET_LLM_URL and PALLET_LLM_MODEL to use a model)');
+      console.log(
+        running.llm ? `LLM mode: ${running.llm.model} at ${running.llm.url}` : 'deterministic mode (set PALLET_LLM_URL and PALLET_LLM_MODEL to use a model)',
+      );
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

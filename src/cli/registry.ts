@@ -26,7 +26,7 @@ export function registerRegistryCommands(program: Command): void {
 
   program
     .command('publish-agent')
-    .description("push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published")
+    .description('push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published')
     .argument('<cards...>', 'agent card JSON files or agent base URLs')
     .option('--json', 'print what was pushed as a JSON array of {source, agent, skills, status, ref, digest} (status pushed or unchanged)')
     .action(async (cards: string[], opts: { json?: boolean }) => {
@@ -81,7 +81,13 @@ export function registerRegistryCommands(program: Command): void {
       if (rows.length === 0) return console.log(`no workflows in registry ${registry.registry}; push some with \`npx pallet push\``);
       const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
       const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-      for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+      for (const row of table)
+        console.log(
+          row
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd(),
+        );
     });
 
   program
@@ -129,7 +135,7 @@ async function pushCommand(files: string[], opts: { tag?: string; json?: boolean
 }
 
 async function pushFiles(files: string[], opts: { tag?: string; json?: boolean }, rows: PushedFile[]): Promise<boolean> {
-  const targets = files.length ? files : (await new DirectoryStore(DEFAULT_DIR).files());
+  const targets = files.length ? files : await new DirectoryStore(DEFAULT_DIR).files();
   const registry = services().registry;
   const out = (line: string) => {
     if (!opts.json) console.log(line);
@@ -199,10 +205,13 @@ async function publishedCardWarnings(repositories: string[]): Promise<string[]> 
     const offering = [chosen, ...others];
     // The same name without a repository is this agent at a configured URL, which stands for its card.
     const self =
-      offering.find(mine) ?? offering.find((a) => !a.repository && agents.some((b) => mine(b) && b.card.name === a.card.name && b.card.skills.some((s) => s.id === skill)));
+      offering.find(mine) ??
+      offering.find((a) => !a.repository && agents.some((b) => mine(b) && b.card.name === a.card.name && b.card.skills.some((s) => s.id === skill)));
     if (!self) continue;
     const rest = offering.filter((a) => a !== self);
-    warnings.push(`${who(self)} offers skill "${skill}", which ${rest.map(who).join(' and ')} already offer${rest.length === 1 ? 's' : ''}; after this push the worker calls ${who(chosen)} for it`);
+    warnings.push(
+      `${who(self)} offers skill "${skill}", which ${rest.map(who).join(' and ')} already offer${rest.length === 1 ? 's' : ''}; after this push the worker calls ${who(chosen)} for it`,
+    );
   }
   return warnings;
 }
@@ -230,7 +239,10 @@ export function parseCardFile(file: string, data: unknown): AgentCard {
     throw new Error(`${file}: the card must be a JSON object, not ${Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`}`);
   }
   const card = agentCardSchema.safeParse(data);
-  if (!card.success) throw new Error(`${file}: not an agent card: ${card.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+  if (!card.success)
+    throw new Error(
+      `${file}: not an agent card: ${card.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`,
+    );
   return card.data;
 }
 

@@ -57,21 +57,30 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     });
     if (description.type !== palletWorkflow.name) throw new Error(`${workflowId} is a ${description.type}, not a Pallet run`);
     const status = description.status.name;
-    if (status === 'RUNNING' || status === 'COMPLETED') throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
+    if (status === 'RUNNING' || status === 'COMPLETED')
+      throw new Error(`${workflowId} is ${status.toLowerCase()}; only failed, timed out, cancelled or terminated runs can be retried`);
     // A long run's carried state kept in the data store is read from it (to offer those steps too).
     const read = await foldWithBatches(pc.client, workflowId, await failedHandle.fetchHistory(), services.claims);
     const failed = failedRunOf(read.fold, read.batches);
     if (!failed.definition && !target) {
-      throw new Error(`${workflowId} failed before its definition was loaded: nothing to reuse; fix the definition and start a new run with \`pallet run\`, or retry with --file or --workflow`);
+      throw new Error(
+        `${workflowId} failed before its definition was loaded: nothing to reuse; fix the definition and start a new run with \`pallet run\`, or retry with --file or --workflow`,
+      );
     }
     const plan = planRetry(failed, `${workflowId}/${description.runId}`, { definition: target?.definition, source: target?.source, input });
     const size = payloadSize(plan.args);
     if (size > MAX_PAYLOAD_BYTES) {
-      throw new Error(`the retry's input (definition, input and the ${plan.offered.length} results offered for reuse) comes to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; start a new run with \`pallet run\``);
+      throw new Error(
+        `the retry's input (definition, input and the ${plan.offered.length} results offered for reuse) comes to ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; start a new run with \`pallet run\``,
+      );
     }
     const definitionId = target?.definitionId ?? String(failed.definition?.metadata.id ?? workflowId);
     const definition = target ? target.definition : failed.definition;
-    const typedSearchAttributes = await searchAttributesFor(pc, { definitionId: definition?.metadata.id ?? definitionId, version: definition?.metadata.version, digest: plan.args.source?.digest || undefined });
+    const typedSearchAttributes = await searchAttributesFor(pc, {
+      definitionId: definition?.metadata.id ?? definitionId,
+      version: definition?.metadata.version,
+      digest: plan.args.source?.digest || undefined,
+    });
     const handle = await pc.client.workflow.start(palletWorkflow, {
       taskQueue: services.settings.taskQueue,
       workflowId,
@@ -83,12 +92,24 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     const link = uiLink(pc, workflowId, handle.firstExecutionRunId);
     const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
     if (!opts.wait && opts.json) {
-      console.log(JSON.stringify({ workflow_id: workflowId, run_id: handle.firstExecutionRunId, retry_of: description.runId, changed: plan.changes, offered: plan.offered, not_offered: plan.notOffered, url: link }));
+      console.log(
+        JSON.stringify({
+          workflow_id: workflowId,
+          run_id: handle.firstExecutionRunId,
+          retry_of: description.runId,
+          changed: plan.changes,
+          offered: plan.offered,
+          not_offered: plan.notOffered,
+          url: link,
+        }),
+      );
       return;
     }
     log(`retrying ${workflowId} (its ${status.toLowerCase().replace(/_/g, ' ')} run ${description.runId}) as run ${handle.firstExecutionRunId}`);
     log(`  changed: ${plan.changes.join('; ') || 'nothing (same definition and input)'}`);
-    log(`  offered for reuse: ${listed(plan.offered) || '-'}${plan.offered.length ? ' (each is reused only if its definition and resolved inputs are unchanged)' : ''}`);
+    log(
+      `  offered for reuse: ${listed(plan.offered) || '-'}${plan.offered.length ? ' (each is reused only if its definition and resolved inputs are unchanged)' : ''}`,
+    );
     if (plan.notOffered.length) log(`  will run again: ${listed(plan.notOffered)}`);
     log(`  ${link}`);
     if (!opts.wait) return;

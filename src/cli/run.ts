@@ -154,7 +154,9 @@ export async function reportCompleted(stored: RunResult, ctx: CompletedContext):
       result = (await resolveClaims(stored, claims, { maxBytes: Number.POSITIVE_INFINITY })) as RunResult;
     } catch (err) {
       console.error(`the run completed, but reading its large values from ${claims.location} failed: ${(err as Error).message}`);
-      console.error(`  the references are in \`npx pallet status ${ctx.workflowId} --json\`; try \`npx pallet result ${ctx.workflowId}\` again when the registry answers`);
+      console.error(
+        `  the references are in \`npx pallet status ${ctx.workflowId} --json\`; try \`npx pallet result ${ctx.workflowId}\` again when the registry answers`,
+      );
       console.error(`  ${ctx.link}`);
       process.exitCode = 1;
       return undefined;
@@ -180,7 +182,9 @@ export async function reportCompleted(stored: RunResult, ctx: CompletedContext):
     const fallback = folder.latest === 'file' ? ` (${shown(path.join(ctx.appDir, LATEST_FILE))} names it: symlinks failed here)` : '';
     log(`  wrote ${shown(folder.dir)}/: ${names.join(', ')}${fallback}`);
   } catch (err) {
-    console.error(`the run completed, but writing its files to ${shown(ctx.appDir)} failed${ctx.writer ? ` (app writer ${ctx.writerName})` : ''}: ${(err as Error).message}`);
+    console.error(
+      `the run completed, but writing its files to ${shown(ctx.appDir)} failed${ctx.writer ? ` (app writer ${ctx.writerName})` : ''}: ${(err as Error).message}`,
+    );
     process.exitCode = 1;
   }
   log(`  ${ctx.link}`);
@@ -263,7 +267,14 @@ export function failureHint(failure: RunFailure, workflowId: string): string | u
 /** Failures a retry of the same input and definition can get past: the agent's side. */
 const PASSING: string[] = [FailureTypes.agentUnavailable, FailureTypes.agentServerError, FailureTypes.agentTimeout, FailureTypes.registryError];
 /** Failures that come back until the input or the definition changes. */
-const LASTING: string[] = [FailureTypes.agentRejected, FailureTypes.agentBadResponse, FailureTypes.invalidInput, FailureTypes.inputTooLarge, FailureTypes.unknownWorkflow, FailureTypes.invalidDefinition];
+const LASTING: string[] = [
+  FailureTypes.agentRejected,
+  FailureTypes.agentBadResponse,
+  FailureTypes.invalidInput,
+  FailureTypes.inputTooLarge,
+  FailureTypes.unknownWorkflow,
+  FailureTypes.invalidDefinition,
+];
 
 /** After a failed step: a retry, with what must change for it to work. */
 function stepFailedHint(failure: RunFailure, workflowId: string): string {

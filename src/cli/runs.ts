@@ -26,7 +26,9 @@ const RUNS_SCAN = 1_000;
 export function registerRunCommands(program: Command): void {
   program
     .command('status')
-    .description("print a run's state: status, each step with its state, attempts, duration and output, the failure (a running run: the worker's live state; a closed one: from the server's history, no worker needed)")
+    .description(
+      "print a run's state: status, each step with its state, attempts, duration and output, the failure (a running run: the worker's live state; a closed one: from the server's history, no worker needed)",
+    )
     .argument('<workflowId>')
     .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--json', 'print the state as JSON')
@@ -35,7 +37,9 @@ export function registerRunCommands(program: Command): void {
   program
     .command('result')
     .alias('watch')
-    .description('re-attach to a run: follow it while it runs (progress as `run` shows it), then print and save its result as `run` does; exit 1 with the failure of a failed run')
+    .description(
+      're-attach to a run: follow it while it runs (progress as `run` shows it), then print and save its result as `run` does; exit 1 with the failure of a failed run',
+    )
     .argument('<workflowId>')
     .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
     .option('--json', 'print only the result object (or the failure) as JSON on stdout, and write no files')
@@ -155,7 +159,16 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       ...(state || view.waiting ? { waiting: state?.waiting ?? view.waiting ?? [] } : {}),
       ...(view.sleeping ? { sleeping: view.sleeping } : {}),
       // snake_case, as the failure object of `run --json` and `result --json`.
-      ...(view.failure ? { failure: { message: view.failure.message, type: view.failure.type ?? null, step: view.failure.step?.stepId ?? null, within: view.failure.step?.within ?? [] } } : {}),
+      ...(view.failure
+        ? {
+            failure: {
+              message: view.failure.message,
+              type: view.failure.type ?? null,
+              step: view.failure.step?.stepId ?? null,
+              within: view.failure.step?.within ?? [],
+            },
+          }
+        : {}),
       ...(view.generations?.length ? { generations: view.generations } : {}),
       ...(view.cancel_requested_at ? { cancel_requested_at: view.cancel_requested_at } : {}),
       ...(view.result ? { result: view.result } : {}),
@@ -166,12 +179,17 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   }
   console.log(`${workflowId} (run ${description.runId}): ${view.status}`);
   if (definition.id) console.log(`  definition: ${[definition.id, definition.version, definition.digest].filter(Boolean).map(String).join(' ')}`);
-  if (whole) console.log(`  started ${whole.start_time ?? '?'}, ${view.close_time ? 'took' : 'running for'} ${seconds(whole.duration_ms)} in ${whole.generations} generations`);
+  if (whole)
+    console.log(
+      `  started ${whole.start_time ?? '?'}, ${view.close_time ? 'took' : 'running for'} ${seconds(whole.duration_ms)} in ${whole.generations} generations`,
+    );
   else if (view.start_time) console.log(`  started ${view.start_time}, ${view.close_time ? 'took' : 'running for'} ${seconds(view.duration_ms)}`);
   if (view.generations?.length) {
     const sizes = view.generations.map((g) => `${g.events.toLocaleString('en-US')} events`);
     const shownSizes = sizes.length > 5 ? [...sizes.slice(0, 2), `… (${sizes.length - 4} more)`, ...sizes.slice(-2)] : sizes;
-    console.log(`  this is generation ${view.generations.length + 1}, since ${view.start_time} (earlier: ${shownSizes.join(', ')}); steps finished before are "carried"`);
+    console.log(
+      `  this is generation ${view.generations.length + 1}, since ${view.start_time} (earlier: ${shownSizes.join(', ')}); steps finished before are "carried"`,
+    );
   }
   if (note) console.log(`  ${note}`);
   if (view.cancel_requested_at) console.log(`  cancellation requested at ${view.cancel_requested_at}`);
@@ -190,16 +208,22 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
     if (shown.length > lines.length) console.log(`    and ${(shown.length - lines.length).toLocaleString('en-US')} more (\`--json\` has them all)`);
   }
   for (const [id, c] of Object.entries(state?.containers ?? {})) {
-    if (c.step_type !== 'parallel') console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
+    if (c.step_type !== 'parallel')
+      console.log(`  ${id} (${c.step_type}): ${c.branch === null ? 'no branch ran' : `ran ${c.branch}`} (value ${preview(c.value)})`);
   }
   for (const [id, source] of Object.entries(state?.pinned ?? {})) console.log(`  ${id} runs ${source.ref} ${source.digest}`);
-  for (const [id, how] of Object.entries(state?.recovered ?? {})) console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
+  for (const [id, how] of Object.entries(state?.recovered ?? {}))
+    console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
   if (state?.compensated?.length) console.log(`  compensated (undone, latest first): ${state.compensated.join(', ')}`);
-  for (const w of state?.waiting ?? view.waiting ?? []) console.log(`  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`);
+  for (const w of state?.waiting ?? view.waiting ?? [])
+    console.log(
+      `  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`,
+    );
   for (const s of view.sleeping ?? []) console.log(`  ${s.step} is sleeping until ${s.until}`);
   const outputs = Object.entries(stepOutputs);
   for (const [id, { outputs: value }] of outputs.slice(-MAX_LINES)) console.log(`  ${id}: ${preview(value)}`);
-  if (outputs.length > MAX_LINES) console.log(`  (the outputs of the last ${MAX_LINES} of ${outputs.length.toLocaleString('en-US')} steps; \`--json\` has them all)`);
+  if (outputs.length > MAX_LINES)
+    console.log(`  (the outputs of the last ${MAX_LINES} of ${outputs.length.toLocaleString('en-US')} steps; \`--json\` has them all)`);
   if (view.result) console.log(`  final output: ${preview(view.result.final_output)}`);
   const error = view.failure?.message ?? state?.error;
   if (error) console.log(`  error: ${error}`);
@@ -223,11 +247,18 @@ export function counted(ids: string[]): string {
  * generation's `started_at`; for runs recorded before it, the first run's description), and
  * how many generations it has. Undefined for a run of one generation.
  */
-async function wholeRun(pc: PalletClient, workflowId: string, view: HistoryView): Promise<{ start_time?: string; duration_ms?: number; generations: number } | undefined> {
+async function wholeRun(
+  pc: PalletClient,
+  workflowId: string,
+  view: HistoryView,
+): Promise<{ start_time?: string; duration_ms?: number; generations: number } | undefined> {
   if (!view.generations?.length) return undefined;
   let start = (view.generations[0] as { started_at?: string }).started_at;
   if (!start && view.first_run_id) {
-    const first = await pc.client.workflow.getHandle(workflowId, view.first_run_id).describe().catch(() => undefined);
+    const first = await pc.client.workflow
+      .getHandle(workflowId, view.first_run_id)
+      .describe()
+      .catch(() => undefined);
     start = first?.startTime.toISOString();
   }
   const startMs = start ? Date.parse(start) : NaN;
@@ -258,7 +289,11 @@ function seconds(ms: number | undefined): string {
   return m < 60 ? `${m} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export async function resultCommand(pc: PalletClient, workflowId: string, opts: { runId?: string; json?: boolean; appDir?: string; appWriter?: string }): Promise<void> {
+export async function resultCommand(
+  pc: PalletClient,
+  workflowId: string,
+  opts: { runId?: string; json?: boolean; appDir?: string; appWriter?: string },
+): Promise<void> {
   const app = await appOptions(opts, pc.services.settings);
   const description = await describe(pc, workflowId, opts.runId);
   const handle = pc.client.workflow.getHandle(workflowId, description.runId);
@@ -274,7 +309,10 @@ export async function resultCommand(pc: PalletClient, workflowId: string, opts: 
     return;
   }
   const memo = description.memo ?? {};
-  const source = typeof memo.definitionRef === 'string' ? { ref: memo.definitionRef, digest: typeof memo.definitionDigest === 'string' ? memo.definitionDigest : '' } : undefined;
+  const source =
+    typeof memo.definitionRef === 'string'
+      ? { ref: memo.definitionRef, digest: typeof memo.definitionDigest === 'string' ? memo.definitionDigest : '' }
+      : undefined;
   await reportCompleted(result, { workflowId, runId: description.runId, link, source, json: opts.json, ...app });
 }
 
@@ -299,7 +337,10 @@ const STATUSES: Record<string, string> = {
 export function runsQuery(status?: string, definition?: string): string {
   let query = `WorkflowType = '${palletWorkflow.name}'`;
   if (status) {
-    const wanted = status.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const wanted = status
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     const values = wanted.map((s) => {
       const v = STATUSES[s];
       if (!v) throw new Error(`unknown status "${s}"; use ${['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed-out'].join(', ')}`);
@@ -316,7 +357,10 @@ function quoted(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-export async function runsCommand(pc: PalletClient, opts: { status?: string; limit: string; definition?: string; children?: boolean; json?: boolean }): Promise<void> {
+export async function runsCommand(
+  pc: PalletClient,
+  opts: { status?: string; limit: string; definition?: string; children?: boolean; json?: boolean },
+): Promise<void> {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, not "${opts.limit}"`);
   const definition = opts.definition?.trim();
@@ -324,7 +368,9 @@ export async function runsCommand(pc: PalletClient, opts: { status?: string; lim
   // By the search attribute when the server has it; else by the memo, among the runs scanned.
   const indexed = definition !== undefined && (await pc.services.searchAttributesRegistered());
   if (definition !== undefined && !indexed && !opts.json) {
-    console.error(`note: the server has no ${PalletSearchAttributes.definitionId.name} search attribute (docs/operations.md#search-attributes); filtering the newest ${RUNS_SCAN} runs by their memo`);
+    console.error(
+      `note: the server has no ${PalletSearchAttributes.definitionId.name} search attribute (docs/operations.md#search-attributes); filtering the newest ${RUNS_SCAN} runs by their memo`,
+    );
   }
   const query = runsQuery(opts.status, indexed ? definition : undefined);
   const found = [];
@@ -396,7 +442,10 @@ export async function cancelCommand(pc: PalletClient, workflowId: string, opts: 
     return;
   }
   const failure = status === 'CANCELLED' ? undefined : (await viewFromHistory(await handle.fetchHistory(), workflowId)).failure;
-  if (opts.json) console.log(JSON.stringify({ workflow_id: workflowId, run_id: runId, status, cancel_requested: true, ...(failure ? { error: failure.message } : {}) }, null, 2));
+  if (opts.json)
+    console.log(
+      JSON.stringify({ workflow_id: workflowId, run_id: runId, status, cancel_requested: true, ...(failure ? { error: failure.message } : {}) }, null, 2),
+    );
   else console.log(`${workflowId} (run ${runId}): ${status} after the cancellation${failure ? `: ${failure.message}` : ''}`);
 }
 

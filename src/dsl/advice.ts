@@ -11,7 +11,10 @@ export function adviseDefinition(def: WorkflowDefinition): Problem[] {
   // Pallet reads no key of error_handling; we read two. Say when others will not be read.
   for (const key of Object.keys(def.error_handling ?? {})) {
     if (key !== 'retry' && key !== 'continue_on_error') {
-      advice.push({ path: ['error_handling', key], message: `error_handling.${key} is not read (error_handling holds retry and continue_on_error, the defaults of every call step)` });
+      advice.push({
+        path: ['error_handling', key],
+        message: `error_handling.${key} is not read (error_handling holds retry and continue_on_error, the defaults of every call step)`,
+      });
     }
   }
   // No warning about history length: a run continues as new when its history grows long.
@@ -24,7 +27,10 @@ function adviseSteps(steps: Step[], advice: Problem[]): void {
     // Only conditional and switch branches keep Pallet's bare results.
     const inBareBranch = role === 'branch' && parent !== undefined && STEP_KINDS[parent.step.step_type].bareResults;
     if (step.step_type === 'sequential' && inBareBranch && step.outputs) {
-      advice.push({ path: [...path, 'outputs'], message: `step "${step.id}": \`outputs\` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored` });
+      advice.push({
+        path: [...path, 'outputs'],
+        message: `step "${step.id}": \`outputs\` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored`,
+      });
     }
     if (step.step_type === 'wait') adviseWait(step, path, inCompensation(visit), advice);
     if (step.step_type === 'switch') adviseBoolSwitch(step.condition, step.branches, path, step.id, advice);
@@ -47,7 +53,10 @@ function adviseWait(step: WaitStep, path: FieldPath, inCompensate: boolean, advi
     advice.push({ path: [...path, 'branches', 'timed_out'], message: `step "${step.id}": the timed_out branch can never run: the wait has no timeout` });
   }
   if (inCompensate && step.timeout === undefined) {
-    advice.push({ path: [...path, 'timeout'], message: `step "${step.id}": compensation runs while the run is failing or being cancelled, and no one may be there to answer: give the wait a timeout` });
+    advice.push({
+      path: [...path, 'timeout'],
+      message: `step "${step.id}": compensation runs while the run is failing or being cancelled, and no one may be there to answer: give the wait a timeout`,
+    });
   }
   if (!step.branches || Object.values(step.branches).every((b) => !b || b.length === 0)) {
     advice.push({

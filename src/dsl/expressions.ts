@@ -237,7 +237,11 @@ function celContext(ctx: TemplateContext): Record<string, unknown> {
 export function evaluateExpressionString(value: string, ctx: TemplateContext): unknown {
   const text = expressionOf(value);
   if (text === undefined) {
-    throw new ExpressionError(value.trim(), 'an expression must be the whole value: write "${{ ... }}" alone, or build the text inside it (`"a " + string(x)`)', `misplaced expression in ${JSON.stringify(value.length > 200 ? `${value.slice(0, 199)}…` : value)}: an expression must be the whole string value`);
+    throw new ExpressionError(
+      value.trim(),
+      'an expression must be the whole value: write "${{ ... }}" alone, or build the text inside it (`"a " + string(x)`)',
+      `misplaced expression in ${JSON.stringify(value.length > 200 ? `${value.slice(0, 199)}…` : value)}: an expression must be the whole string value`,
+    );
   }
   return evaluateExpression(text, ctx);
 }
@@ -309,7 +313,8 @@ export function toJson(value: unknown, depth = 0): unknown {
   }
   if (typeof shaped.value === 'bigint' && Object.getPrototypeOf(value) !== Object.prototype) return intToNumber(shaped.value);
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) throw new Error(`the result holds a ${String(tag ?? proto?.constructor?.name ?? 'value')}, not a JSON value`);
+  if (proto !== Object.prototype && proto !== null)
+    throw new Error(`the result holds a ${String(tag ?? proto?.constructor?.name ?? 'value')}, not a JSON value`);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) define(out, k, toJson(v, depth + 1));
   return out;
@@ -360,8 +365,7 @@ export interface ExpressionRef {
 
 export type ExpressionCheck =
   /** `type`: CEL's type of the result as far as known (`bool`, `string`, `dyn`...); `loop`: it reads `item` or `index` (for_each). */
-  | { ok: true; refs: ExpressionRef[]; type: string; loop: boolean }
-  | { ok: false; reason: string };
+  { ok: true; refs: ExpressionRef[]; type: string; loop: boolean } | { ok: false; reason: string };
 
 /**
  * Checks an expression without running it: its syntax, its types as far as they are known
@@ -383,7 +387,12 @@ export function checkExpression(text: string): ExpressionCheck {
   const wrong = collectRefs(parsed.run.ast, undefined, refs);
   if (wrong) return { ok: false, reason: wrong };
   const ids = [...new Set(refs.map((r) => r.stepId))];
-  return { ok: true, refs: ids.map((stepId) => ({ stepId })), type: typed.type ?? 'dyn', loop: readsVariable(parsed.run.ast, 'item') || readsVariable(parsed.run.ast, 'index') };
+  return {
+    ok: true,
+    refs: ids.map((stepId) => ({ stepId })),
+    type: typed.type ?? 'dyn',
+    loop: readsVariable(parsed.run.ast, 'item') || readsVariable(parsed.run.ast, 'index'),
+  };
 }
 
 type Node = ASTNode;
@@ -392,7 +401,13 @@ const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null &&
 /** The field a member access reads: `a.b` and `a["b"]` (a literal key). */
 function accessed(node: Node): { target: Node; field: string } | undefined {
   if ((node.op === '.' || node.op === '.?') && isNode(node.args[0])) return { target: node.args[0], field: String(node.args[1]) };
-  if ((node.op === '[]' || node.op === '[?]') && isNode(node.args[0]) && isNode(node.args[1]) && node.args[1].op === 'value' && typeof node.args[1].args === 'string') {
+  if (
+    (node.op === '[]' || node.op === '[?]') &&
+    isNode(node.args[0]) &&
+    isNode(node.args[1]) &&
+    node.args[1].op === 'value' &&
+    typeof node.args[1].args === 'string'
+  ) {
     return { target: node.args[0], field: node.args[1].args };
   }
   return undefined;
@@ -416,7 +431,8 @@ function collectRefs(node: Node, parent: Node | undefined, refs: ExpressionRef[]
     const readsFurther = next !== undefined && next.target === node;
     if (root === 'workflow' && access.field !== 'input') return `"workflow.${access.field}": only "workflow.input" is available under "workflow"`;
     if (root === 'steps') {
-      if (readsFurther && next.field !== 'outputs') return `"steps.${access.field}.${next.field}": step results are read under "outputs" (steps.${access.field}.outputs...)`;
+      if (readsFurther && next.field !== 'outputs')
+        return `"steps.${access.field}.${next.field}": step results are read under "outputs" (steps.${access.field}.outputs...)`;
       refs.push({ stepId: access.field });
     }
   }

@@ -82,7 +82,10 @@ class Chart {
 
   /** The edges from top to bottom: by the node they start from, then as they were made. */
   orderedEdges(): Edge[] {
-    return this.edges.map((edge, i) => ({ edge, i })).sort((a, b) => this.taken.get(a.edge.from)! - this.taken.get(b.edge.from)! || a.i - b.i).map(({ edge }) => edge);
+    return this.edges
+      .map((edge, i) => ({ edge, i }))
+      .sort((a, b) => this.taken.get(a.edge.from)! - this.taken.get(b.edge.from)! || a.i - b.i)
+      .map(({ edge }) => edge);
   }
 
   /** Draws steps run one after another; undefined for none. */
@@ -181,7 +184,10 @@ class Chart {
         const workflow = step.inputs.workflow_id;
         const notes = step.continue_on_error ? ['continue on error'] : [];
         if (step.skill === EXECUTE_WORKFLOW_SKILL) {
-          this.line(depth, `${id}[[${typeof workflow === 'string' ? label(step.id, `runs ${workflow}`, ...notes) : label(step.id, EXECUTE_WORKFLOW_SKILL, ...notes)}]]`);
+          this.line(
+            depth,
+            `${id}[[${typeof workflow === 'string' ? label(step.id, `runs ${workflow}`, ...notes) : label(step.id, EXECUTE_WORKFLOW_SKILL, ...notes)}]]`,
+          );
         } else {
           this.line(depth, `${id}[${label(step.id, step.skill, ...notes)}]`);
         }
@@ -205,7 +211,11 @@ class Chart {
    * and timed_out when it has a timeout) to that outcome's branch or, when it has none, on.
    */
   private waitStep(step: WaitStep, depth: number): Part {
-    const lines = [step.id, `wait for ${step.event ?? step.id}`, ...(step.timeout !== undefined ? [`timeout ${typeof step.timeout === 'number' ? `${step.timeout}s` : step.timeout}`] : [])];
+    const lines = [
+      step.id,
+      `wait for ${step.event ?? step.id}`,
+      ...(step.timeout !== undefined ? [`timeout ${typeof step.timeout === 'number' ? `${step.timeout}s` : step.timeout}`] : []),
+    ];
     const draw = (inner: number): Part => {
       const id = this.id('s', step.id);
       this.line(inner, `${id}{${label(...lines)}}`);

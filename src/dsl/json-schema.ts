@@ -30,7 +30,15 @@ type Json = Record<string, unknown>;
 type AnySchema = z.core.$ZodType;
 
 /** The definition of a zod schema (the few fields read here). */
-function defOf(schema: AnySchema): { type: string; shape?: Record<string, AnySchema>; options?: AnySchema[]; innerType?: AnySchema; in?: AnySchema; out?: AnySchema; element?: AnySchema } {
+function defOf(schema: AnySchema): {
+  type: string;
+  shape?: Record<string, AnySchema>;
+  options?: AnySchema[];
+  innerType?: AnySchema;
+  in?: AnySchema;
+  out?: AnySchema;
+  element?: AnySchema;
+} {
   return schema._zod.def as ReturnType<typeof defOf>;
 }
 

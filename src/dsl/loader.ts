@@ -89,11 +89,23 @@ export function parseDefinition(text: string, file: string): LoadResult {
   } catch (err) {
     // The YAML parser recurses per level: far past MAX_NESTING it runs out of stack.
     const deepest = deepestOffset(text);
-    return { ok: false, problems: [at(deepest, `the file nests too deeply to read (${err instanceof RangeError ? `more than ${MAX_NESTING} levels` : (err as Error).message})`)] };
+    return {
+      ok: false,
+      problems: [at(deepest, `the file nests too deeply to read (${err instanceof RangeError ? `more than ${MAX_NESTING} levels` : (err as Error).message})`)],
+    };
   }
   if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => at(e.pos[0], `YAML syntax error: ${firstLine(e.message)}`)) };
   const tooDeep = nestedPast(doc.contents, MAX_NESTING);
-  if (tooDeep) return { ok: false, problems: [at(tooDeep.range?.[0], `maps and lists nest more than ${MAX_NESTING} levels deep here; flatten the definition (the limit keeps every check within bounds)`)] };
+  if (tooDeep)
+    return {
+      ok: false,
+      problems: [
+        at(
+          tooDeep.range?.[0],
+          `maps and lists nest more than ${MAX_NESTING} levels deep here; flatten the definition (the limit keeps every check within bounds)`,
+        ),
+      ],
+    };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

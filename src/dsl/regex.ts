@@ -33,4 +33,3 @@ function patternProblem(pattern: string, err: unknown): string {
   const shown = JSON.stringify(pattern.length > 100 ? `${pattern.slice(0, 99)}…` : pattern);
   return `invalid regular expression ${shown}: ${reason} (matches uses RE2 syntax: no backreferences or lookaround)`;
 }
-

@@ -160,12 +160,6 @@ function pythonNumber(n: number): string {
 /** Python's repr() of a string: single quotes unless the text has ' and no ", escapes spelled out. */
 function pythonStringRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const escaped = text
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
-    .split(quote)
-    .join(`\\${quote}`);
+  const escaped = text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').split(quote).join(`\\${quote}`);
   return `${quote}${escaped}${quote}`;
 }

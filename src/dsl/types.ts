@@ -5,7 +5,21 @@ export { STEP_TYPES, WAIT_OUTCOMES, type StepType, type WaitOutcome } from './st
 
 // The definition's types are inferred from its zod schema (type-only: nothing of zod reaches
 // the workflow sandbox through this file).
-export type { ConditionalStep, ErrorHandling, ForEachStep, RepeatStep, ParallelStep, RetrySettings, SequentialStep, SleepStep, Step, SwitchStep, WaitStep, WorkflowDefinition, WorkflowMetadata } from './schema';
+export type {
+  ConditionalStep,
+  ErrorHandling,
+  ForEachStep,
+  RepeatStep,
+  ParallelStep,
+  RetrySettings,
+  SequentialStep,
+  SleepStep,
+  Step,
+  SwitchStep,
+  WaitStep,
+  WorkflowDefinition,
+  WorkflowMetadata,
+} from './schema';
 
 /** Where a definition came from, recorded in the run so that it can be traced and re-pulled. */
 export interface DefinitionSource {

@@ -121,15 +121,24 @@ function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible
     if (ref.kind === 'invalid') {
       walk.problems.push({ path: at, message: `step "${stepId}": invalid template "{{ ${text} }}": ${ref.reason}` });
     } else if (ref.kind === 'loop' && !visible.has(IN_LOOP)) {
-      walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" reads the current item of a for_each step, and this step is not inside one` });
+      walk.problems.push({
+        path: at,
+        message: `step "${stepId}": template "{{ ${text} }}" reads the current item of a for_each step, and this step is not inside one`,
+      });
     } else if (ref.kind === 'step' && !visible.has(ref.stepId)) {
-      walk.problems.push({ path: at, message: `step "${stepId}": template "{{ ${text} }}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}` });
+      walk.problems.push({
+        path: at,
+        message: `step "${stepId}": template "{{ ${text} }}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}`,
+      });
     }
   }
   for (const { value: text, path: at } of findExpressions(value, path)) {
     const expression = expressionOf(text);
     if (expression === undefined) {
-      walk.problems.push({ path: at, message: `step "${stepId}": an expression must be the whole value, as in "\${{ 'a ' + string(x) }}" (found ${JSON.stringify(text.length > 120 ? `${text.slice(0, 119)}…` : text)})` });
+      walk.problems.push({
+        path: at,
+        message: `step "${stepId}": an expression must be the whole value, as in "\${{ 'a ' + string(x) }}" (found ${JSON.stringify(text.length > 120 ? `${text.slice(0, 119)}…` : text)})`,
+      });
       continue;
     }
     const checked = checkExpression(expression);
@@ -138,11 +147,17 @@ function checkTemplates(value: unknown, path: FieldPath, stepId: string, visible
       continue;
     }
     if (checked.loop && !visible.has(IN_LOOP)) {
-      walk.problems.push({ path: at, message: `step "${stepId}": expression "${showExpression(expression)}" reads item or index, which exist only inside a for_each step's steps` });
+      walk.problems.push({
+        path: at,
+        message: `step "${stepId}": expression "${showExpression(expression)}" reads item or index, which exist only inside a for_each step's steps`,
+      });
     }
     for (const ref of checked.refs) {
       if (visible.has(ref.stepId)) continue;
-      walk.problems.push({ path: at, message: `step "${stepId}": expression "${showExpression(expression)}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}` });
+      walk.problems.push({
+        path: at,
+        message: `step "${stepId}": expression "${showExpression(expression)}" refers to step "${ref.stepId}", but ${unreachable(ref.stepId, stepId, walk)}`,
+      });
     }
   }
 }

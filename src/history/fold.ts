@@ -208,7 +208,18 @@ function timerOf(summary: string | undefined): Pick<Timer, 'step' | 'kind'> {
 
 /** Folds a run's history (one generation) into its calls, timers, memo and outcome; `store`: where a long run's stored state is read from. */
 export async function foldHistory(history: History, workflowId: string, store?: ClaimStore): Promise<RunFold> {
-  const fold: RunFold = { workflowId, carried: { outputs: {}, keys: {} }, calls: [], pinned: {}, pinRefs: {}, timers: [], memo: {}, waiting: [], status: 'RUNNING', generations: [] };
+  const fold: RunFold = {
+    workflowId,
+    carried: { outputs: {}, keys: {} },
+    calls: [],
+    pinned: {},
+    pinRefs: {},
+    timers: [],
+    memo: {},
+    waiting: [],
+    status: 'RUNNING',
+    generations: [],
+  };
   const byEvent = new Map<string, Call>();
   const timers = new Map<string, Timer>();
   const upsertMemo = (fields: Record<string, Payload> | null | undefined) => {
@@ -246,7 +257,8 @@ export async function foldHistory(history: History, workflowId: string, store?: 
       const a = e.activityTaskScheduledEventAttributes;
       const name = a.activityId ?? '?';
       const pinFor = a.activityType?.name === 'callAgent' ? undefined : pinnedStepOf(name);
-      const kind = a.activityType?.name === 'callAgent' ? 'agent' : name === LOAD_DEFINITION_ACTIVITY ? 'definition' : pinFor !== undefined ? 'pin' : 'definition';
+      const kind =
+        a.activityType?.name === 'callAgent' ? 'agent' : name === LOAD_DEFINITION_ACTIVITY ? 'definition' : pinFor !== undefined ? 'pin' : 'definition';
       const call: Call = { kind, step: pinFor ?? name, name, state: 'scheduled', attempts: 0, scheduledMs: at, input: decode(a.input) };
       byEvent.set(key, call);
       fold.calls.push(call);
@@ -278,7 +290,15 @@ export async function foldHistory(history: History, workflowId: string, store?: 
       const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
       const name = a.workflowId ?? '?';
       const parsed = parseChildWorkflowId(workflowId, name);
-      const call: Call = { kind: parsed?.batch !== undefined ? 'batch' : 'workflow', step: parsed?.step ?? name, name, state: 'scheduled', attempts: 0, scheduledMs: at, input: decode(a.input) };
+      const call: Call = {
+        kind: parsed?.batch !== undefined ? 'batch' : 'workflow',
+        step: parsed?.step ?? name,
+        name,
+        state: 'scheduled',
+        attempts: 0,
+        scheduledMs: at,
+        input: decode(a.input),
+      };
       if (parsed?.batch !== undefined) call.batch = parsed.batch;
       byEvent.set(key, call);
       fold.calls.push(call);
@@ -305,7 +325,13 @@ export async function foldHistory(history: History, workflowId: string, store?: 
       const a = e.timerStartedEventAttributes;
       const summary = decodeOne<string>(e.userMetadata?.summary);
       const ms = durationOf(a.startToFireTimeout);
-      const timer: Timer = { ...timerOf(summary), summary, startedMs: at, firesMs: at !== undefined && ms !== undefined ? at + ms : undefined, state: 'pending' };
+      const timer: Timer = {
+        ...timerOf(summary),
+        summary,
+        startedMs: at,
+        firesMs: at !== undefined && ms !== undefined ? at + ms : undefined,
+        state: 'pending',
+      };
       timers.set(a.timerId ?? key, timer);
       fold.timers.push(timer);
     } else if (e.timerFiredEventAttributes) {

@@ -114,7 +114,9 @@ export function planRetry(
   const definitionChanged = change.source !== undefined && (change.source.digest !== (failed.source ?? args.source)?.digest || !change.source.digest);
   if (definitionChanged) {
     const from = failed.source ?? args.source;
-    const was = from ? `${from.ref} ${short(from.digest)}` : `${failed.definition?.metadata.id ?? '?'} ${failed.definition?.metadata.version ?? ''} (given inline)`;
+    const was = from
+      ? `${from.ref} ${short(from.digest)}`
+      : `${failed.definition?.metadata.id ?? '?'} ${failed.definition?.metadata.version ?? ''} (given inline)`;
     changes.push(`definition: ${was.trim()} -> ${change.source!.ref} ${short(change.source!.digest)}`.trim());
   }
   const input = change.input ?? args.input ?? {};

@@ -85,7 +85,8 @@ export function viewOf(fold: RunFold, now = Date.now()): HistoryView {
     const given = offer as { result?: unknown; stored?: unknown };
     lead.push({ id, kind: 'agent', state: 'reused', attempts: 0, outputs: 'stored' in given ? given.stored : given.result });
   }
-  const named = (c: Call) => (c.kind === 'definition' || c.kind === 'pin' || c.kind === 'batch' ? (c.kind === 'batch' ? `${c.step}.batch-${c.batch}` : c.name) : c.step);
+  const named = (c: Call) =>
+    c.kind === 'definition' || c.kind === 'pin' || c.kind === 'batch' ? (c.kind === 'batch' ? `${c.step}.batch-${c.batch}` : c.name) : c.step;
   const steps = fold.calls.map((c): StepView => {
     const s: StepView = { id: named(c), kind: KIND[c.kind], state: c.state, attempts: c.attempts, scheduled_at: iso(c.scheduledMs) };
     const open = c.state === 'running' || c.state === 'scheduled';

@@ -171,7 +171,8 @@ export class RegistryClient {
     const res = await this.send(op, `/v2/${r.repository}/manifests/${r.digest ?? r.tag}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT } });
     const digest = res.headers.get('docker-content-digest');
     if (res.ok && digest && isDigest(digest)) {
-      if (r.digest && digest !== r.digest) throw this.fail(op, 'digest_mismatch', `reports digest ${digest}`, { status: res.status, hint: 'the pinned digest does not match' });
+      if (r.digest && digest !== r.digest)
+        throw this.fail(op, 'digest_mismatch', `reports digest ${digest}`, { status: res.status, hint: 'the pinned digest does not match' });
       return { digest, mediaType: (res.headers.get('content-type') ?? '').split(';')[0].trim(), size: Number(res.headers.get('content-length') ?? 0) };
     }
     if (res.status === 404 || res.status === 401 || res.status === 403 || res.status === 429 || res.status >= 500) throw await this.statusError(op, res);
@@ -221,7 +222,9 @@ export class RegistryClient {
     }
     const actual = digestOf(data, descriptor.digest.split(':')[0]);
     if (data.length !== descriptor.size || actual !== descriptor.digest) {
-      throw this.fail(op, 'digest_mismatch', `sent ${data.length} bytes hashing to ${actual}, not ${descriptor.size} bytes with ${descriptor.digest},`, { hint: 'the blob is corrupt or was altered' });
+      throw this.fail(op, 'digest_mismatch', `sent ${data.length} bytes hashing to ${actual}, not ${descriptor.size} bytes with ${descriptor.digest},`, {
+        hint: 'the blob is corrupt or was altered',
+      });
     }
     return data;
   }
@@ -440,7 +443,8 @@ export class RegistryClient {
       return token.authorization;
     } catch (err) {
       if (err instanceof TokenError) {
-        if (err.status === 401 || err.status === 403) throw this.unauthorized(op, err.status, `'s token service refused ${this.credentials ? 'the credentials' : 'anonymous access'}`);
+        if (err.status === 401 || err.status === 403)
+          throw this.unauthorized(op, err.status, `'s token service refused ${this.credentials ? 'the credentials' : 'anonymous access'}`);
         throw this.fail(op, err.status && err.status >= 500 ? 'server_error' : 'protocol', `: ${err.message},`, { status: err.status, cause: err });
       }
       throw this.networkError(op, err, `token service ${params.realm}`);
@@ -464,12 +468,23 @@ export class RegistryClient {
 
   private networkError(op: Op, err: unknown, what = `registry ${this.registry}`): RegistryError {
     if (isTimeout(err)) {
-      return new RegistryError(`${what} did not answer within ${this.timeoutMs} ms while ${op.verb} ${op.subject}; is it overloaded or unreachable?`, 'timeout', this.fullRef(op), undefined, { cause: err });
+      return new RegistryError(
+        `${what} did not answer within ${this.timeoutMs} ms while ${op.verb} ${op.subject}; is it overloaded or unreachable?`,
+        'timeout',
+        this.fullRef(op),
+        undefined,
+        { cause: err },
+      );
     }
     const code = causeCode(err);
     const tls = /SSL|TLS|EPROTO|CERT|wrong version/i.test(code);
-    const hint = tls && this.baseUrl.startsWith('https:') ? 'if it serves plain HTTP, set PALLET_REGISTRY_PLAIN_HTTP=1' : 'is it running? set PALLET_REGISTRY to its host:port';
-    return new RegistryError(`${what} is unreachable (${code}) while ${op.verb} ${op.subject}; ${hint}`, 'unreachable', this.fullRef(op), undefined, { cause: err });
+    const hint =
+      tls && this.baseUrl.startsWith('https:')
+        ? 'if it serves plain HTTP, set PALLET_REGISTRY_PLAIN_HTTP=1'
+        : 'is it running? set PALLET_REGISTRY to its host:port';
+    return new RegistryError(`${what} is unreachable (${code}) while ${op.verb} ${op.subject}; ${hint}`, 'unreachable', this.fullRef(op), undefined, {
+      cause: err,
+    });
   }
 
   /** Maps an unexpected HTTP status to an error, with the registry's own error code if it sent one. */
@@ -486,7 +501,10 @@ export class RegistryClient {
     if (s === 401 || s === 403) return this.unauthorized(op, s, `denied access${detail}`);
     if (s === 404) {
       const hint = op.notFound ?? 'check the name and tag, or push it first';
-      const what = op.subject === this.registry ? `registry ${this.registry} answered 404 while ${op.verb} it` : `${op.subject} was not found on registry ${this.registry}`;
+      const what =
+        op.subject === this.registry
+          ? `registry ${this.registry} answered 404 while ${op.verb} it`
+          : `${op.subject} was not found on registry ${this.registry}`;
       return new RegistryError(`${what}${detail}; ${hint}`, 'not_found', this.fullRef(op), s);
     }
     if (s === 405) {
@@ -553,7 +571,7 @@ export class RegistryClient {
   private async paginate(op: Op, first: string, key: 'repositories' | 'tags', missingIsEmpty: boolean): Promise<string[]> {
     const out: string[] = [];
     const seen = new Set<string>();
-    for (let next: URL | undefined = new URL(first, this.baseUrl); next && !seen.has(next.href); ) {
+    for (let next: URL | undefined = new URL(first, this.baseUrl); next && !seen.has(next.href);) {
       seen.add(next.href);
       const res = await this.send(op, next, {});
       if (res.status === 404 && missingIsEmpty) return [];

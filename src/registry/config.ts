@@ -19,7 +19,10 @@ export function registryFromEnv(env: Env): RegistrySettings {
   // Tolerate `http://host:5000/` as people paste it; the scheme then chooses plain HTTP.
   const raw = (env.PALLET_REGISTRY || DEFAULT_REGISTRY).trim();
   const scheme = /^(https?):\/\//i.exec(raw)?.[1]?.toLowerCase();
-  const registry = raw.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  const registry = raw
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
   const plainHttp = /^(1|true|yes|on)$/i.test(env.PALLET_REGISTRY_PLAIN_HTTP ?? '') || scheme === 'http';
   const credentials = credentialsFor(registry, env);
   return { registry, plainHttp, ...(credentials ? { credentials } : {}) };

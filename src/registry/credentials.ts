@@ -35,7 +35,10 @@ interface DockerAuthEntry {
 
 /** `https://host:port/v1/` and `host:port` name the same registry in `auths`. */
 function normaliseHost(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  return key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 /** Credentials for `host` in a Docker `config.json`; a missing or unreadable file means none. */

@@ -26,6 +26,27 @@ export {
 } from './client';
 export { credentialsFor, dockerConfigCredentials, dockerConfigPath, envCredentials } from './credentials';
 export { JSON_MEDIA_TYPE, PalletRegistry, preferredTag, YAML_MEDIA_TYPE, type ListedAgentCard, type ListedWorkflow, type PulledWorkflow } from './store';
-export { DATA_ARTIFACT_TYPE, DATA_REPOSITORY, DataStore, dataTag, OWNER_ANNOTATION, ownerHash, ownerTag, parseDataTag, type DataTag, type PutOptions } from './data';
-export { dataInventory, pruneData, verdict, type DataInventory, type OwnerData, type OwnerRun, type OwnerVerdict, type PruneOptions, type PruneReport } from './data-retention';
+export {
+  DATA_ARTIFACT_TYPE,
+  DATA_REPOSITORY,
+  DataStore,
+  dataTag,
+  OWNER_ANNOTATION,
+  ownerHash,
+  ownerTag,
+  parseDataTag,
+  type DataTag,
+  type PutOptions,
+} from './data';
+export {
+  dataInventory,
+  pruneData,
+  verdict,
+  type DataInventory,
+  type OwnerData,
+  type OwnerRun,
+  type OwnerVerdict,
+  type PruneOptions,
+  type PruneReport,
+} from './data-retention';
 export { createRegistry, DEFAULT_REGISTRY, registryFromEnv, type RegistrySettings } from './config';

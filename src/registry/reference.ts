@@ -67,7 +67,8 @@ export function parseReference(ref: string, defaultRegistry: string): Reference 
 
   if (!repository) throw invalid(ref, 'the repository name is missing');
   for (const part of repository.split('/')) {
-    if (!COMPONENT.test(part)) throw invalid(ref, `"${repository}" is not a valid repository name (lowercase letters, digits, '.', '_', '-', separated by '/')`);
+    if (!COMPONENT.test(part))
+      throw invalid(ref, `"${repository}" is not a valid repository name (lowercase letters, digits, '.', '_', '-', separated by '/')`);
   }
   if (tag !== undefined && !TAG.test(tag)) throw invalid(ref, `"${tag}" is not a valid tag`);
 

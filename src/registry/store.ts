@@ -118,7 +118,9 @@ export class PalletRegistry {
     }
     const agent = agentShortName(agentName);
     const ref = this.client.reference(`agents/${agent}:${tag}`);
-    const { digest } = await this.client.pushArtifact(ref.repository, tag, [{ name: `${agent}_agent_card.json`, mediaType: JSON_MEDIA_TYPE, data: cardJsonText }]);
+    const { digest } = await this.client.pushArtifact(ref.repository, tag, [
+      { name: `${agent}_agent_card.json`, mediaType: JSON_MEDIA_TYPE, data: cardJsonText },
+    ]);
     return { reference: formatReference(ref), digest };
   }
 

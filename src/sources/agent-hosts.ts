@@ -77,7 +77,9 @@ export function parseAgentHosts(value: string | undefined): HostPattern[] | unde
 /** `host`, `host:port`, `[IPv6]`, `[IPv6]:port`, a bare IPv6 address, `*.domain[:port]` or `*[:port]`. */
 export function parseHostPattern(text: string): HostPattern {
   const bad = (why: string) =>
-    new Error(`PALLET_AGENT_HOSTS: "${text}" is not a host pattern (${why}); write host, host:port, [IPv6]:port, *.domain or *.domain:port, separated by commas`);
+    new Error(
+      `PALLET_AGENT_HOSTS: "${text}" is not a host pattern (${why}); write host, host:port, [IPv6]:port, *.domain or *.domain:port, separated by commas`,
+    );
   if (/[\s/\\?#@]/.test(text)) throw bad('only a host and an optional port, no scheme, path or user');
   let hostPart = text;
   let portPart: string | undefined;

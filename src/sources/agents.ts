@@ -174,7 +174,11 @@ export class AgentDirectory {
         // A refused card that does not list the skill cannot be why it is missing: leave it out,
         // so that one bad card does not make every unknown skill look like an outage.
         const irrelevant = new Set(fresh.refused.filter((r) => !r.card.skills.some((s) => s.id === skill)).map((r) => r.problem));
-        throw new UnknownSkillError(skill, known, fresh.problems.filter((p) => !irrelevant.has(p)));
+        throw new UnknownSkillError(
+          skill,
+          known,
+          fresh.problems.filter((p) => !irrelevant.has(p)),
+        );
       }
     }
     return found;

@@ -39,7 +39,11 @@ export class InvalidDefinitionError extends Error {
 }
 
 /** Fetches and checks a definition, optionally requiring an exact digest. */
-export async function loadFromStore(store: DefinitionStore, ref: string, digest?: string): Promise<{ definition: WorkflowDefinition; source: DefinitionSource; text: string }> {
+export async function loadFromStore(
+  store: DefinitionStore,
+  ref: string,
+  digest?: string,
+): Promise<{ definition: WorkflowDefinition; source: DefinitionSource; text: string }> {
   const fetched = await store.fetch(ref, digest);
   const parsed = parseDefinition(fetched.text, fetched.file);
   if (!parsed.ok) throw new InvalidDefinitionError(ref, parsed.problems);
@@ -66,7 +70,9 @@ export class DirectoryStore implements DefinitionStore {
       if (!byName && definitionId(text) !== ref) continue;
       const actual = sha256Digest(text);
       if (digest && digest !== actual) {
-        throw new DefinitionNotFoundError(`workflow ${ref} in ${this.describe()} has digest ${actual}, not the pinned ${digest} (the file changed since the run started)`);
+        throw new DefinitionNotFoundError(
+          `workflow ${ref} in ${this.describe()} has digest ${actual}, not the pinned ${digest} (the file changed since the run started)`,
+        );
       }
       return { text, file, source: { ref, digest: actual } };
     }
@@ -82,7 +88,10 @@ export class DirectoryStore implements DefinitionStore {
     } catch (err) {
       throw new DefinitionNotFoundError(`cannot read workflow folder ${this.dir}: ${(err as Error).message}`);
     }
-    return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(this.dir, n));
+    return names
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort()
+      .map((n) => path.join(this.dir, n));
   }
 }
 

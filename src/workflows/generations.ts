@@ -102,7 +102,10 @@ export async function nextGeneration(
     pinned: { ...(args.pinned ?? {}), ...state.pinned },
     // Call ids (the agents' Idempotency-Key) stay those of the run's first generation.
     callsOf: args.callsOf ?? `${info.workflowId}/${info.firstExecutionRunId}`,
-    generations: [...(args.generations ?? []), { run_id: info.runId, started_at: info.runStartTime.toISOString(), events: info.historyLength, bytes: info.historySize }],
+    generations: [
+      ...(args.generations ?? []),
+      { run_id: info.runId, started_at: info.runStartTime.toISOString(), events: info.historyLength, bytes: info.historySize },
+    ],
     ...(args.historyLimit !== undefined ? { historyLimit: args.historyLimit } : {}),
     ...(args.inlineStateBytes !== undefined ? { inlineStateBytes: args.inlineStateBytes } : {}),
     ...(args.searchAttributes ? { searchAttributes: args.searchAttributes } : {}),
@@ -128,7 +131,8 @@ export async function nextGeneration(
  */
 async function storeUnread(next: PalletWorkflowInput, carry: GenerationCarry, definition: WorkflowDefinition): Promise<void> {
   const carried = next.carried ?? {};
-  const has = (id: string) => Object.prototype.hasOwnProperty.call(carried, id) || Object.prototype.hasOwnProperty.call(next.stored?.index ?? {}, id) || (next.passed ?? []).includes(id);
+  const has = (id: string) =>
+    Object.prototype.hasOwnProperty.call(carried, id) || Object.prototype.hasOwnProperty.call(next.stored?.index ?? {}, id) || (next.passed ?? []).includes(id);
   const readable = readableLater(definition, has);
   if (!readable) return;
   const keep = (id: string) => {

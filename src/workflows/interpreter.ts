@@ -41,7 +41,17 @@ import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD
 import { outputsRead, segmentsOf } from './state';
 import { progressText } from './progress';
 import { Waits } from './waits';
-import { agentActivityId, batchWorkflowId, callId, callsOfRun, childWorkflowId, LOAD_DEFINITION_ACTIVITY, offersForSteps, pinActivityId, writtenStepId } from '../history/ids';
+import {
+  agentActivityId,
+  batchWorkflowId,
+  callId,
+  callsOfRun,
+  childWorkflowId,
+  LOAD_DEFINITION_ACTIVITY,
+  offersForSteps,
+  pinActivityId,
+  writtenStepId,
+} from '../history/ids';
 import type { BranchBatch } from './steps/types';
 import { WorkflowRun, type StepEffects } from './walker';
 
@@ -93,7 +103,10 @@ function upsertStatus(args: PalletWorkflowInput, status: PalletStatus, definitio
   const keyword = (text: string) => (text.length > 200 ? text.slice(0, 200) : text);
   const pairs: SearchAttributeUpdatePair[] = [{ key: PalletSearchAttributes.status, value: status }];
   if (definition) {
-    pairs.push({ key: PalletSearchAttributes.definitionId, value: keyword(definition.id) }, { key: PalletSearchAttributes.definitionVersion, value: keyword(definition.version) });
+    pairs.push(
+      { key: PalletSearchAttributes.definitionId, value: keyword(definition.id) },
+      { key: PalletSearchAttributes.definitionVersion, value: keyword(definition.version) },
+    );
     if (definition.digest) pairs.push({ key: PalletSearchAttributes.definitionDigest, value: definition.digest });
   }
   upsertSearchAttributes(pairs);
@@ -112,9 +125,22 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
     setCurrentDetails(`loading definition ${source.ref}`);
     const ref = source.ref;
     const loaded = await activities.loadDefinition
-      .executeWithOptions({ activityId: LOAD_DEFINITION_ACTIVITY, summary: `load definition ${ref}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE }, [{ ref, digest: source.digest || undefined }])
+      .executeWithOptions(
+        {
+          activityId: LOAD_DEFINITION_ACTIVITY,
+          summary: `load definition ${ref}`,
+          startToCloseTimeout: '60s',
+          scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE,
+        },
+        [{ ref, digest: source.digest || undefined }],
+      )
       .catch((err: unknown) => {
-        throw ApplicationFailure.create({ message: `cannot load workflow ${ref}: ${describeError(err)}`, type: FailureTypes.definitionLoadFailed, nonRetryable: true, cause: err as Error });
+        throw ApplicationFailure.create({
+          message: `cannot load workflow ${ref}: ${describeError(err)}`,
+          type: FailureTypes.definitionLoadFailed,
+          nonRetryable: true,
+          cause: err as Error,
+        });
       });
     definition = loaded.definition;
     source = loaded.source;
@@ -150,14 +176,18 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   });
   state = run.state;
   const storeSegment = (segment: StateSegment) =>
-    activities.storeState.executeWithOptions({ summary: `store ${Object.keys(segment.outputs).length} step outputs`, scheduleToCloseTimeout: STATE_STORE_DEADLINE }, [{ owner: context.owner, segment }]);
+    activities.storeState.executeWithOptions(
+      { summary: `store ${Object.keys(segment.outputs).length} step outputs`, scheduleToCloseTimeout: STATE_STORE_DEADLINE },
+      [{ owner: context.owner, segment }],
+    );
   const result = await run.run().catch(async (err: unknown) => {
     // A long history: the walk stopped with nothing in flight; it goes on in a new one.
     if (err instanceof GenerationEnd) {
       return continueRun(await nextGeneration(args, { state: run.state, keys: run.keys, timers: waits.deadlines(), storeSegment }, definition!, source));
     }
     // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.
-    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(`the run was cancelled (${err instanceof Error ? err.message : String(err)})`);
+    if (CancellationScope.current().consideredCancelled)
+      throw new CancelledFailure(`the run was cancelled (${err instanceof Error ? err.message : String(err)})`);
     throw err;
   });
   return finalResult(result, args, context, storeSegment);
@@ -172,7 +202,12 @@ const STATE_STORE_DEADLINE = '10m';
  * last workflow task forever), has its step outputs assembled into one blob in the data store
  * (a claim-check reference in the result, resolved by `pallet run` and `result`).
  */
-async function finalResult(result: RunResult, args: PalletWorkflowInput, context: RunContext, storeSegment: (segment: StateSegment) => Promise<ClaimRef>): Promise<RunResult> {
+async function finalResult(
+  result: RunResult,
+  args: PalletWorkflowInput,
+  context: RunContext,
+  storeSegment: (segment: StateSegment) => Promise<ClaimRef>,
+): Promise<RunResult> {
   const entries = Object.entries(result.step_outputs);
   const referenced = entries.some(([, { outputs }]) => isStateRef(outputs));
   const size = oversizedPayload(result);
@@ -187,7 +222,8 @@ async function finalResult(result: RunResult, args: PalletWorkflowInput, context
   const segments = [...(args.stored?.segments ?? [])];
   const index: Record<string, number> = {};
   const inline = entries.filter(([, { outputs }]) => !isStateRef(outputs)).map(([id, { outputs }]): [string, unknown] => [id, outputs]);
-  for (const [id, { outputs }] of entries) if (isStateRef(outputs)) index[id] = segments.findIndex((ref) => ref.$pallet_ref === outputs.$pallet_state.$pallet_ref);
+  for (const [id, { outputs }] of entries)
+    if (isStateRef(outputs)) index[id] = segments.findIndex((ref) => ref.$pallet_ref === outputs.$pallet_state.$pallet_ref);
   const parts = segmentsOf(inline, {});
   const refs = await Promise.all(parts.map(storeSegment));
   parts.forEach((part, i) => {
@@ -224,7 +260,10 @@ function checkNesting(context: RunContext, workflowId: string, childId: string):
     );
   }
   if (childId.length > MAX_WORKFLOW_ID_LENGTH) {
-    throw ApplicationFailure.nonRetryable(`the child run's workflow id would be ${childId.length} characters, past Temporal's limit of ${MAX_WORKFLOW_ID_LENGTH}: shorten the step ids or the nesting`, FailureTypes.invalidDefinition);
+    throw ApplicationFailure.nonRetryable(
+      `the child run's workflow id would be ${childId.length} characters, past Temporal's limit of ${MAX_WORKFLOW_ID_LENGTH}: shorten the step ids or the nesting`,
+      FailureTypes.invalidDefinition,
+    );
   }
 }
 
@@ -243,7 +282,11 @@ function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: Pall
   const offers = inLoop ? offersUnder(args.offers, frame.prefix, branches) : offersForSteps(args.offers, branches);
   const written = { ...step, id: writtenStepId(step.id) };
   const child: PalletWorkflowInput = {
-    definition: { metadata: definition.metadata, steps: [{ ...written, branches: { steps: branches } }], ...(definition.error_handling ? { error_handling: definition.error_handling } : {}) },
+    definition: {
+      metadata: definition.metadata,
+      steps: [{ ...written, branches: { steps: branches } }],
+      ...(definition.error_handling ? { error_handling: definition.error_handling } : {}),
+    },
     input: args.input,
     // Only the outputs its branches read: the parent's may be many.
     context: outputsRead(branches, batch.context),
@@ -267,7 +310,11 @@ function runBatch(batch: BranchBatch, definition: WorkflowDefinition, args: Pall
 /** The offers of a batch's branches inside a loop iteration: keyed by qualified ids (`loop[3].b`) under `prefix`. */
 function offersUnder<T>(offers: Record<string, T> | undefined, prefix: string, branches: Step[]): Record<string, T> | undefined {
   if (!offers) return undefined;
-  const inIteration = Object.fromEntries(Object.entries(offers).filter(([id]) => id.startsWith(prefix)).map(([id, offer]) => [id.slice(prefix.length), offer]));
+  const inIteration = Object.fromEntries(
+    Object.entries(offers)
+      .filter(([id]) => id.startsWith(prefix))
+      .map(([id, offer]) => [id.slice(prefix.length), offer]),
+  );
   const mine = offersForSteps(inIteration, branches);
   return mine && Object.fromEntries(Object.entries(mine).map(([id, offer]) => [`${prefix}${id}`, offer]));
 }
@@ -305,7 +352,12 @@ function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: 
       // Runs recorded before pinning started their children by reference: replay them so.
       if (!patched(PIN_CHILD_DEFINITIONS)) return undefined;
       return activities.loadDefinition.executeWithOptions(
-        { activityId: pinActivityId(step.id), summary: `${step.id}: load workflow ${workflowId}`, startToCloseTimeout: '60s', scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE },
+        {
+          activityId: pinActivityId(step.id),
+          summary: `${step.id}: load workflow ${workflowId}`,
+          startToCloseTimeout: '60s',
+          scheduleToCloseTimeout: DEFINITION_LOAD_DEADLINE,
+        },
         [{ ref: workflowId, digest }],
       );
     },
@@ -316,7 +368,9 @@ function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: 
       const indexed = workflowInfo().typedSearchAttributes.get(PalletSearchAttributes.status) !== undefined;
       checkNesting({ callsOf, owner, lineage }, workflowId, childWorkflowId(workflowInfo().workflowId, step.id));
       const child = { input, callsOf: callId(callsOf, step.id), owner, lineage, ...(indexed ? { searchAttributes: true as const } : {}) };
-      const args: PalletWorkflowInput = pinned ? { definition: pinned.definition, source: pinned.source, ...child } : { source: { ref: workflowId, digest: '' }, ...child };
+      const args: PalletWorkflowInput = pinned
+        ? { definition: pinned.definition, source: pinned.source, ...child }
+        : { source: { ref: workflowId, digest: '' }, ...child };
       const bytes = checkPayload([args], `the input of workflow ${workflowId} (with its definition)`);
       return gate.run(bytes, () =>
         executeChild(palletWorkflow, {

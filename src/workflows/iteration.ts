@@ -41,11 +41,18 @@ export class IterationWalker implements Walker {
       ...(base.pinWorkflow ? { pinWorkflow: (call) => base.pinWorkflow!(rename(call)) } : {}),
       // A batch of a parallel step here is this iteration's: named after it, seeing its item and index.
       ...(base.batches
-        ? { batches: { allowed: base.batches.allowed, run: (batch) => base.batches!.run({ ...rename(batch), frame: { prefix: this.prefix, item: loop.item, index: loop.index } }) } }
+        ? {
+            batches: {
+              allowed: base.batches.allowed,
+              run: (batch) => base.batches!.run({ ...rename(batch), frame: { prefix: this.prefix, item: loop.item, index: loop.index } }),
+            },
+          }
         : {}),
       ...(base.sleep ? { sleep: (call) => base.sleep!(rename(call)) } : {}),
       // A wait named after its step is named after the qualified step: each iteration its own.
-      ...(base.waitForEvent ? { waitForEvent: (call) => base.waitForEvent!({ ...rename(call), event: call.event === call.step.id ? this.qualified(call.event) : call.event }) } : {}),
+      ...(base.waitForEvent
+        ? { waitForEvent: (call) => base.waitForEvent!({ ...rename(call), event: call.event === call.step.id ? this.qualified(call.event) : call.event }) }
+        : {}),
     };
   }
 

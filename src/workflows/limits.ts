@@ -16,7 +16,10 @@ export const MAX_BYTES_IN_FLIGHT = 1_500_000;
 export function checkPayload(args: unknown, what: string): number {
   const size = payloadSize(args);
   if (size > MAX_PAYLOAD_BYTES) {
-    throw ApplicationFailure.nonRetryable(`${what}: ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; pass a reference to large data instead`, FailureTypes.inputTooLarge);
+    throw ApplicationFailure.nonRetryable(
+      `${what}: ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload; pass a reference to large data instead`,
+      FailureTypes.inputTooLarge,
+    );
   }
   return size;
 }

@@ -20,8 +20,12 @@ export function progressText(state: RunState): string {
     lines.push(`running: ${shown.join(', ')}${running.length > SHOWN ? ` and ${running.length - SHOWN} more` : ''}`);
   }
   if (state.waiting?.length) {
-    const shown = state.waiting.slice(0, SHOWN).map((w) => `${w.step}${w.event === w.step ? '' : ` (event ${w.event})`} since ${w.since}${w.timeout_at ? `, times out at ${w.timeout_at}` : ''}`);
-    lines.push(`waiting for: ${shown.join('; ')}${state.waiting.length > SHOWN ? ` and ${state.waiting.length - SHOWN} more` : ''}; answer with \`pallet approve <workflow id> <event>\``);
+    const shown = state.waiting
+      .slice(0, SHOWN)
+      .map((w) => `${w.step}${w.event === w.step ? '' : ` (event ${w.event})`} since ${w.since}${w.timeout_at ? `, times out at ${w.timeout_at}` : ''}`);
+    lines.push(
+      `waiting for: ${shown.join('; ')}${state.waiting.length > SHOWN ? ` and ${state.waiting.length - SHOWN} more` : ''}; answer with \`pallet approve <workflow id> <event>\``,
+    );
   }
   if (state.error) lines.push(`error: ${state.error}`);
   return lines.join('\n\n');

@@ -105,8 +105,10 @@ export class Waits {
   /** The update's validator: refuses malformed events and events nothing waits for (nothing is recorded). */
   private check(event: PalletEvent): void {
     if (typeof event !== 'object' || event === null) throw ApplicationFailure.nonRetryable('an event is {event, outcome, data?, by?}', 'InvalidInput');
-    if (typeof event.event !== 'string' || event.event === '') throw ApplicationFailure.nonRetryable('an event needs the name of the event or the id of the wait step', 'InvalidInput');
-    if (event.outcome !== 'approved' && event.outcome !== 'rejected') throw ApplicationFailure.nonRetryable(`an event's outcome is "approved" or "rejected", not ${JSON.stringify(event.outcome)}`, 'InvalidInput');
+    if (typeof event.event !== 'string' || event.event === '')
+      throw ApplicationFailure.nonRetryable('an event needs the name of the event or the id of the wait step', 'InvalidInput');
+    if (event.outcome !== 'approved' && event.outcome !== 'rejected')
+      throw ApplicationFailure.nonRetryable(`an event's outcome is "approved" or "rejected", not ${JSON.stringify(event.outcome)}`, 'InvalidInput');
     if (event.by !== undefined && typeof event.by !== 'string') throw ApplicationFailure.nonRetryable('an event\'s "by" must be a string', 'InvalidInput');
     if (this.matching(event.event).length > 0) return;
     const waiting = this.pending.filter((p) => p.answer === undefined).map(({ answer: _, ...w }) => w);

@@ -3,7 +3,16 @@
 // interpreter workflow drives it with Temporal effects and unit tests with plain ones.
 // Each step type runs from its own module in ./steps; this file dispatches, keeps the live
 // state and records results in Pallet's order.
-import { stepKey, type ContainerSummary, type IterationFrame, type ReuseOffer, type RunState, type StateRef, type StoredState, type WaitingStep } from '../contract';
+import {
+  stepKey,
+  type ContainerSummary,
+  type IterationFrame,
+  type ReuseOffer,
+  type RunState,
+  type StateRef,
+  type StoredState,
+  type WaitingStep,
+} from '../contract';
 import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { IterationWalker, type IterationRoot } from './iteration';
@@ -67,7 +76,8 @@ export class WorkflowRun implements IterationRoot {
     try {
       // A batch inside a loop walks as its iteration, recording its branches for the parent.
       const frame = this.resume.frame;
-      if (frame) await new IterationWalker(this, frame.prefix, { item: frame.item, index: frame.index, outputs: {} }, true).runSteps(this.definition.steps, scope);
+      if (frame)
+        await new IterationWalker(this, frame.prefix, { item: frame.item, index: frame.index, outputs: {} }, true).runSteps(this.definition.steps, scope);
       else await this.runSteps(this.definition.steps, scope);
     } catch (caught) {
       if (this.effects.isGenerationEnd(caught)) throw caught;
@@ -137,7 +147,9 @@ export class WorkflowRun implements IterationRoot {
 
   wasFinished(stepId: string): boolean {
     if (this.resume.passed?.includes(stepId)) return true;
-    return [this.resume.carried, this.resume.completed, this.resume.stored?.index].some((map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId));
+    return [this.resume.carried, this.resume.completed, this.resume.stored?.index].some(
+      (map) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId),
+    );
   }
 
   visibleOutputs(): Record<string, unknown> {

@@ -32,7 +32,9 @@ export type PalletFixture = PalletError | PalletResult;
  * either a result, or the refusal of the file by our loader (`refused`: a pattern of the
  * problem it reports).
  */
-export type OurExpectation = { fix: string } & ({ step_outputs: Record<string, { outputs: unknown }>; final_output: unknown; refused?: undefined } | { refused: string });
+export type OurExpectation = { fix: string } & (
+  { step_outputs: Record<string, { outputs: unknown }>; final_output: unknown; refused?: undefined } | { refused: string }
+);
 
 export interface DiffCase {
   name: string;

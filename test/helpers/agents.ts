@@ -39,7 +39,14 @@ export async function startTestAgent(name: string, skills: Record<string, SkillF
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     if (req.method === 'GET' && req.url === '/agent-card') {
-      return send(200, opts.card ?? { name, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skills: Object.keys(skills).map((id) => ({ id, description: id })) });
+      return send(
+        200,
+        opts.card ?? {
+          name,
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          skills: Object.keys(skills).map((id) => ({ id, description: id })),
+        },
+      );
     }
     if (req.method !== 'POST' || req.url !== '/execute') return send(404, { error: 'not found' });
     let raw = '';

@@ -13,7 +13,11 @@ export const HISTORIES = path.join(ROOT, 'test', 'histories');
 export async function maybeRecord(name: string, workflowId: string, runId?: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const env = await temporalEnv();
-  const json = execFileSync(TEMPORAL_CLI, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'], { encoding: 'utf8' });
+  const json = execFileSync(
+    TEMPORAL_CLI,
+    ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'],
+    { encoding: 'utf8' },
+  );
   mkdirSync(HISTORIES, { recursive: true });
   writeFileSync(path.join(HISTORIES, `${name}.json`), json);
 }

@@ -6,7 +6,7 @@ export function freePort(): Promise<number> {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = (server.address() as net.AddressInfo);
+      const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
   });

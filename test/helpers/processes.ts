@@ -42,4 +42,3 @@ export async function until(check: () => boolean, what: string, timeoutMs = 60_0
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-

@@ -54,9 +54,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const auth = options.htpasswd
-    ? `auth:\n  htpasswd:\n    realm: pallet-test\n    path: ${path.join(dir, 'htpasswd')}\n`
-    : '';
+  const auth = options.htpasswd ? `auth:\n  htpasswd:\n    realm: pallet-test\n    path: ${path.join(dir, 'htpasswd')}\n` : '';
   if (options.htpasswd) await writeFile(path.join(dir, 'htpasswd'), `${options.htpasswd.trim()}\n`);
   const config = path.join(dir, 'config.yml');
   const storage = path.join(dir, 'data');

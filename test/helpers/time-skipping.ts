@@ -28,7 +28,10 @@ export async function timeSkippingWorker(env: TestWorkflowEnvironment, agentUrls
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ directory: new AgentDirectory([new UrlAgentSource(agentUrls)], 60_000), definitions: new DirectoryStore(path.join(ROOT, 'pallet-workflows')) }),
+    activities: createActivities({
+      directory: new AgentDirectory([new UrlAgentSource(agentUrls)], 60_000),
+      definitions: new DirectoryStore(path.join(ROOT, 'pallet-workflows')),
+    }),
   });
   return { worker, taskQueue };
 }

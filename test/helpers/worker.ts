@@ -46,7 +46,10 @@ export async function createTestWorker(opts: WorkerOptions & { taskQueue?: strin
 }
 
 /** Starts a run of `definition` and lets `body` drive it while a worker serves the queue. */
-export async function withWorker<T>(opts: WorkerOptions, body: (ctx: { start(args: PalletWorkflowInput, id?: string): Promise<WorkflowHandle>; taskQueue: string }) => Promise<T>): Promise<T> {
+export async function withWorker<T>(
+  opts: WorkerOptions,
+  body: (ctx: { start(args: PalletWorkflowInput, id?: string): Promise<WorkflowHandle>; taskQueue: string }) => Promise<T>,
+): Promise<T> {
   const env = await temporalEnv();
   const { worker, taskQueue } = await createTestWorker(opts);
   const start = (args: PalletWorkflowInput, id?: string) =>

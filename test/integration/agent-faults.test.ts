@@ -13,8 +13,6 @@ const HUGE_REPLY_BYTES = 300 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 const MB = 1024 * 1024;
 
-
-
 interface FaultyAgent {
   url: string;
   /** Calls received, by skill. */
@@ -109,7 +107,11 @@ steps:
   - { id: warm_up, skill: fine, inputs: {} }
   - { id: swallow, skill: huge, inputs: {}, timeout: 60 }
 `);
-    const { value: message, baseMB, peakMB } = await withWorker({ agentUrls: [agent.url] }, async ({ start }) => {
+    const {
+      value: message,
+      baseMB,
+      peakMB,
+    } = await withWorker({ agentUrls: [agent.url] }, async ({ start }) => {
       // A first run warms the worker up (workflow bundle, agent card, connections), so that
       // the measurement below sees the huge reply only.
       const warm = def(`
@@ -121,15 +123,25 @@ steps: [{ id: warm_up, skill: fine, inputs: {} }]
     });
     const growthMB = peakMB - baseMB;
     if (process.env.DEBUG_MEMORY) {
-      console.log(`      worker RSS ${baseMB.toFixed(0)} MB -> peak ${peakMB.toFixed(0)} MB (+${growthMB.toFixed(0)} MB) for a ${HUGE_REPLY_BYTES / MB} MB reply; the agent wrote ${(agent.hugeBytesSent[0] / MB).toFixed(1)} MB`);
+      console.log(
+        `      worker RSS ${baseMB.toFixed(0)} MB -> peak ${peakMB.toFixed(0)} MB (+${growthMB.toFixed(0)} MB) for a ${HUGE_REPLY_BYTES / MB} MB reply; the agent wrote ${(agent.hugeBytesSent[0] / MB).toFixed(1)} MB`,
+      );
     }
 
-    assert.match(message, new RegExp(`^Step "swallow" failed \\(skill huge\\): agent faulty-agent \\(.*\\) replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; stopped reading after \\d+ bytes\\)`));
+    assert.match(
+      message,
+      new RegExp(
+        `^Step "swallow" failed \\(skill huge\\): agent faulty-agent \\(.*\\) replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; stopped reading after \\d+ bytes\\)`,
+      ),
+    );
     assert.equal(agent.calls.huge, 1, 'a reply over the limit is not retried');
     // The worker hung up after a few MB: the agent could not push the whole reply.
     assert.ok(agent.hugeBytesSent[0] < 32 * MB, `the agent wrote ${agent.hugeBytesSent[0]} bytes before the worker hung up`);
     // Reading the reply whole took +1.2 GB; bounded, a few tens of MB at most.
-    assert.ok(growthMB < 100, `worker RSS grew by ${growthMB.toFixed(0)} MB (${baseMB.toFixed(0)} -> ${peakMB.toFixed(0)} MB) for a ${HUGE_REPLY_BYTES / MB} MB reply`);
+    assert.ok(
+      growthMB < 100,
+      `worker RSS grew by ${growthMB.toFixed(0)} MB (${baseMB.toFixed(0)} -> ${peakMB.toFixed(0)} MB) for a ${HUGE_REPLY_BYTES / MB} MB reply`,
+    );
   });
 
   it("a reply carrying another call's JSON-RPC id fails its step at once, naming both ids", async () => {
@@ -145,7 +157,10 @@ steps:
       const handle = await start({ definition, input: {} }, workflowId);
       return failureMessage(handle.result());
     });
-    assert.match(message, /^Step "mixed_up" failed \(skill wrong_id\): agent faulty-agent \(.*\) answered with JSON-RPC id "a-call-from-yesterday" to the call with id "([^"]+)": the reply is not for this call/);
+    assert.match(
+      message,
+      /^Step "mixed_up" failed \(skill wrong_id\): agent faulty-agent \(.*\) answered with JSON-RPC id "a-call-from-yesterday" to the call with id "([^"]+)": the reply is not for this call/,
+    );
     const sent = /to the call with id "([^"]+)"/.exec(message)?.[1] ?? '';
     assert.match(sent, new RegExp(`^${workflowId}/[0-9a-f-]+/mixed_up$`), 'the id sent names the run and the step');
     assert.equal((agent.calls.wrong_id ?? 0) - before, 1, 'a reply with a wrong id is not retried');

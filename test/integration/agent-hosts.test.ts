@@ -88,7 +88,11 @@ describe('agent hosts: which addresses registry cards may send calls to, through
   it('a card whose url has "?x=" and one naming 169.254.169.254 are reported by publish-agent and lint --check-agents, and not used: the run calls the good agent, never the decoy', async () => {
     // Both sort before agents/test: used in catalog order, they would take review_code over.
     const query = await card('query_agent_card.json', { name: 'query-agent', url: `${decoy.url}/?x=`, skills: [{ id: 'review_code' }, { id: 'exfiltrate' }] });
-    const metadata = await card('metadata_agent_card.json', { name: 'metadata-agent', url: 'http://169.254.169.254/latest/meta-data', skills: [{ id: 'review_code' }] });
+    const metadata = await card('metadata_agent_card.json', {
+      name: 'metadata-agent',
+      url: 'http://169.254.169.254/latest/meta-data',
+      skills: [{ id: 'review_code' }],
+    });
     const test = await card('test_agent_card.json', { name: 'test-agent', url: good.url, skills: [{ id: 'review_code' }] });
     const queryProblem = `${origin('agents/query')}: card of query-agent refused, not used: url "${decoy.url}/?x=": not a plain base URL: it has a query string ("?...")`;
     const metadataProblem = `${origin('agents/metadata')}: card of metadata-agent refused, not used: url "http://169.254.169.254/latest/meta-data": 169.254.169.254:80 is the cloud metadata address 169.254.169.254, refused unless PALLET_AGENT_HOSTS lists it exactly`;
@@ -120,7 +124,11 @@ describe('agent hosts: which addresses registry cards may send calls to, through
   });
 
   it('PALLET_AGENT_HOSTS: registry cards on hosts it does not list are refused; a wildcard does not admit the metadata address; a malformed entry stops the command', async () => {
-    const elsewhere = await card('elsewhere_agent_card.json', { name: 'elsewhere-agent', url: `http://localhost:${new URL(decoy.url).port}`, skills: [{ id: 'summarize' }] });
+    const elsewhere = await card('elsewhere_agent_card.json', {
+      name: 'elsewhere-agent',
+      url: `http://localhost:${new URL(decoy.url).port}`,
+      skills: [{ id: 'summarize' }],
+    });
     assert.equal((await runCli(['publish-agent', elsewhere], { env })).code, 0);
     const summarize = path.join(dir, 'summarize.yaml');
     await writeFile(summarize, `metadata: { id: summarize-v1, name: S, version: "1" }\nsteps:\n  - { id: s, skill: summarize, inputs: {} }\n`);
@@ -136,11 +144,19 @@ describe('agent hosts: which addresses registry cards may send calls to, through
       ),
       res.stderr,
     );
-    assert.ok(warnings.some((w) => w.startsWith(`warning: ${origin('agents/metadata')}: card of metadata-agent refused`)), res.stderr);
-    assert.ok(warnings.some((w) => w.startsWith(`warning: ${origin('agents/query')}: card of query-agent refused`)), res.stderr);
+    assert.ok(
+      warnings.some((w) => w.startsWith(`warning: ${origin('agents/metadata')}: card of metadata-agent refused`)),
+      res.stderr,
+    );
+    assert.ok(
+      warnings.some((w) => w.startsWith(`warning: ${origin('agents/query')}: card of query-agent refused`)),
+      res.stderr,
+    );
     assert.equal(warnings.length, 3, res.stderr);
     // review_code still goes to the allowed card; summarize's only card was refused.
-    assert.deepEqual(res.stdout.trim().split('\n'), [`${summarize}:3:21: step "s": skill "summarize" is not offered by any agent that could be read (known skills: review_code); agent discovery failed in part, see the warnings`]);
+    assert.deepEqual(res.stdout.trim().split('\n'), [
+      `${summarize}:3:21: step "s": skill "summarize" is not offered by any agent that could be read (known skills: review_code); agent discovery failed in part, see the warnings`,
+    ]);
 
     // Without the restriction the same card is used.
     const open = await runCli(['lint', '--check-agents', summarize], { env });
@@ -151,7 +167,10 @@ describe('agent hosts: which addresses registry cards may send calls to, through
     assert.match(star.stderr, /agents\/metadata:v1: card of metadata-agent refused, not used: .*refused unless PALLET_AGENT_HOSTS lists it exactly$/m);
     const exact = await runCli(['lint', '--check-agents', reviewFlow], { env: { ...env, PALLET_AGENT_HOSTS: '*, 169.254.169.254' } });
     assert.doesNotMatch(exact.stderr, /metadata-agent refused/);
-    assert.match(exact.stderr, /^warning: skill "review_code" is offered by 2 agents: metadata-agent at http:\/\/169\.254\.169\.254\/latest\/meta-data .* is called; not test-agent/m);
+    assert.match(
+      exact.stderr,
+      /^warning: skill "review_code" is offered by 2 agents: metadata-agent at http:\/\/169\.254\.169\.254\/latest\/meta-data .* is called; not test-agent/m,
+    );
 
     const malformed = await runCli(['lint', '--check-agents', reviewFlow], { env: { ...env, PALLET_AGENT_HOSTS: 'http://agents.example' } });
     assert.equal(malformed.code, 1);
@@ -167,14 +186,20 @@ describe('agent hosts: which addresses registry cards may send calls to, through
     const first = await runCli(['publish-agent', qa], { env });
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /-> .*agents\/qa:v1 sha256:/);
-    assert.equal(first.stderr, `warning: ${qaOrigin} offers skill "review_code", which ${testOrigin} already offers; after this push the worker calls ${qaOrigin} for it\n`);
+    assert.equal(
+      first.stderr,
+      `warning: ${qaOrigin} offers skill "review_code", which ${testOrigin} already offers; after this push the worker calls ${qaOrigin} for it\n`,
+    );
 
     // agents/zz sorts after both: it is not called for review_code.
     const zz = await card('zz_agent_card.json', { name: 'zz-agent', url: 'http://zz.example:9', skills: [{ id: 'review_code' }] });
     const zzOrigin = `zz-agent at http://zz.example:9 (${origin('agents/zz')})`;
     const second = await runCli(['publish-agent', zz], { env });
     assert.equal(second.code, 0, second.stderr);
-    assert.equal(second.stderr, `warning: ${zzOrigin} offers skill "review_code", which ${qaOrigin} and ${testOrigin} already offer; after this push the worker calls ${qaOrigin} for it\n`);
+    assert.equal(
+      second.stderr,
+      `warning: ${zzOrigin} offers skill "review_code", which ${qaOrigin} and ${testOrigin} already offer; after this push the worker calls ${qaOrigin} for it\n`,
+    );
 
     // With the agent at PALLET_AGENT_URLS, that one comes first, as in the worker.
     const configured = await card('qa2_agent_card.json', { name: 'qa-agent', url: 'http://qa.example:10', skills: [{ id: 'review_code' }, { id: 'lint' }] });
@@ -182,7 +207,10 @@ describe('agent hosts: which addresses registry cards may send calls to, through
     assert.equal(third.code, 0, third.stderr);
     assert.match(
       third.stderr,
-      new RegExp(`^warning: qa-agent at http://qa\\.example:10 \\(${escape(origin('agents/qa'))}\\) offers skill "review_code", which test-agent at ${escape(good.url)} \\(PALLET_AGENT_URLS\\) and ${escape(zzOrigin)} already offer; after this push the worker calls test-agent at ${escape(good.url)} \\(PALLET_AGENT_URLS\\) for it$`, 'm'),
+      new RegExp(
+        `^warning: qa-agent at http://qa\\.example:10 \\(${escape(origin('agents/qa'))}\\) offers skill "review_code", which test-agent at ${escape(good.url)} \\(PALLET_AGENT_URLS\\) and ${escape(zzOrigin)} already offer; after this push the worker calls test-agent at ${escape(good.url)} \\(PALLET_AGENT_URLS\\) for it$`,
+        'm',
+      ),
     );
 
     // Pushing the same bytes again changes nothing and warns of nothing; a card sharing no skill is quiet.

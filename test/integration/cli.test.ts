@@ -59,7 +59,12 @@ describe('pallet CLI', function () {
     const good = await runCli(['lint', path.join(PALLET_FIXTURES, 'valid_simple.yaml'), 'pallet-workflows/code-generation.yaml']);
     assert.equal(good.code, 0, good.stderr);
     assert.equal(good.stdout, '');
-    const bad = await runCli(['lint', path.join(PALLET_FIXTURES, 'invalid_syntax.yaml'), path.join(PALLET_FIXTURES, 'missing_required.yaml'), 'pallet-workflows/smart-router.yaml']);
+    const bad = await runCli([
+      'lint',
+      path.join(PALLET_FIXTURES, 'invalid_syntax.yaml'),
+      path.join(PALLET_FIXTURES, 'missing_required.yaml'),
+      'pallet-workflows/smart-router.yaml',
+    ]);
     assert.equal(bad.code, 1);
     const lines = bad.stdout.trim().split('\n');
     assert.equal(lines.length, 2, bad.stdout);
@@ -105,8 +110,14 @@ describe('pallet CLI', function () {
     const runDir = await mkdtemp(path.join(os.tmpdir(), 'pallet-cli-twice-'));
     const appDir = path.join(runDir, 'results');
     const [first, second] = [uniqueId('cli-first'), uniqueId('cli-second')];
-    for (const [id, words] of [[first, 'first thing'], [second, 'second thing']]) {
-      const res = await runCli(['run', '--workflow', 'code-generation-v1', '--id', id, '--app-dir', appDir, '--app-writer', APP_WRITER, words], { env: cliEnv, cwd: runDir });
+    for (const [id, words] of [
+      [first, 'first thing'],
+      [second, 'second thing'],
+    ]) {
+      const res = await runCli(['run', '--workflow', 'code-generation-v1', '--id', id, '--app-dir', appDir, '--app-writer', APP_WRITER, words], {
+        env: cliEnv,
+        cwd: runDir,
+      });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, new RegExp(`^ {2}wrote results/${id}/: result\\.json, metadata\\.json, plan\\.json, main\\.py, review\\.json$`, 'm'));
     }

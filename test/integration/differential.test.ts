@@ -76,7 +76,8 @@ describe('differential on Temporal: our engine against Pallet’s own (test/diff
   async function completed(c: DiffCase): Promise<RunResult> {
     const end = await outcomes.get(c.name)!;
     if (end.kind === 'refused') assert.fail(`our loader refuses the file:\n${end.problems}`);
-    if (end.kind === 'failed') assert.fail(`the run failed: ${end.error instanceof WorkflowFailedError ? (end.error.cause?.message ?? end.error.message) : String(end.error)}`);
+    if (end.kind === 'failed')
+      assert.fail(`the run failed: ${end.error instanceof WorkflowFailedError ? (end.error.cause?.message ?? end.error.message) : String(end.error)}`);
     return end.result;
   }
 
@@ -98,7 +99,10 @@ describe('differential on Temporal: our engine against Pallet’s own (test/diff
         const end = await outcomes.get(c.name)!;
         if (end.kind === 'refused') return;
         assert.equal(end.kind, 'failed', 'our loader accepts the file and the run succeeds');
-        assert.ok((end as { error: unknown }).error instanceof WorkflowFailedError, `expected a failed workflow, got ${String((end as { error: unknown }).error)}`);
+        assert.ok(
+          (end as { error: unknown }).error instanceof WorkflowFailedError,
+          `expected a failed workflow, got ${String((end as { error: unknown }).error)}`,
+        );
       });
     }
   });

@@ -91,11 +91,17 @@ describe('error handling (retry, on_error, continue_on_error, compensate) on the
     const { handle, worker, workflowId } = await start(FALLBACKS, 'fallbacks');
     const result = (await worker.runUntil(handle.result())) as RunResult;
     assert.deepEqual(Object.keys(result.step_outputs), ['cheap_summary', 'summary', 'optional_tags', 'overloaded', 'report']);
-    assert.deepEqual(result.step_outputs.summary.outputs, { text: 'cheap summary (agent errors-agent (' + agent.url + ') reported an error: premium model quota exhausted)' });
+    assert.deepEqual(result.step_outputs.summary.outputs, {
+      text: 'cheap summary (agent errors-agent (' + agent.url + ') reported an error: premium model quota exhausted)',
+    });
     const tagsError = (result.step_outputs.optional_tags.outputs as { error: { type: string; message: string } }).error;
     assert.equal(tagsError.type, 'AgentRejected');
     assert.match(tagsError.message, /HTTP 422: no tags for this text/);
-    assert.deepEqual(result.final_output, { summary: (result.step_outputs.summary.outputs as { text: string }).text, tags_error: 'AgentRejected', overloaded: { ok: true } });
+    assert.deepEqual(result.final_output, {
+      summary: (result.step_outputs.summary.outputs as { text: string }).text,
+      tags_error: 'AgentRejected',
+      overloaded: { ok: true },
+    });
     assert.equal(agent.callsTo('premium_summary').length, 1, 'a JSON-RPC error is final by default');
     assert.equal(overloadedCalls, 2, 'retry_on AgentSkillError: called again');
     await maybeRecord('error-handling-completed', workflowId);
@@ -103,11 +109,22 @@ describe('error handling (retry, on_error, continue_on_error, compensate) on the
 
   it('a failed payment undoes the bookings, latest first; the failure and the state say so', async () => {
     const { handle, worker, workflowId, taskQueue } = await start(BOOKING, 'booking');
-    const err = await worker.runUntil(handle.result().then(() => undefined, (e: unknown) => e));
+    const err = await worker.runUntil(
+      handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match(String(err.cause?.message), /^Step "pay" failed \(skill pay\): .*HTTP 503: payment service down \(the agent's failure 1 of 1\) \(compensated hotel, flight\)$/);
+    assert.match(
+      String(err.cause?.message),
+      /^Step "pay" failed \(skill pay\): .*HTTP 503: payment service down \(the agent's failure 1 of 1\) \(compensated hotel, flight\)$/,
+    );
     assert.equal(agent.callsTo('pay').length, 1, 'retry: 1 means one attempt');
-    assert.deepEqual(agent.callsTo('cancel').map((c) => c.params.booking), ['hotel-42', 'flight-42']);
+    assert.deepEqual(
+      agent.callsTo('cancel').map((c) => c.params.booking),
+      ['hotel-42', 'flight-42'],
+    );
     const { worker: again } = await createTestWorker({ agentUrls: [agent.url], taskQueue });
     const state = await again.runUntil(handle.query(stateQuery));
     assert.deepEqual(state?.compensated, ['hotel', 'flight']);

@@ -72,7 +72,10 @@ describe('Pallet example workflows, end to end through the registry', function (
     const res = await runCli(['list', '--json'], { env: cliEnv });
     assert.equal(res.code, 0, res.stderr);
     const rows = JSON.parse(res.stdout) as { id: string; version: string; tags: string[]; digest: string }[];
-    assert.deepEqual(rows.map((r) => r.id).sort(), EXAMPLE_WORKFLOWS.map((n) => `${n}-v1`));
+    assert.deepEqual(
+      rows.map((r) => r.id).sort(),
+      EXAMPLE_WORKFLOWS.map((n) => `${n}-v1`),
+    );
     for (const row of rows) {
       assert.deepEqual(row.tags, ['v1']);
       assert.equal(row.version, '1.0.0');
@@ -109,7 +112,10 @@ describe('Pallet example workflows, end to end through the registry', function (
     const rules = security.findings.map((f) => f.rule).join(' ');
     assert.match(rules, /eval/);
     assert.match(rules, /os.?system|shell/i);
-    assert.ok(security.findings.some((f) => f.line === 6), 'eval( is on line 6');
+    assert.ok(
+      security.findings.some((f) => f.line === 6),
+      'eval( is on line 6',
+    );
     assert.ok('analyze_quality' in result.step_outputs && 'analyze_performance' in result.step_outputs);
     const aggregate = (result.final_output as { result: { approved: boolean; overall_score: number } }).result;
     assert.equal(aggregate.approved, false, 'code with eval and a hard-coded password is not approved');
@@ -158,7 +164,7 @@ describe('Pallet example workflows, end to end through the registry', function (
     await maybeRecord('smart-router-failed', id);
   });
 
-  it('code-generation-v1 without requirements fails at the plan step with the agent\'s message', async () => {
+  it("code-generation-v1 without requirements fails at the plan step with the agent's message", async () => {
     const id = uniqueId('codegen-empty');
     const res = await runCli(['run', '--workflow', 'code-generation-v1', '--id', id, '--input', '{}'], { env: cliEnv });
     assert.equal(res.code, 1);
@@ -184,7 +190,11 @@ describe('Pallet example workflows, end to end through the registry', function (
     const meta = JSON.parse(await readFile(path.join(dir, 'app', 'latest', 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(meta.workflow_id, 'code-generation-v1');
     assert.match(String(meta.definition_digest), /^sha256:/);
-    assert.match(res.stdout, new RegExp(`wrote app/${String(meta.temporal_workflow_id)}/: result\\.json, metadata\\.json, plan\\.json, main\\.py, review\\.json`));
-    for (const f of ['plan.json', 'review.json', 'result.json']) JSON.parse(await readFile(path.join(dir, 'app', String(meta.temporal_workflow_id), f), 'utf8'));
+    assert.match(
+      res.stdout,
+      new RegExp(`wrote app/${String(meta.temporal_workflow_id)}/: result\\.json, metadata\\.json, plan\\.json, main\\.py, review\\.json`),
+    );
+    for (const f of ['plan.json', 'review.json', 'result.json'])
+      JSON.parse(await readFile(path.join(dir, 'app', String(meta.temporal_workflow_id), f), 'utf8'));
   });
 });

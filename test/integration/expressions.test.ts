@@ -51,7 +51,13 @@ describe('expressions (real Temporal server, real HTTP agents)', function () {
 
   before(async () => {
     agent = await startTestAgent('expr-agent', {
-      make_plan: () => ({ items: [{ name: 'api', enabled: true }, { name: 'ui', enabled: false }, { name: 'db', enabled: true }] }),
+      make_plan: () => ({
+        items: [
+          { name: 'api', enabled: true },
+          { name: 'ui', enabled: false },
+          { name: 'db', enabled: true },
+        ],
+      }),
       // An integer score: JSON numbers compare with ints and doubles alike.
       review: () => ({ score: 1, issues: [] }),
       echo: (p) => ({ echoed: p }),
@@ -133,7 +139,10 @@ steps:
       { total: 10, items: [] },
     );
     assert.equal(cause.type, FailureTypes.expressionError);
-    assert.match(cause.message, /^Step "build" failed \(skill echo\): input \$\{\{ workflow\.input\.total \/ size\(workflow\.input\.items\) \}\}: .*not a JSON number \(division by zero\?\)/);
+    assert.match(
+      cause.message,
+      /^Step "build" failed \(skill echo\): input \$\{\{ workflow\.input\.total \/ size\(workflow\.input\.items\) \}\}: .*not a JSON number \(division by zero\?\)/,
+    );
     assert.equal(taskFailures, 0);
     assert.ok(seconds < 20, `the run failed after ${seconds} s`);
     assert.equal(agent.calls.length, before, 'the agent was not called');
@@ -159,7 +168,11 @@ steps:
         const handle = await start({ definition: def(overBigText("steps.big.outputs.text.matches('^(a+)+$')")), input: {} });
         const finished = (await handle.result()) as RunResult;
         const history = await handle.fetchHistory();
-        return { result: finished, seconds: (Date.now() - began) / 1000, taskFailures: (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length };
+        return {
+          result: finished,
+          seconds: (Date.now() - began) / 1000,
+          taskFailures: (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length,
+        };
       });
       assert.deepEqual(Object.keys(result.step_outputs), ['big', 'not_all_a']);
       assert.equal(taskFailures, 0, 'no workflow task timed out or failed');
@@ -171,7 +184,10 @@ steps:
       const { cause, seconds, taskFailures } = await failedRun(overBigText(condition), {});
       assert.equal(cause.type, FailureTypes.expressionError);
       assert.equal(cause.nonRetryable, true);
-      assert.match(cause.message, /^Step "gate" failed \(conditional\): condition \$\{\{ steps\.big\.outputs\.text\.split.*\}\}: the expression would cost more than 10,000,000 evaluation steps, the limit for one expression/);
+      assert.match(
+        cause.message,
+        /^Step "gate" failed \(conditional\): condition \$\{\{ steps\.big\.outputs\.text\.split.*\}\}: the expression would cost more than 10,000,000 evaluation steps, the limit for one expression/,
+      );
       assert.equal(taskFailures, 0, 'no workflow task timed out or failed');
       assert.ok(seconds < 20, `the run failed after ${seconds} s`);
     });
@@ -183,7 +199,10 @@ steps:
         const agents = await startExampleAgents({ host: '127.0.0.1', basePort: 0, env: {} });
         try {
           const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, 'review-gate.yaml'));
-          const result = await runDefinition({ agentUrls: agents.agents.map((a) => a.url) }, definition, { requirements: 'read a CSV file and print the total of each column', priority });
+          const result = await runDefinition({ agentUrls: agents.agents.map((a) => a.url) }, definition, {
+            requirements: 'read a CSV file and print the total of each column',
+            priority,
+          });
           const review = result.step_outputs.review.outputs as { quality_score: number; issues: { severity: string; type: string }[] };
           const blocking = review.issues.filter((i) => i.severity !== 'low');
           const passed = review.quality_score >= 8 && blocking.length === 0;
@@ -192,7 +211,10 @@ steps:
           if (!passed) {
             // The rebuilt program has a function for every plan step and every blocking issue.
             const plan = result.step_outputs.plan.outputs as { steps: unknown[] };
-            assert.ok(JSON.stringify(result.final_output).includes(`${plan.steps.length + blocking.length}-step plan`), JSON.stringify(result.final_output).slice(0, 400));
+            assert.ok(
+              JSON.stringify(result.final_output).includes(`${plan.steps.length + blocking.length}-step plan`),
+              JSON.stringify(result.final_output).slice(0, 400),
+            );
           }
         } finally {
           await agents.close();

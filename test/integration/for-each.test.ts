@@ -54,7 +54,11 @@ describe('loops: for_each and repeat (real server)', function () {
     const env = await temporalEnv();
     const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
     const workflowId = uniqueId('map');
-    const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition, input, ...(historyLimit ? { historyLimit } : {}) }] });
+    const handle = await env.client.workflow.start(palletWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ definition, input, ...(historyLimit ? { historyLimit } : {}) }],
+    });
     const started = Date.now();
     const result = (await worker.runUntil(handle.result())) as RunResult;
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
@@ -67,8 +71,14 @@ describe('loops: for_each and repeat (real server)', function () {
     const { result, workflowId } = await run(MAP_REDUCE(4), { n: 20 });
     assert.deepEqual(Object.keys(result.step_outputs), ['list', 'summarize_all', 'reduce']);
     const summaries = result.step_outputs.summarize_all.outputs as { file: string; position: number }[];
-    assert.deepEqual(summaries.map((s) => s.file), Array.from({ length: 20 }, (_, i) => `file-${i}.txt`));
-    assert.deepEqual(summaries.map((s) => s.position), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      summaries.map((s) => s.file),
+      Array.from({ length: 20 }, (_, i) => `file-${i}.txt`),
+    );
+    assert.deepEqual(
+      summaries.map((s) => s.position),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.deepEqual(result.final_output, { count: 20, words: summaries.reduce((a, s) => a + s.file.length, 0) });
     assert.ok(peak > 1 && peak <= 4, `peak ${peak}`);
     await maybeRecord('for-each-completed', workflowId);
@@ -114,7 +124,12 @@ steps:
     steps: [ { id: work, skill: no_such_skill, inputs: { x: "{{ item }}" } } ]
 `);
     const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition, input: {} }] });
-    const err = await worker.runUntil(handle.result().then(() => undefined, (e: unknown) => e as Error));
+    const err = await worker.runUntil(
+      handle.result().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      ),
+    );
     assert.match(String((err as { cause?: Error })?.cause?.message), /^Step "work" \(in "each\[0\]"\) failed \(skill no_such_skill\)/);
     await maybeRecord('for-each-failed', workflowId);
   });

@@ -6,8 +6,6 @@ import { freePort } from '../helpers/net';
 import { runDefinition, withWorker } from '../helpers/worker';
 import { def, failureMessage } from '../helpers/runs';
 
-
-
 describe('interpreter workflow (real Temporal server, real HTTP agents)', function () {
   this.timeout(120_000);
   let agent: TestAgent;
@@ -197,11 +195,14 @@ steps:
   it('a JSON-RPC error fails the step at once with the agent message and the step id', async () => {
     const before = agent.callsTo('fail').length;
     const message = await failureMessage(
-      runDefinition(opts(), def(`
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: f, name: F, version: "1" }
 steps:
   - { id: ask, skill: fail, inputs: {} }
-`)),
+`),
+      ),
     );
     assert.match(message, /Step "ask"/);
     assert.match(message, /the model refused: prompt too long/);
@@ -209,33 +210,53 @@ steps:
   });
 
   it('an HTTP 4xx fails at once; a reply that is not JSON-RPC fails with a clear message', async () => {
-    const teapot = await failureMessage(runDefinition(opts(), def(`
+    const teapot = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: t, name: T, version: "1" }
 steps: [{ id: brew, skill: teapot, inputs: {} }]
-`)));
+`),
+      ),
+    );
     assert.match(teapot, /Step "brew".*HTTP 418: I am a teapot/);
-    const garbage = await failureMessage(runDefinition(opts(), def(`
+    const garbage = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: g, name: G, version: "1" }
 steps: [{ id: parse, skill: garbage, inputs: {} }]
-`)));
+`),
+      ),
+    );
     assert.match(garbage, /Step "parse".*not JSON: <html>oops<\/html>/);
   });
 
   it('an unknown skill fails the step at once, listing the known skills', async () => {
-    const message = await failureMessage(runDefinition(opts(), def(`
+    const message = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: u, name: U, version: "1" }
 steps: [{ id: mystery, skill: no_such_skill, inputs: {} }]
-`)));
+`),
+      ),
+    );
     assert.match(message, /Step "mystery".*no agent offers skill "no_such_skill"/);
     assert.match(message, /known skills: .*classify.*echo/);
   });
 
   it('an agent that does not answer within the step timeout fails the step after its third failure', async () => {
     const before = agent.callsTo('slow').length;
-    const message = await failureMessage(runDefinition(opts(), def(`
+    const message = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: s, name: S, version: "1" }
 steps: [{ id: sleepy, skill: slow, inputs: { ms: 5000 }, timeout: 1 }]
-`)));
+`),
+      ),
+    );
     assert.match(message, /Step "sleepy".*did not answer within the step's timeout of 1 s \(the agent's failure 3 of 3\)/);
     assert.equal(agent.callsTo('slow').length - before, 3, "the agent's own failures end the step after 3");
   });
@@ -249,10 +270,15 @@ steps: [{ id: sleepy, skill: slow, inputs: { ms: 5000 }, timeout: 1 }]
       },
     });
     try {
-      const message = await failureMessage(runDefinition({ agentUrls: [broken.url] }, def(`
+      const message = await failureMessage(
+        runDefinition(
+          { agentUrls: [broken.url] },
+          def(`
 metadata: { id: e, name: E, version: "1" }
 steps: [{ id: boom, skill: explode, inputs: {}, timeout: 5 }]
-`)));
+`),
+        ),
+      );
       assert.match(message, /Step "boom".*answered HTTP 500.*\(the agent's failure 3 of 3\)/);
       assert.equal(calls, 3);
     } finally {
@@ -303,7 +329,10 @@ steps: [{ id: call_gone, skill: vanish, inputs: {}, timeout: 1 }]
   it('one failing parallel branch cancels its running siblings and the error names the branch', async () => {
     const before = agent.callsTo('slow').length;
     const started = Date.now();
-    const message = await failureMessage(runDefinition(opts(), def(`
+    const message = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: p, name: P, version: "1" }
 steps:
   - id: fan
@@ -313,27 +342,39 @@ steps:
         - { id: long_branch, skill: slow, inputs: { ms: 20000 }, timeout: 60 }
         - { id: bad_branch, skill: fail, inputs: {} }
   - { id: never, skill: echo, inputs: {} }
-`)));
+`),
+      ),
+    );
     assert.match(message, /Step "bad_branch" \(in "fan"\) failed.*the model refused/);
     assert.ok(Date.now() - started < 15_000, 'the run fails without waiting for the slow sibling');
     assert.equal(agent.callsTo('slow').length - before, 1);
   });
 
   it('a run whose outputs add up past the payload limit fails with a clear message instead of wedging', async () => {
-    const message = await failureMessage(runDefinition(opts(), def(`
+    const message = await failureMessage(
+      runDefinition(
+        opts(),
+        def(`
 metadata: { id: bigrun, name: BigRun, version: "1" }
 steps:
   - { id: part1, skill: huge, inputs: { bytes: 1000000 } }
   - { id: part2, skill: huge, inputs: { bytes: 1000000 } }
-`)));
+`),
+      ),
+    );
     assert.match(message, /the run's result \(all step outputs\) is \d+ bytes, over the 1900000-byte limit/);
   });
 
   it('an agent result too large for a Temporal payload fails its step with a clear message', async () => {
-    const message = await failureMessage(runDefinition({ agentUrls: [agent.url], maxResultBytes: 100_000 }, def(`
+    const message = await failureMessage(
+      runDefinition(
+        { agentUrls: [agent.url], maxResultBytes: 100_000 },
+        def(`
 metadata: { id: big, name: Big, version: "1" }
 steps: [{ id: bulky, skill: huge, inputs: { bytes: 200000 } }]
-`)));
+`),
+      ),
+    );
     assert.match(message, /Step "bulky".*returned 200002 bytes.*over the 100000-byte limit/);
   });
 });

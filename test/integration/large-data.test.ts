@@ -85,7 +85,11 @@ describe(`large data by claim check: a ${SIZE_MB} MB result through a three-step
     const workflowId = uniqueId('large-data-run');
     const started = Date.now();
     const { result, historyBytes } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: PIPELINE, input: { bytes: SIZE_MB * MB } }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ definition: PIPELINE, input: { bytes: SIZE_MB * MB } }],
+      });
       const result = (await handle.result()) as RunResult;
       const history = await handle.fetchHistory();
       return { result, historyBytes: temporal.api.history.v1.History.encode(history).finish().length };
@@ -126,7 +130,10 @@ describe(`large data by claim check: a ${SIZE_MB} MB result through a three-step
     const status = await runCli(['status', workflowId], { env: cliEnv });
     assert.equal(status.code, 0, status.stderr);
     const size = (blob.length / 1e6).toFixed(1);
-    assert.ok(status.stdout.includes(`s1: {"meta":{"kind":"text","note":"made here"},"blob":"<${size} MB at ${s1.blob.$pallet_ref.slice(0, 19)}…>"}`), status.stdout);
+    assert.ok(
+      status.stdout.includes(`s1: {"meta":{"kind":"text","note":"made here"},"blob":"<${size} MB at ${s1.blob.$pallet_ref.slice(0, 19)}…>"}`),
+      status.stdout,
+    );
     if (process.env.DEBUG_LARGE_DATA) {
       console.log(`      ${SIZE_MB} MB: run ${runMs} ms, history ${historyBytes} bytes, result --json + --app-dir + status ${Date.now() - cliStarted} ms`);
     }

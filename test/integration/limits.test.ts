@@ -10,9 +10,10 @@ import { def } from '../helpers/runs';
 
 const slow = process.env.PALLET_SLOW ? it : it.skip;
 
-
 function fanOut(branches: number, bytes: number): WorkflowDefinition {
-  const steps = Array.from({ length: branches }, (_, i) => `        - { id: b${i}, skill: sized, inputs: { blob: "{{ steps.make.outputs }}", i: ${i} } }`).join('\n');
+  const steps = Array.from({ length: branches }, (_, i) => `        - { id: b${i}, skill: sized, inputs: { blob: "{{ steps.make.outputs }}", i: ${i} } }`).join(
+    '\n',
+  );
   return def(`metadata: { id: fan, name: Fan, version: "1" }
 steps:
   - { id: make, skill: make, inputs: { bytes: ${bytes} } }
@@ -60,7 +61,10 @@ steps:
       (e: unknown) => e,
     );
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match(String(err.cause?.message), /^Step "twice" failed \(skill echo\): its inputs after templating: \d{7} bytes, over the 1900000-byte limit of a Temporal payload/);
+    assert.match(
+      String(err.cause?.message),
+      /^Step "twice" failed \(skill echo\): its inputs after templating: \d{7} bytes, over the 1900000-byte limit of a Temporal payload/,
+    );
     assert.ok(Date.now() - started < 30_000, 'failed promptly');
     assert.equal(agent.callsTo('echo').length, 0, 'the agent was never called');
   });

@@ -16,14 +16,18 @@ const slow = process.env.PALLET_SLOW ? it : it.skip;
 
 function chain(n: number): WorkflowDefinition {
   const steps = Array.from({ length: n }, (_, i) =>
-    i === 0 ? `  - { id: s0, skill: inc, inputs: { n: "{{ workflow.input.start }}" }, outputs: r }` : `  - { id: s${i}, skill: inc, inputs: { n: "{{ steps.s${i - 1}.outputs.r.n }}" }, outputs: r }`,
+    i === 0
+      ? `  - { id: s0, skill: inc, inputs: { n: "{{ workflow.input.start }}" }, outputs: r }`
+      : `  - { id: s${i}, skill: inc, inputs: { n: "{{ steps.s${i - 1}.outputs.r.n }}" }, outputs: r }`,
   );
   return def(`metadata: { id: chain, name: Chain, version: "1" }\nsteps:\n${steps.join('\n')}\n`);
 }
 
 function fan(n: number): WorkflowDefinition {
   const branches = Array.from({ length: n }, (_, i) => `        - { id: b${i}, skill: inc, inputs: { n: ${i} } }`).join('\n');
-  return def(`metadata: { id: fan, name: Fan, version: "1" }\nsteps:\n  - { id: first, skill: inc, inputs: { n: -1 } }\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${branches}\n  - { id: last, skill: inc, inputs: { n: "{{ steps.b0.outputs.n }}" } }\n`);
+  return def(
+    `metadata: { id: fan, name: Fan, version: "1" }\nsteps:\n  - { id: first, skill: inc, inputs: { n: -1 } }\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${branches}\n  - { id: last, skill: inc, inputs: { n: "{{ steps.b0.outputs.n }}" } }\n`,
+  );
 }
 
 describe('long runs continue as new (real server)', function () {
@@ -64,7 +68,10 @@ describe('long runs continue as new (real server)', function () {
     await maybeRecord('continue-as-new-generation', long.workflowId, long.generations[0]?.run_id);
     const single = await runToEnd(chain(60), { start: 0 });
     assert.ok(long.generations.length >= 2, `${long.generations.length} earlier generations`);
-    assert.ok(long.generations.every((g) => g.events >= 120 && g.events < 200), JSON.stringify(long.generations));
+    assert.ok(
+      long.generations.every((g) => g.events >= 120 && g.events < 200),
+      JSON.stringify(long.generations),
+    );
     assert.deepEqual(long.result, single.result, 'the same result, key for key and in order');
     assert.deepEqual((long.result.final_output as { r: unknown }).r, { n: 60 });
   });
@@ -93,9 +100,18 @@ describe('long runs continue as new (real server)', function () {
     const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
     const workflowId = uniqueId('long-retry');
     failLast = true;
-    const definition = def(`metadata: { id: chain-fail, name: Chain, version: "1" }\nsteps:\n${chain(40).steps.map((st) => `  - ${JSON.stringify(st)}`).join('\n')}\n  - { id: last, skill: flaky, inputs: { n: "{{ steps.s39.outputs.r.n }}" } }\n`);
+    const definition = def(
+      `metadata: { id: chain-fail, name: Chain, version: "1" }\nsteps:\n${chain(40)
+        .steps.map((st) => `  - ${JSON.stringify(st)}`)
+        .join('\n')}\n  - { id: last, skill: flaky, inputs: { n: "{{ steps.s39.outputs.r.n }}" } }\n`,
+    );
     const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition, input: { start: 0 }, historyLimit: 100 }] });
-    await worker.runUntil(handle.result().then(() => assert.fail('should fail'), () => undefined));
+    await worker.runUntil(
+      handle.result().then(
+        () => assert.fail('should fail'),
+        () => undefined,
+      ),
+    );
     const before = agent.callsTo('inc').length;
     failLast = false;
     const { runCli } = await import('../helpers/cli');

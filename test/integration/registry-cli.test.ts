@@ -22,9 +22,10 @@ import { temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
 
 /** Pallet's own fixture of a definition without metadata.name (its original when at hand). */
-const MISSING_REQUIRED = [PALLET_ORIGINALS && path.join(PALLET_ORIGINALS, 'test-workflows', 'missing_required.yaml'), path.join(PALLET_TEST_WORKFLOWS, 'missing_required.yaml')].find(
-  (f): f is string => !!f && existsSync(f),
-)!;
+const MISSING_REQUIRED = [
+  PALLET_ORIGINALS && path.join(PALLET_ORIGINALS, 'test-workflows', 'missing_required.yaml'),
+  path.join(PALLET_TEST_WORKFLOWS, 'missing_required.yaml'),
+].find((f): f is string => !!f && existsSync(f))!;
 
 /** pallet-workflows/: Pallet's three, data-analysis that smart-router routes to, review-gate (expressions), approval-gate (waiting) and batch-review (for_each, error handling), sorted as list shows them. */
 const PALLET_FILES = ['approval-gate', 'batch-review', 'code-generation', 'data-analysis', 'parallel-analysis', 'review-gate', 'smart-router'];
@@ -87,9 +88,13 @@ async function loadDefinitionEvents(workflowId: string) {
   const ids = new Set(scheduled.map((e) => String(e.eventId)));
   return {
     scheduled: scheduled.length,
-    started: events.filter((e) => ids.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId))).map((e) => e.activityTaskStartedEventAttributes!.attempt),
+    started: events
+      .filter((e) => ids.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt),
     completed: events.filter((e) => ids.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length,
-    failed: events.filter((e) => ids.has(String(e.activityTaskFailedEventAttributes?.scheduledEventId))).map((e) => e.activityTaskFailedEventAttributes!.failure),
+    failed: events
+      .filter((e) => ids.has(String(e.activityTaskFailedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskFailedEventAttributes!.failure),
   };
 }
 
@@ -113,7 +118,14 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
     worker = created.worker;
     running = worker.run();
     // Only the registry: no workflow folder, no agent URLs for lint, discovery on.
-    env = { ...regEnv, TEMPORAL_ADDRESS: temporal.address, PALLET_TASK_QUEUE: created.taskQueue, PALLET_AGENT_URLS: '', PALLET_REGISTRY_DISCOVERY: 'true', PALLET_WORKFLOWS_DIR: '' };
+    env = {
+      ...regEnv,
+      TEMPORAL_ADDRESS: temporal.address,
+      PALLET_TASK_QUEUE: created.taskQueue,
+      PALLET_AGENT_URLS: '',
+      PALLET_REGISTRY_DISCOVERY: 'true',
+      PALLET_WORKFLOWS_DIR: '',
+    };
     dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-registry-cli-'));
   });
 
@@ -138,7 +150,11 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       }
       assert.equal(pushed.stdout.trim().split('\n').length, PALLET_FILES.length, pushed.stdout);
 
-      const [listed, table, shown] = await Promise.all([runCli(['list', '--json'], { env }), runCli(['list'], { env }), runCli(['show', 'code-generation-v1'], { env })]);
+      const [listed, table, shown] = await Promise.all([
+        runCli(['list', '--json'], { env }),
+        runCli(['list'], { env }),
+        runCli(['show', 'code-generation-v1'], { env }),
+      ]);
       assert.equal(listed.code, 0, listed.stderr);
       const rows = JSON.parse(listed.stdout) as { repository: string; id: string; name: string; version: string; tags: string[]; digest: string }[];
       assert.deepEqual(
@@ -150,7 +166,10 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal(table.code, 0, table.stderr);
       const lines = table.stdout.trim().split('\n');
       assert.match(lines[0], /^ID\s+NAME\s+VERSION\s+TAGS\s+DIGEST$/);
-      assert.ok(lines.some((line) => /^code-generation-v1\s+Code Generation Pipeline\s+1\.0\.0\s+v1\s+sha256:[0-9a-f]{12}$/.test(line)), table.stdout);
+      assert.ok(
+        lines.some((line) => /^code-generation-v1\s+Code Generation Pipeline\s+1\.0\.0\s+v1\s+sha256:[0-9a-f]{12}$/.test(line)),
+        table.stdout,
+      );
       assert.equal(lines.length, 1 + PALLET_FILES.length);
 
       assert.equal(shown.code, 0, shown.stderr);
@@ -163,10 +182,19 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal((await pallet.client.resolve(`${registry.host}/workflows/code-generation:v1`)).digest, digests['code-generation']);
 
       // --json: what happened to each file, and show's definition with its source.
-      const [againJson, shownJson] = await Promise.all([runCli(['push', '--json', 'pallet-workflows/code-generation.yaml'], { env }), runCli(['show', '--json', 'code-generation-v1'], { env })]);
+      const [againJson, shownJson] = await Promise.all([
+        runCli(['push', '--json', 'pallet-workflows/code-generation.yaml'], { env }),
+        runCli(['show', '--json', 'code-generation-v1'], { env }),
+      ]);
       assert.equal(againJson.code, 0, againJson.stderr);
       assert.deepEqual(JSON.parse(againJson.stdout), [
-        { file: 'pallet-workflows/code-generation.yaml', id: 'code-generation-v1', status: 'unchanged', ref: `${registry.host}/workflows/code-generation:v1`, digest: digests['code-generation'] },
+        {
+          file: 'pallet-workflows/code-generation.yaml',
+          id: 'code-generation-v1',
+          status: 'unchanged',
+          ref: `${registry.host}/workflows/code-generation:v1`,
+          digest: digests['code-generation'],
+        },
       ]);
       const definition = JSON.parse(shownJson.stdout) as Record<string, unknown>;
       assert.equal(definition.digest, digests['code-generation']);
@@ -210,7 +238,11 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.match(res.stderr, new RegExp(`^${badTemplate}:3:40: step "a": template`, 'm'));
       assert.match(res.stderr, new RegExp(`^${MISSING_REQUIRED}:2:3: metadata\\.name is required$`, 'm'));
       const digest = pushedDigest(res.stdout, good);
-      assert.match(res.stdout, new RegExp(`^${good} \\(mixed-good-v3\\) -> ${registry.host}/workflows/mixed-good:v3 sha256:`, 'm'), 'tag from the -vN suffix of the id');
+      assert.match(
+        res.stdout,
+        new RegExp(`^${good} \\(mixed-good-v3\\) -> ${registry.host}/workflows/mixed-good:v3 sha256:`, 'm'),
+        'tag from the -vN suffix of the id',
+      );
       assert.deepEqual(await snapshot(pallet, registry.host), { ...before, 'workflows/mixed-good': { v3: digest } }, 'only the valid file was written');
       assert.equal((await pallet.pullWorkflow('mixed-good:v3')).text, await readFile(good, 'utf8'));
     });
@@ -233,8 +265,14 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.equal(res.code, 0, res.stderr);
       const invalid = res.stdout.split('\n').filter((l) => l.includes('(invalid)'));
       assert.equal(invalid.length, 2, res.stdout);
-      assert.ok(invalid.some((l) => l.includes('broken')), res.stdout);
-      assert.ok(invalid.some((l) => l.includes('not-yaml')), res.stdout);
+      assert.ok(
+        invalid.some((l) => l.includes('broken')),
+        res.stdout,
+      );
+      assert.ok(
+        invalid.some((l) => l.includes('not-yaml')),
+        res.stdout,
+      );
       assert.match(res.stderr, /^warning: workflows\/not-yaml:v1 is invalid: .*no YAML layer/m);
       assert.match(res.stderr, /^warning: workflows\/broken:v1 is invalid: workflows\/broken:\d+:\d+: /m);
       const rows = JSON.parse((await runCli(['list', '--json'], { env })).stdout) as { repository: string; problem?: string }[];
@@ -258,10 +296,16 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       ]);
       assert.equal(published.code, 0, published.stderr);
       assert.match(published.stdout, new RegExp(`^${planCard} \\(plan-agent, create_plan\\) -> ${registry.host}/agents/plan:v1 sha256:[0-9a-f]{64}$`, 'm'));
-      assert.match(published.stdout, new RegExp(`^${buildCard} \\(build-agent, generate_code\\) -> ${registry.host}/agents/build:v1 sha256:[0-9a-f]{64}$`, 'm'));
+      assert.match(
+        published.stdout,
+        new RegExp(`^${buildCard} \\(build-agent, generate_code\\) -> ${registry.host}/agents/build:v1 sha256:[0-9a-f]{64}$`, 'm'),
+      );
       assert.match((await runCli(['publish-agent', planCard], { env })).stdout, /= .*agents\/plan:v1 sha256:.*\(unchanged\)/);
       const publishedJson = JSON.parse((await runCli(['publish-agent', '--json', planCard], { env })).stdout) as Record<string, unknown>[];
-      assert.deepEqual(publishedJson.map((r) => [r.source, r.agent, r.skills, r.status, r.ref]), [[planCard, 'plan-agent', ['create_plan'], 'unchanged', `${registry.host}/agents/plan:v1`]]);
+      assert.deepEqual(
+        publishedJson.map((r) => [r.source, r.agent, r.skills, r.status, r.ref]),
+        [[planCard, 'plan-agent', ['create_plan'], 'unchanged', `${registry.host}/agents/plan:v1`]],
+      );
       assert.match(String(publishedJson[0].digest), /^sha256:[0-9a-f]{64}$/);
       const pulled = await pallet.client.pullArtifact(`${registry.host}/agents/plan:v1`);
       assert.deepEqual(
@@ -274,7 +318,11 @@ describe('pallet registry commands and registry runs, through the real CLI', fun
       assert.match(refusedLine, /skills/, 'names the missing skills too');
       const unreadableLine = oneClearLine(unreadable, 'not JSON');
       assert.match(unreadableLine, new RegExp(`^${notJson}: cannot read an agent card: .*not valid JSON`));
-      assert.deepEqual((await pallet.client.catalog()).filter((r) => r.startsWith('agents/')).sort(), ['agents/build', 'agents/plan'], 'nothing written for the refused files');
+      assert.deepEqual(
+        (await pallet.client.catalog()).filter((r) => r.startsWith('agents/')).sort(),
+        ['agents/build', 'agents/plan'],
+        'nothing written for the refused files',
+      );
     });
 
     it('lint --check-agents names the step, the unknown skill and the known skills, and a required input that is missing', async () => {
@@ -295,7 +343,10 @@ steps:
 `,
       );
       const good = path.join(dir, 'cards-ok.yaml');
-      await writeFile(good, `metadata: { id: cards-ok-v1, name: OK, version: "1" }\nsteps:\n  - { id: plan, skill: create_plan, inputs: { requirements: x } }\n`);
+      await writeFile(
+        good,
+        `metadata: { id: cards-ok-v1, name: OK, version: "1" }\nsteps:\n  - { id: plan, skill: create_plan, inputs: { requirements: x } }\n`,
+      );
       const res = await runCli(['lint', '--check-agents', flow, good], { env });
       assert.equal(res.code, 1, res.stderr);
       assert.deepEqual(res.stdout.trim().split('\n'), [
@@ -311,7 +362,10 @@ steps:
       assert.equal(res.code, 1);
       assert.match(res.stderr, new RegExp(`registry ${down.replace(/\./g, '\\.')} is unreachable`));
       assert.doesNotMatch(res.stdout, /no agent offers skill/);
-      assert.match(res.stdout, /:13:12: step "plan": skill "create_plan" is not offered by any agent that could be read \(known skills: none\); agent discovery failed in part, see the warnings$/m);
+      assert.match(
+        res.stdout,
+        /:13:12: step "plan": skill "create_plan" is not offered by any agent that could be read \(known skills: none\); agent discovery failed in part, see the warnings$/m,
+      );
     });
 
     it('lint --check-agents reports an execute_workflow step naming a workflow the registry does not have, at its workflow_id', async () => {
@@ -357,8 +411,20 @@ steps:
       assert.doesNotMatch(inRegistry.stdout, /execute_workflow names/, inRegistry.stdout);
       const emptyDir = await mkdtemp(path.join(os.tmpdir(), 'pallet-no-workflows-'));
       const inFolder = await runCli(['lint', '--check-agents', router], { env: { ...env, PALLET_WORKFLOWS_DIR: emptyDir } });
-      assert.match(inFolder.stdout, new RegExp(`:29:26: step "generate_code_workflow": execute_workflow names workflow "code-generation-v1", which the folder ${emptyDir} does not have$`, 'm'));
-      assert.match(inFolder.stdout, new RegExp(`:36:26: step "analyze_data_workflow": execute_workflow names workflow "data-analysis-v1", which the folder ${emptyDir} does not have$`, 'm'));
+      assert.match(
+        inFolder.stdout,
+        new RegExp(
+          `:29:26: step "generate_code_workflow": execute_workflow names workflow "code-generation-v1", which the folder ${emptyDir} does not have$`,
+          'm',
+        ),
+      );
+      assert.match(
+        inFolder.stdout,
+        new RegExp(
+          `:36:26: step "analyze_data_workflow": execute_workflow names workflow "data-analysis-v1", which the folder ${emptyDir} does not have$`,
+          'm',
+        ),
+      );
       await rm(emptyDir, { recursive: true, force: true });
     });
 
@@ -372,7 +438,10 @@ steps:
       // Registry cards count in the order of their repositories: agents/another before agents/plan.
       assert.match(
         res.stderr,
-        new RegExp(`^warning: skill "create_plan" is offered by 2 agents: another-agent at http://another:9 \\(registry ${registry.host} agents/another:v1\\) is called; not plan-agent at http://localhost:8001 \\(registry ${registry.host} agents/plan:v1\\)$`, 'm'),
+        new RegExp(
+          `^warning: skill "create_plan" is offered by 2 agents: another-agent at http://another:9 \\(registry ${registry.host} agents/another:v1\\) is called; not plan-agent at http://localhost:8001 \\(registry ${registry.host} agents/plan:v1\\)$`,
+          'm',
+        ),
       );
     });
   });
@@ -398,7 +467,10 @@ steps:
       const byTag = uniqueId('by-tag');
       const byDigest = uniqueId('by-digest');
       const [tagResult, digestResult] = await Promise.all([run('pinned:v1', byTag), run(`pinned@${oldDigest}`, byDigest)]);
-      for (const [id, result] of [[byTag, tagResult], [byDigest, digestResult]] as const) {
+      for (const [id, result] of [
+        [byTag, tagResult],
+        [byDigest, digestResult],
+      ] as const) {
         assert.equal(result.workflow_name, 'Pinned (old)', id);
         assert.deepEqual(Object.keys(result.step_outputs), ['old_only', 'greet'], id);
         assert.deepEqual(result.final_output, { said: 'hello' });
@@ -431,7 +503,12 @@ steps:
 
     it('a definition in the registry that is invalid fails the run at once, with the lint message and its line:col, after one attempt', async () => {
       // Pushed with the registry client, past the CLI's lint.
-      await pallet.pushWorkflow('broken', 'broken.yaml', 'metadata: { id: broken-v1, name: Broken, version: "1" }\nsteps:\n  - { id: a, skill: echo, inputs: { x: "{{ steps.zz.outputs }}" } }\n', 'v1');
+      await pallet.pushWorkflow(
+        'broken',
+        'broken.yaml',
+        'metadata: { id: broken-v1, name: Broken, version: "1" }\nsteps:\n  - { id: a, skill: echo, inputs: { x: "{{ steps.zz.outputs }}" } }\n',
+        'v1',
+      );
       const id = uniqueId('broken');
       const started = Date.now();
       const res = await runCli(['run', '--workflow', 'broken-v1', '--id', id, 'x'], { env });
@@ -442,7 +519,10 @@ steps:
       assert.match(res.stderr, new RegExp(`^run ${id} failed: cannot load workflow workflows/broken:v1: definition workflows/broken:v1 is invalid:$`, 'm'));
       assert.match(
         res.stderr,
-        new RegExp(`^\\s+${registry.host}/workflows/broken:v1 \\(broken\\.yaml\\):3:40: step "a": template "\\{\\{ steps\\.zz\\.outputs \\}\\}" refers to step "zz", but there is no such step$`, 'm'),
+        new RegExp(
+          `^\\s+${registry.host}/workflows/broken:v1 \\(broken\\.yaml\\):3:40: step "a": template "\\{\\{ steps\\.zz\\.outputs \\}\\}" refers to step "zz", but there is no such step$`,
+          'm',
+        ),
       );
       assert.doesNotMatch(res.stderr, /pallet retry/, 'retrying would not help: no retry hint');
 
@@ -466,7 +546,10 @@ steps:
       assert.doesNotMatch(res.stderr, STACK);
       assert.match(
         res.stderr,
-        new RegExp(`^run ${id} failed: .*workflows/not-yaml@sha256:[0-9a-f]{64} on registry ${registry.host} has no YAML layer .*\\(it has data\\.json\\); was it pushed as a Pallet artifact\\?$`, 'm'),
+        new RegExp(
+          `^run ${id} failed: .*workflows/not-yaml@sha256:[0-9a-f]{64} on registry ${registry.host} has no YAML layer .*\\(it has data\\.json\\); was it pushed as a Pallet artifact\\?$`,
+          'm',
+        ),
       );
       const load = await loadDefinitionEvents(id);
       assert.deepEqual(load.started, [1], 'one attempt');
@@ -480,7 +563,6 @@ steps:
       assert.equal(res.code, 1);
       assert.equal(res.stderr.split('cannot load workflow workflows/not-yaml:v1').length - 1, 1, res.stderr);
     });
-
   });
 
   describe('errors a user meets', () => {
@@ -491,7 +573,11 @@ steps:
       const results = await Promise.all(commands.map((args) => runCli(args, { env: downEnv })));
       results.forEach((res, i) => {
         const line = oneClearLine(res, commands[i].join(' '));
-        assert.match(line, new RegExp(`^registry ${down.replace(/\./g, '\\.')} is unreachable \\(ECONNREFUSED\\) while .*; is it running\\? set PALLET_REGISTRY`), commands[i].join(' '));
+        assert.match(
+          line,
+          new RegExp(`^registry ${down.replace(/\./g, '\\.')} is unreachable \\(ECONNREFUSED\\) while .*; is it running\\? set PALLET_REGISTRY`),
+          commands[i].join(' '),
+        );
       });
     });
 
@@ -502,7 +588,10 @@ steps:
         runCli(['show', 'pinned:v9'], { env }),
       ]);
       const host = registry.host.replace(/\./g, '\\.');
-      assert.match(oneClearLine(runTag, 'run pinned:v9'), new RegExp(`workflows/pinned:v9 was not found on registry ${host}.*check the name and tag, or push it first`));
+      assert.match(
+        oneClearLine(runTag, 'run pinned:v9'),
+        new RegExp(`workflows/pinned:v9 was not found on registry ${host}.*check the name and tag, or push it first`),
+      );
       assert.match(oneClearLine(runName, 'run never-pushed-v1'), new RegExp(`workflows/never-pushed:v1 was not found on registry ${host}`));
       assert.match(oneClearLine(showTag, 'show pinned:v9'), new RegExp(`^workflow pinned:v9 not found in registry ${host}: workflows/pinned:v9 was not found`));
     });

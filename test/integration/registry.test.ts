@@ -66,7 +66,10 @@ describe('registry (real docker-registry and oras CLI)', function () {
 
     // Same file pushed by oras: identical manifest apart from the creation time.
     await runOras(['push', '--plain-http', `${reg.host}/scratch/parallel-analysis:v1`, 'parallel-analysis.yaml:application/yaml'], WORKFLOWS);
-    assert.deepEqual(layout(await orasManifest(reg.host, 'workflows/parallel-analysis:v1')), layout(await orasManifest(reg.host, 'scratch/parallel-analysis:v1')));
+    assert.deepEqual(
+      layout(await orasManifest(reg.host, 'workflows/parallel-analysis:v1')),
+      layout(await orasManifest(reg.host, 'scratch/parallel-analysis:v1')),
+    );
   });
 
   it('writes several files and extra annotations the way oras does', async () => {
@@ -81,7 +84,15 @@ describe('registry (real docker-registry and oras CLI)', function () {
       { 'com.example.note': 'a<b&c' },
     );
     await runOras(
-      ['push', '--plain-http', `${reg.host}/scratch/multi-oras:v1`, 'plan_agent_card.json:application/json', 'build_agent_card.json:application/json', '--annotation', 'com.example.note=a<b&c'],
+      [
+        'push',
+        '--plain-http',
+        `${reg.host}/scratch/multi-oras:v1`,
+        'plan_agent_card.json:application/json',
+        'build_agent_card.json:application/json',
+        '--annotation',
+        'com.example.note=a<b&c',
+      ],
       CARDS,
     );
     assert.deepEqual(layout(await orasManifest(reg.host, 'scratch/multi:v1')), layout(await orasManifest(reg.host, 'scratch/multi-oras:v1')));
@@ -178,7 +189,8 @@ describe('registry (real docker-registry and oras CLI)', function () {
 /** A bcrypt htpasswd line from python3's crypt (glibc/libxcrypt), or undefined where that is unavailable. */
 function bcryptLine(user: string, password: string): string | undefined {
   try {
-    const script = 'import crypt,sys; h=crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)); print(sys.argv[1]+":"+h if h and h.startswith("$2") else "")';
+    const script =
+      'import crypt,sys; h=crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)); print(sys.argv[1]+":"+h if h and h.startswith("$2") else "")';
     const line = execFileSync('python3', ['-W', 'ignore', '-c', script, user, password], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return line || undefined;
   } catch {
@@ -209,7 +221,10 @@ describe('registry with Basic auth (real docker-registry, htpasswd)', function (
   it('is unauthorized without or with wrong credentials', async () => {
     for (const env of [{}, { PALLET_REGISTRY_USERNAME: 'alice', PALLET_REGISTRY_PASSWORD: 'wrong' }]) {
       const store = createRegistry({ PALLET_REGISTRY: reg.host, HOME: os.tmpdir(), DOCKER_CONFIG: path.join(os.tmpdir(), 'no-docker-config'), ...env });
-      await assert.rejects(store.pullWorkflow('smart-router-v1'), (err: unknown) => err instanceof RegistryError && err.code === 'unauthorized' && err.status === 401 && !isRetryable(err));
+      await assert.rejects(
+        store.pullWorkflow('smart-router-v1'),
+        (err: unknown) => err instanceof RegistryError && err.code === 'unauthorized' && err.status === 401 && !isRetryable(err),
+      );
     }
   });
 });

@@ -11,8 +11,16 @@ import { parseHistoryJson, replayHistory } from '../../src/replay';
 import { ROOT, workflowBundle } from '../helpers/temporal';
 
 const DIR = path.join(ROOT, 'test', 'histories');
-const current = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
-const files = [...current, ...readdirSync(path.join(DIR, 'older')).filter((f) => f.endsWith('.json')).sort().map((f) => path.join('older', f))];
+const current = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const files = [
+  ...current,
+  ...readdirSync(path.join(DIR, 'older'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join('older', f)),
+];
 
 function load(file: string): unknown {
   return JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));

@@ -99,11 +99,14 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     assert.equal(calls('upper'), uppers, 'shout and fixed were reused');
     // status of the finished retry, from its history: the reused steps are shown as such.
     const status = JSON.parse((await runCli(['status', id, '--json'], { env: cliEnv })).stdout) as { steps: { id: string; state: string }[] };
-    assert.deepEqual(status.steps.filter((s) => s.id !== 'load-definition').map((s) => [s.id, s.state]), [
-      ['shout', 'reused'],
-      ['fixed', 'reused'],
-      ['finish', 'completed'],
-    ]);
+    assert.deepEqual(
+      status.steps.filter((s) => s.id !== 'load-definition').map((s) => [s.id, s.state]),
+      [
+        ['shout', 'reused'],
+        ['fixed', 'reused'],
+        ['finish', 'completed'],
+      ],
+    );
   });
 
   it('with --input: only steps whose resolved inputs are unchanged are reused, and it says which', async () => {
@@ -140,7 +143,9 @@ describe('pallet retry (from the history, with a changed input or definition)', 
   it('of a run whose batched parallel step failed (1,200 branches in child workflows of 500): calls only the branches that did not finish', async () => {
     const branches = 1200;
     const steps = Array.from({ length: branches }, (_, i) => `        - { id: b${i}, skill: branch, inputs: { i: ${i} } }`).join('\n');
-    const fan = def(`metadata: { id: retry-fan-v1, name: Retry Fan, version: "1" }\nsteps:\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${steps}\n`);
+    const fan = def(
+      `metadata: { id: retry-fan-v1, name: Retry Fan, version: "1" }\nsteps:\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${steps}\n`,
+    );
     const env = await temporalEnv();
     const id = uniqueId('retry-fan');
     broken = true;
@@ -152,8 +157,11 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     const finished = new Set<string>();
     for (let batch = 0; batch * 500 < branches; batch++) {
       const events = (await env.client.workflow.getHandle(`${id}.fan.batch-${batch}`).fetchHistory()).events ?? [];
-      const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityId!]));
-      for (const e of events) if (e.activityTaskCompletedEventAttributes) finished.add(scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!);
+      const scheduled = new Map(
+        events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityId!]),
+      );
+      for (const e of events)
+        if (e.activityTaskCompletedEventAttributes) finished.add(scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!);
     }
     assert.ok(finished.size > 0 && finished.size < branches - 1, `some branches finished, not all (${finished.size})`);
 
@@ -162,7 +170,10 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     const t0 = Date.now();
     const res = await withWorker(() => runCli(['retry', id, '--app-dir', path.join(dir, 'app')], { env: cliEnv, timeoutMs: 240_000 }));
     assert.equal(res.code, 0, res.stderr + res.stdout);
-    const called = agent.callsTo('branch').slice(before).map((c) => `b${String(c.params.i)}`);
+    const called = agent
+      .callsTo('branch')
+      .slice(before)
+      .map((c) => `b${String(c.params.i)}`);
     const expected = Array.from({ length: branches }, (_, i) => `b${i}`).filter((b) => !finished.has(b));
     assert.deepEqual([...called].sort(), expected.sort(), 'exactly the branches that had not finished were called, once each');
     assert.match(res.stdout, new RegExp(`^ {2}reused ${finished.size} of ${finished.size}: `, 'm'));
@@ -180,7 +191,11 @@ describe('pallet retry (from the history, with a changed input or definition)', 
     broken = true;
     await withWorker(async () => {
       // A low history limit: the run continues as new while it runs the constant steps.
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: id, args: [{ definition: long, input: { word: 'cat' }, historyLimit: 20 }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: id,
+        args: [{ definition: long, input: { word: 'cat' }, historyLimit: 20 }],
+      });
       await assert.rejects(handle.result());
     });
     const started = (await env.client.workflow.getHandle(id).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;

@@ -92,10 +92,22 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
     failedId = uniqueId('verbs-failed');
     // Both runs finish while a worker serves the queue; then the worker goes away for good.
     await worker.runUntil(async () => {
-      const done = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: completedId, args: [{ definition: def(TWO_STEPS), input: { word: 'hello' } }] });
-      const failed = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: failedId, args: [{ definition: def(FAILS_SECOND), input: { word: 'hi' } }] });
+      const done = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: completedId,
+        args: [{ definition: def(TWO_STEPS), input: { word: 'hello' } }],
+      });
+      const failed = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: failedId,
+        args: [{ definition: def(FAILS_SECOND), input: { word: 'hi' } }],
+      });
       // 40 steps with a low history limit: the run continues as new several times.
-      const long = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: longId, args: [{ definition: def(LONG), input: {}, historyLimit: 40 }] });
+      const long = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: longId,
+        args: [{ definition: def(LONG), input: {}, historyLimit: 40 }],
+      });
       longFirstRunId = long.firstExecutionRunId;
       completedResult = (await done.result()) as RunResult;
       await failed.result().catch(() => undefined);
@@ -167,7 +179,10 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.match(res.stdout, new RegExp(`^ {2}started ${s.run_start_time}, took .+ in ${s.generation_count} generations$`, 'm'));
       assert.match(res.stdout, /^ {2}finished: 40 steps \(…, s37, s38, s39\)$/m);
       assert.match(res.stdout, /^ {4}and 20 more \(`--json` has them all\)$/m);
-      assert.ok(res.stdout.split('\n').every((line) => line.length < 300), 'no line is a wall of ids');
+      assert.ok(
+        res.stdout.split('\n').every((line) => line.length < 300),
+        'no line is a wall of ids',
+      );
     });
 
     it('status of a failed run: the failed step with its error, the run failure, the finished steps', async () => {
@@ -249,7 +264,11 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       const done = await listed('completed');
       assert.ok(done.some((r) => r.workflow_id === completedId) && !done.some((r) => r.workflow_id === failedId));
       const starts = done.map((r) => Date.parse(r.start_time));
-      assert.deepEqual(starts, [...starts].sort((a, b) => b - a), 'newest first');
+      assert.deepEqual(
+        starts,
+        [...starts].sort((a, b) => b - a),
+        'newest first',
+      );
 
       const both = await runCli(['runs', '--status', 'completed,failed', '--limit', '2'], { env: cliEnv });
       assert.equal(both.code, 0, both.stderr);
@@ -264,7 +283,11 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
     it('status of a running run no worker serves falls back to the history; terminate stops it without a worker', async () => {
       const env = await temporalEnv();
       const id = uniqueId('verbs-orphan');
-      await env.client.workflow.start(palletWorkflow, { taskQueue: uniqueId('nobody-listens'), workflowId: id, args: [{ definition: def(TWO_STEPS), input: { word: 'x' } }] });
+      await env.client.workflow.start(palletWorkflow, {
+        taskQueue: uniqueId('nobody-listens'),
+        workflowId: id,
+        args: [{ definition: def(TWO_STEPS), input: { word: 'x' } }],
+      });
       const t0 = Date.now();
       const res = await runCli(['status', id, '--json'], { env: cliEnv });
       assert.equal(res.code, 0, res.stderr);
@@ -295,7 +318,8 @@ describe('pallet status, result, runs, cancel, terminate (run lifecycle)', funct
       assert.equal(res.stdout.trim(), pkg.version);
       const help = await runCli(['--', '--help']);
       assert.equal(help.code, 0, help.stderr);
-      for (const verb of ['run', 'status', 'result', 'runs', 'cancel', 'terminate', 'retry', 'replay']) assert.match(help.stdout, new RegExp(`^ {2}${verb}\\b`, 'm'), verb);
+      for (const verb of ['run', 'status', 'result', 'runs', 'cancel', 'terminate', 'retry', 'replay'])
+        assert.match(help.stdout, new RegExp(`^ {2}${verb}\\b`, 'm'), verb);
     });
   });
 

@@ -61,7 +61,9 @@ steps:
 `);
       const ids = Array.from({ length: 12 }, () => uniqueId('chain'));
       const results = await Promise.all(
-        ids.map(async (workflowId) => (await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: chain, input: {} }] })).result()),
+        ids.map(async (workflowId) =>
+          (await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: chain, input: {} }] })).result(),
+        ),
       );
       for (const r of results) assert.deepEqual((r as { final_output: unknown }).final_output, { n: 3 });
       const identities = new Set<string>();
@@ -75,13 +77,18 @@ steps:
       const handle = await env.client.workflow.start(palletWorkflow, {
         taskQueue,
         workflowId,
-        args: [{ definition: definition(`
+        args: [
+          {
+            definition: definition(`
 metadata: { id: survivor, name: Survivor, version: "1" }
 steps:
   - { id: first, skill: work, inputs: { n: 1 } }
   - { id: wait, skill: hold, timeout: 60 }
   - { id: last, skill: work, inputs: { n: "{{ steps.first.outputs.n }}" } }
-`), input: {} }],
+`),
+            input: {},
+          },
+        ],
       });
       await until(() => agent.callsTo('hold').length === 1, 'the held step to reach its agent');
       const description = await handle.describe();
@@ -98,7 +105,10 @@ steps:
       assert.deepEqual(result.final_output, { n: 3 });
       const survivor = workers.find((w) => w !== victim)!;
       const afterKill = await activityWorkers(workflowId);
-      assert.ok([...afterKill].some((i) => Number(i.split('@')[0]) === survivor.pid), 'the surviving worker ran the rest of the run');
+      assert.ok(
+        [...afterKill].some((i) => Number(i.split('@')[0]) === survivor.pid),
+        'the surviving worker ran the rest of the run',
+      );
       assert.equal(agent.callsTo('hold').length, 2, 'the step in flight was retried on the other worker');
     } finally {
       for (const w of workers) w.kill('SIGKILL');

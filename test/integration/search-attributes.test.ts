@@ -85,7 +85,9 @@ async function runsUntil(cliEnv: Record<string, string>, args: string[], want: (
 }
 
 /** The ids of the patch markers in a history (one marker per patch a run took). */
-function patchMarkers(events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }[]): string[] {
+function patchMarkers(
+  events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }[],
+): string[] {
   return events
     .map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data)
     .filter((data): data is Uint8Array => !!data)
@@ -93,9 +95,15 @@ function patchMarkers(events: { markerRecordedEventAttributes?: { details?: Reco
 }
 
 /** The Pallet attributes each upsert event of a history sets (the SDK's own TemporalChangeVersion ones left out). */
-function palletUpserts(events: { upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> | null } | null } | null }[]): string[][] {
+function palletUpserts(
+  events: { upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> | null } | null } | null }[],
+): string[][] {
   return events
-    .map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).filter((k) => k.startsWith('Pallet')).sort())
+    .map((e) =>
+      Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})
+        .filter((k) => k.startsWith('Pallet'))
+        .sort(),
+    )
     .filter((keys) => keys.length > 0);
 }
 
@@ -141,7 +149,12 @@ describe('search attributes: runs findable by what they ran', function () {
     before(async function () {
       this.timeout(60_000);
       env = await TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: TEMPORAL_CLI }, ip: '127.0.0.1', searchAttributes: Object.values(PalletSearchAttributes), extraArgs: ['--log-level', 'error'] },
+        server: {
+          executable: { type: 'existing-path', path: TEMPORAL_CLI },
+          ip: '127.0.0.1',
+          searchAttributes: Object.values(PalletSearchAttributes),
+          extraArgs: ['--log-level', 'error'],
+        },
       });
     });
 
@@ -173,14 +186,27 @@ describe('search attributes: runs findable by what they ran', function () {
         // (with the SDK's own TemporalChangeVersion upsert).
         const history = await handle.fetchHistory();
         const events = history.events ?? [];
-        assert.deepEqual(palletUpserts(events), [['PalletDefinitionDigest', 'PalletDefinitionId', 'PalletDefinitionVersion', 'PalletStatus'], ['PalletStatus']]);
-        assert.deepEqual(patchMarkers(events).filter((id) => id === PALLET_SEARCH_ATTRIBUTES), [PALLET_SEARCH_ATTRIBUTES]);
+        assert.deepEqual(palletUpserts(events), [
+          ['PalletDefinitionDigest', 'PalletDefinitionId', 'PalletDefinitionVersion', 'PalletStatus'],
+          ['PalletStatus'],
+        ]);
+        assert.deepEqual(
+          patchMarkers(events).filter((id) => id === PALLET_SEARCH_ATTRIBUTES),
+          [PALLET_SEARCH_ATTRIBUTES],
+        );
         await replayHistory(history, handle.workflowId, { workflowBundle: await workflowBundle() });
 
         // Found by the search attribute, with the Pallet status; the child only with --children.
-        const rows = await runsUntil(cliEnv, ['--definition', 'sa-parent-v1'], (r) => r.some((row) => row.workflow_id === handle.workflowId && row.pallet_status === 'completed'));
-        assert.ok(rows.every((row) => row.definition_id === 'sa-parent-v1'), JSON.stringify(rows));
-        const children = await runsUntil(cliEnv, ['--definition', 'sa-child-v1', '--children'], (r) => r.some((row) => row.workflow_id === `${handle.workflowId}.sub`));
+        const rows = await runsUntil(cliEnv, ['--definition', 'sa-parent-v1'], (r) =>
+          r.some((row) => row.workflow_id === handle.workflowId && row.pallet_status === 'completed'),
+        );
+        assert.ok(
+          rows.every((row) => row.definition_id === 'sa-parent-v1'),
+          JSON.stringify(rows),
+        );
+        const children = await runsUntil(cliEnv, ['--definition', 'sa-child-v1', '--children'], (r) =>
+          r.some((row) => row.workflow_id === `${handle.workflowId}.sub`),
+        );
         assert.equal(children.find((row) => row.workflow_id === `${handle.workflowId}.sub`)?.pallet_status, 'completed');
         const none = await runCli(['runs', '--json', '--definition', 'sa-nothing-v1'], { env: cliEnv });
         assert.deepEqual(JSON.parse(none.stdout), []);
@@ -253,7 +279,10 @@ describe('search attributes: runs findable by what they ran', function () {
         assert.ok(!patchMarkers(events).includes(PALLET_SEARCH_ATTRIBUTES), `no ${PALLET_SEARCH_ATTRIBUTES} marker`);
 
         const rows = await runsUntil(cliEnv, ['--definition', 'sa-parent-v1'], (r) => r.some((row) => row.workflow_id === handle.workflowId));
-        assert.ok(rows.every((row) => row.definition_id === 'sa-parent-v1' && row.pallet_status === null), JSON.stringify(rows));
+        assert.ok(
+          rows.every((row) => row.definition_id === 'sa-parent-v1' && row.pallet_status === null),
+          JSON.stringify(rows),
+        );
         const table = await runCli(['runs', '--definition', 'sa-parent-v1'], { env: cliEnv });
         assert.match(table.stderr, /no PalletDefinitionId search attribute/);
         assert.match(table.stdout, /^ID +STATUS +DEFINITION/m);

@@ -25,7 +25,9 @@ steps:
 `;
 
 function startServer(port: number, db: string): ChildProcess {
-  return spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', db, '--log-level', 'error'], { stdio: 'ignore' });
+  return spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', db, '--log-level', 'error'], {
+    stdio: 'ignore',
+  });
 }
 
 async function reachable(address: string, timeoutMs: number): Promise<void> {
@@ -75,13 +77,19 @@ describe('a Temporal server outage during a run', function () {
       connection,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({ directory: new AgentDirectory([new UrlAgentSource([agent.url])], 60_000), definitions: new DirectoryStore(path.join(ROOT, 'pallet-workflows')) }),
+      activities: createActivities({
+        directory: new AgentDirectory([new UrlAgentSource([agent.url])], 60_000),
+        definitions: new DirectoryStore(path.join(ROOT, 'pallet-workflows')),
+      }),
     });
     const running = worker.run();
     const file = path.join(dir, 'outage.yaml');
     await writeFile(file, SLOW_FLOW);
     try {
-      const cli = runCli(['run', '--file', file, '--app-dir', path.join(dir, 'app'), 'hello'], { env: { TEMPORAL_ADDRESS: address, PALLET_TASK_QUEUE: taskQueue, PALLET_REGISTRY_DISCOVERY: 'false' }, timeoutMs: 150_000 });
+      const cli = runCli(['run', '--file', file, '--app-dir', path.join(dir, 'app'), 'hello'], {
+        env: { TEMPORAL_ADDRESS: address, PALLET_TASK_QUEUE: taskQueue, PALLET_REGISTRY_DISCOVERY: 'false' },
+        timeoutMs: 150_000,
+      });
       // Once the long step runs, the server dies and stays away for a while.
       while (agent.callsTo('wait').length === 0) await new Promise((r) => setTimeout(r, 200));
       server.kill('SIGKILL');

@@ -29,7 +29,8 @@ import { createTestWorker, uniqueId } from '../helpers/worker';
 function chain(n: number): WorkflowDefinition {
   const steps = Array.from({ length: n }, (_, i) => {
     if (i === 0) return '  - { id: s0, skill: pad, inputs: { n: 0 }, outputs: r }';
-    if (i === n - 1) return `  - { id: s${i}, skill: pad, inputs: { n: "{{ steps.s${i - 1}.outputs.r.n }}", first: "{{ steps.s0.outputs.r.text }}" }, outputs: r }`;
+    if (i === n - 1)
+      return `  - { id: s${i}, skill: pad, inputs: { n: "{{ steps.s${i - 1}.outputs.r.n }}", first: "{{ steps.s0.outputs.r.text }}" }, outputs: r }`;
     return `  - { id: s${i}, skill: pad, inputs: { n: "{{ steps.s${i - 1}.outputs.r.n }}" }, outputs: r }`;
   });
   return def(`metadata: { id: chain, name: Chain, version: "1" }\nsteps:\n${steps.join('\n')}\n`);
@@ -48,7 +49,9 @@ describe('state of any size across continue-as-new (real server, real registry)'
       pad: (p) => ({ n: Number(p.n) + 1, text: `${'x'.repeat(1000)}${p.n}`, ...(p.first !== undefined ? { first: p.first } : {}) }),
     });
     registry = await startRegistry();
-    claims = new RegistryClaimStore(new DataStore(new RegistryClient({ registry: registry.host, timeoutMs: 60_000, maxBlobBytes: 256 * 1024 * 1024 }), 'pallet-data'));
+    claims = new RegistryClaimStore(
+      new DataStore(new RegistryClient({ registry: registry.host, timeoutMs: 60_000, maxBlobBytes: 256 * 1024 * 1024 }), 'pallet-data'),
+    );
   });
   after(async () => {
     await agent?.close();
@@ -85,27 +88,37 @@ describe('state of any size across continue-as-new (real server, real registry)'
     assert.ok(Object.keys(args.carried ?? {}).length < 10, `carried inline: ${Object.keys(args.carried ?? {}).join(', ')}`);
     assert.ok(Object.prototype.hasOwnProperty.call(args.carried, 's0'), 's0 stays inline: the last step reads it');
     assert.ok(Object.keys(args.stored.index).length > 20);
-    assert.ok(args.generations!.every((g) => typeof g.started_at === 'string'), 'each generation says when it started');
+    assert.ok(
+      args.generations!.every((g) => typeof g.started_at === 'string'),
+      'each generation says when it started',
+    );
   });
 
   // npm run test:slow: the run of the issue's measure, 10,000 steps of 1 KB each at the server's own limits.
-  (process.env.PALLET_SLOW ? it : it.skip)('10,000 sequential steps of 1 KB outputs complete; the last reads the first; the whole result resolves', async function () {
-    this.timeout(3_600_000);
-    const env = await temporalEnv();
-    const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url], claims });
-    const workflowId = uniqueId('state-10k');
-    const started = Date.now();
-    const raw = (await worker.runUntil(env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId, args: [{ definition: chain(10_000), input: {} }] }))) as RunResult;
-    const seconds = (Date.now() - started) / 1000;
-    const resolved = (await resolveClaims(raw, claims)) as RunResult;
-    assert.equal(Object.keys(resolved.step_outputs).length, 10_000);
-    const last = resolved.final_output as { r: { n: number; first: string } };
-    assert.equal(last.r.n, 10_000);
-    assert.equal(last.r.first, `${'x'.repeat(1000)}0`);
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-    const args = inputOf(history.events![0].workflowExecutionStartedEventAttributes!.input);
-    console.log(`      10,000 steps of 1 KB: ${seconds.toFixed(0)} s, ${(args.generations ?? []).length + 1} generations, ${args.stored?.segments.length ?? 0} segments`);
-  });
+  (process.env.PALLET_SLOW ? it : it.skip)(
+    '10,000 sequential steps of 1 KB outputs complete; the last reads the first; the whole result resolves',
+    async function () {
+      this.timeout(3_600_000);
+      const env = await temporalEnv();
+      const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url], claims });
+      const workflowId = uniqueId('state-10k');
+      const started = Date.now();
+      const raw = (await worker.runUntil(
+        env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId, args: [{ definition: chain(10_000), input: {} }] }),
+      )) as RunResult;
+      const seconds = (Date.now() - started) / 1000;
+      const resolved = (await resolveClaims(raw, claims)) as RunResult;
+      assert.equal(Object.keys(resolved.step_outputs).length, 10_000);
+      const last = resolved.final_output as { r: { n: number; first: string } };
+      assert.equal(last.r.n, 10_000);
+      assert.equal(last.r.first, `${'x'.repeat(1000)}0`);
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const args = inputOf(history.events![0].workflowExecutionStartedEventAttributes!.input);
+      console.log(
+        `      10,000 steps of 1 KB: ${seconds.toFixed(0)} s, ${(args.generations ?? []).length + 1} generations, ${args.stored?.segments.length ?? 0} segments`,
+      );
+    },
+  );
 
   it('a workflow that runs itself ends with a message naming the nesting', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-self-'));
@@ -116,7 +129,11 @@ describe('state of any size across continue-as-new (real server, real registry)'
       );
       const env = await temporalEnv();
       const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url], definitions: new DirectoryStore(dir) });
-      const run = env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId: uniqueId('self'), args: [{ source: { ref: 'ouroboros-v1', digest: '' }, input: {} }] });
+      const run = env.client.workflow.execute(palletWorkflow, {
+        taskQueue,
+        workflowId: uniqueId('self'),
+        args: [{ source: { ref: 'ouroboros-v1', digest: '' }, input: {} }],
+      });
       const message = await worker.runUntil(failureMessage(run));
       assert.match(message, /would nest runs 17 deep \(ouroboros-v1( -> ouroboros-v1){16}\), past the limit of 16/);
     } finally {

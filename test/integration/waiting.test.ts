@@ -97,7 +97,11 @@ describe('sleep and wait steps on real servers', function () {
       const env = await temporalEnv();
       const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
       const workflowId = uniqueId('approval');
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: def(APPROVAL), input: { timeout: '1h' } }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ definition: def(APPROVAL), input: { timeout: '1h' } }],
+      });
       await worker.runUntil(async () => {
         // Too early: the wait has not started (the sleep before it is running).
         const early = await stateWhen(handle, (s) => s.running.includes('settle'));
@@ -113,8 +117,14 @@ describe('sleep and wait steps on real servers', function () {
         assert.equal(w.event, 'review');
         assert.equal(Date.parse(w.timeout_at!) - Date.parse(w.since), 3_600_000);
         const refused = (pattern: RegExp) => (err: Error) => err instanceof WorkflowUpdateFailedError && pattern.test(String(err.cause?.message));
-        await assert.rejects(handle.executeUpdate(eventUpdate, { args: [{ event: 'publish', outcome: 'approved' }] }), refused(/^the run is not waiting for "publish": it is waiting for "review"$/));
-        await assert.rejects(handle.executeUpdate(eventUpdate, { args: [{ event: 'review', outcome: 'maybe' as 'approved' }] }), refused(/outcome is "approved" or "rejected", not "maybe"/));
+        await assert.rejects(
+          handle.executeUpdate(eventUpdate, { args: [{ event: 'publish', outcome: 'approved' }] }),
+          refused(/^the run is not waiting for "publish": it is waiting for "review"$/),
+        );
+        await assert.rejects(
+          handle.executeUpdate(eventUpdate, { args: [{ event: 'review', outcome: 'maybe' as 'approved' }] }),
+          refused(/outcome is "approved" or "rejected", not "maybe"/),
+        );
         const receipt = await handle.executeUpdate(eventUpdate, { args: [{ event: 'review', outcome: 'approved', data: { note: 'ship it' }, by: 'ana' }] });
         assert.deepEqual(receipt, { steps: ['review'], outcome: 'approved' });
         const result = (await handle.result()) as RunResult;
@@ -130,7 +140,11 @@ describe('sleep and wait steps on real servers', function () {
       const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
       const cliEnv = { TEMPORAL_ADDRESS: env.address, PALLET_TASK_QUEUE: taskQueue };
       const workflowId = uniqueId('approve-cli');
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: def(APPROVAL), input: { timeout: '1h' } }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ definition: def(APPROVAL), input: { timeout: '1h' } }],
+      });
       await worker.runUntil(async () => {
         await stateWhen(handle, waitingFor('review'));
         const wrong = await pallet(['approve', workflowId, 'publish'], cliEnv);
@@ -139,11 +153,17 @@ describe('sleep and wait steps on real servers', function () {
         const status = await pallet(['status', workflowId], cliEnv);
         assert.match(status.stdout, new RegExp(`review is waiting for event "review" since \\S+, until \\S+: \`pallet approve ${workflowId} review\``));
         const json = JSON.parse((await pallet(['status', workflowId, '--json'], cliEnv)).stdout) as { waiting: { step: string }[] };
-        assert.deepEqual(json.waiting.map((w) => w.step), ['review']);
+        assert.deepEqual(
+          json.waiting.map((w) => w.step),
+          ['review'],
+        );
         const res = await pallet(['approve', workflowId, 'review', '--reject', '--data', '"too long"', '--by', 'bo', '--json'], cliEnv);
         assert.equal(res.code, 0, res.stderr);
         const out = JSON.parse(res.stdout) as Record<string, unknown>;
-        assert.deepEqual({ outcome: out.outcome, steps: out.steps, data: out.data, by: out.by }, { outcome: 'rejected', steps: ['review'], data: 'too long', by: 'bo' });
+        assert.deepEqual(
+          { outcome: out.outcome, steps: out.steps, data: out.data, by: out.by },
+          { outcome: 'rejected', steps: ['review'], data: 'too long', by: 'bo' },
+        );
         const result = (await handle.result()) as RunResult;
         assert.deepEqual(result.step_outputs.archive.outputs, { archived: 'too long' });
       });
@@ -172,7 +192,12 @@ describe('sleep and wait steps on real servers', function () {
       const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
       const workflowId = uniqueId('approval-timeout');
       const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId, args: [{ definition: def(APPROVAL), input: { timeout: 1 } }] });
-      const err = await worker.runUntil(handle.result().then(() => undefined, (e: unknown) => e));
+      const err = await worker.runUntil(
+        handle.result().then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
       assert.ok(err instanceof WorkflowFailedError);
       assert.match(String(err.cause?.message), /^Step "escalate" \(in "review"\) failed \(skill escalate\): .*nobody to escalate to/);
       await maybeRecord('waiting-failed', workflowId);
@@ -191,7 +216,9 @@ describe('sleep and wait steps on real servers', function () {
     it('a two-hour sleep takes seconds', async () => {
       const { worker, taskQueue } = await timeSkippingWorker(env, [agent.url]);
       const started = Date.now();
-      const result = (await worker.runUntil(env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId: uniqueId('pause'), args: [{ definition: def(PAUSE), input: {} }] }))) as RunResult;
+      const result = (await worker.runUntil(
+        env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId: uniqueId('pause'), args: [{ definition: def(PAUSE), input: {} }] }),
+      )) as RunResult;
       assert.deepEqual(Object.keys(result.step_outputs), ['before', 'after']);
       assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
     });
@@ -199,7 +226,12 @@ describe('sleep and wait steps on real servers', function () {
     it('a wait with a two-day timeout times out and runs timed_out', async () => {
       const { worker, taskQueue } = await timeSkippingWorker(env, [agent.url]);
       const err = await worker.runUntil(
-        env.client.workflow.execute(palletWorkflow, { taskQueue, workflowId: uniqueId('timeout'), args: [{ definition: def(APPROVAL), input: { timeout: '2d' } }] }).then(() => undefined, (e: unknown) => e),
+        env.client.workflow
+          .execute(palletWorkflow, { taskQueue, workflowId: uniqueId('timeout'), args: [{ definition: def(APPROVAL), input: { timeout: '2d' } }] })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
       );
       assert.ok(err instanceof WorkflowFailedError, String(err));
       assert.match(String(err.cause?.message), /Step "escalate" \(in "review"\) failed/);
@@ -207,7 +239,11 @@ describe('sleep and wait steps on real servers', function () {
 
     it('a wait rejected by the event update runs rejected', async () => {
       const { worker, taskQueue } = await timeSkippingWorker(env, [agent.url]);
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: uniqueId('reject'), args: [{ definition: def(APPROVAL), input: { timeout: '2d' } }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: uniqueId('reject'),
+        args: [{ definition: def(APPROVAL), input: { timeout: '2d' } }],
+      });
       const result = (await worker.runUntil(async () => {
         // Time stands still while no client awaits a result, so the 1 s sleep is what we wait for: skip it.
         await env.sleep(2_000);

@@ -18,7 +18,16 @@ import { requireTool } from '../helpers/tools';
 import { withWorker } from '../helpers/worker';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOT = path.join(ROOT, 'coverage', 'web-ui-run.png');
 
 const parsed = parseDefinition(
@@ -82,7 +91,12 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
       review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
     });
     profileDir = mkdtempSync(path.join(os.tmpdir(), 'pallet-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1400, height: 1000 } });
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: 1400, height: 1000 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
   });
@@ -118,7 +132,10 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
       // 2. The run's page (timeline view): id, status, type, one bar per step labelled "callAgent • step: skill".
       await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
       await page.getByTestId('workflow-id-heading').filter({ hasText: workflowId }).waitFor();
-      await page.getByTestId('execution-status').filter({ hasText: /completed/i }).waitFor();
+      await page
+        .getByTestId('execution-status')
+        .filter({ hasText: /completed/i })
+        .waitFor();
       for (const step of STEPS) await page.getByText(`callAgent • ${step.id}: ${step.skill}`, { exact: true }).waitFor();
       let text = await visibleText(page);
       assert.match(text, /Workflow Type palletWorkflow/);
@@ -135,12 +152,19 @@ describe('Temporal Web UI shows a Pallet run (headless Chromium)', function () {
       await page.getByTestId('history-tab').click();
       await page.getByRole('button', { name: 'Compact' }).click();
       for (const [i, step] of STEPS.entries()) {
-        await page.getByTestId('event-summary-row').filter({ hasText: `${step.id}: ${step.skill}` }).click();
+        await page
+          .getByTestId('event-summary-row')
+          .filter({ hasText: `${step.id}: ${step.skill}` })
+          .click();
         await page.getByText('Activity ID', { exact: true }).nth(i).waitFor(); // its details are open
       }
       text = await visibleText(page);
       for (const step of STEPS) {
-        assert.match(text, new RegExp(`Summary ${step.id}: ${step.skill} Activity ID ${step.id} Activity Type callAgent`), `activity of step ${step.id} in the history`);
+        assert.match(
+          text,
+          new RegExp(`Summary ${step.id}: ${step.skill} Activity ID ${step.id} Activity Type callAgent`),
+          `activity of step ${step.id} in the history`,
+        );
       }
 
       // 4. The memo: which definition ran.

@@ -75,7 +75,10 @@ steps:
 
   // Worker crashes are not the agent's failures: they do not use up the step's attempts.
   // (Before, the third crash during one long step failed the run, "gave up after 3 attempts".)
-  async function killedRepeatedly(kills: number, beforeKill: (k: number, calls: Record<string, number>) => Promise<void>): Promise<{ calls: Record<string, number>; completedTwice: string[] }> {
+  async function killedRepeatedly(
+    kills: number,
+    beforeKill: (k: number, calls: Record<string, number>) => Promise<void>,
+  ): Promise<{ calls: Record<string, number>; completedTwice: string[] }> {
     const env = await temporalEnv();
     const finished = new Set<string>();
     const completedTwice: string[] = [];
@@ -91,13 +94,26 @@ steps:
       },
     });
     const taskQueue = uniqueId('crashes');
-    const workerEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', PALLET_TASK_QUEUE: taskQueue, PALLET_AGENT_URLS: agent.url, PALLET_REGISTRY_DISCOVERY: 'false' };
-    const steps = Array.from({ length: 6 }, (_, i) => `  - { id: s${i}, skill: work, inputs: { step: s${i}, ms: ${i === 2 ? 20000 : 1500} }, timeout: 60 }`).join('\n');
+    const workerEnv = {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      PALLET_TASK_QUEUE: taskQueue,
+      PALLET_AGENT_URLS: agent.url,
+      PALLET_REGISTRY_DISCOVERY: 'false',
+    };
+    const steps = Array.from(
+      { length: 6 },
+      (_, i) => `  - { id: s${i}, skill: work, inputs: { step: s${i}, ms: ${i === 2 ? 20000 : 1500} }, timeout: 60 }`,
+    ).join('\n');
     const parsed = parseDefinition(`metadata: { id: crashes-v1, name: Crashes, version: "1" }\nsteps:\n${steps}\n`, 'crashes.yaml');
     assert.ok(parsed.ok);
     let worker = startWorkerProcess(workerEnv);
     try {
-      const handle = await env.client.workflow.start(palletWorkflow, { taskQueue, workflowId: uniqueId('crashes'), args: [{ definition: parsed.definition, input: {} }] });
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: uniqueId('crashes'),
+        args: [{ definition: parsed.definition, input: {} }],
+      });
       for (let k = 0; k < kills; k++) {
         await beforeKill(k, calls);
         worker.kill('SIGKILL');
@@ -118,7 +134,10 @@ steps:
     // Each kill lands while s2 (20 s) is being called: its first call, then each retry.
     const { calls, completedTwice } = await killedRepeatedly(3, (k, c) => until(() => (c.s2 ?? 0) === k + 1, `call ${k + 1} of s2`, 120_000));
     assert.equal(calls.s2, 4, 'three calls cut short by a crash, the fourth finished');
-    assert.deepEqual(completedTwice.filter((s) => s !== 's2'), []);
+    assert.deepEqual(
+      completedTwice.filter((s) => s !== 's2'),
+      [],
+    );
   });
 
   (process.env.PALLET_SLOW ? it : it.skip)('ten kills at random points: the run completes, no finished step is called again', async () => {

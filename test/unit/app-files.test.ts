@@ -55,12 +55,18 @@ describe('app files', () => {
   it('keeps a writer inside the app folder', async () => {
     const escape: AppWriter = (_r, ctx) => ctx.write('../outside.txt', 'no').then(() => undefined);
     await assert.rejects(writeRunFiles(RESULT, path.join(dir, 'app'), {}, escape), /may only write inside .*app, not \.\.\/outside\.txt/);
-    await assert.rejects(writeRunFiles(RESULT, path.join(dir, 'app'), {}, (_r, ctx) => ctx.write('/etc/x', 'no').then(() => undefined)), /may only write inside/);
+    await assert.rejects(
+      writeRunFiles(RESULT, path.join(dir, 'app'), {}, (_r, ctx) => ctx.write('/etc/x', 'no').then(() => undefined)),
+      /may only write inside/,
+    );
   });
 
   it('loads a writer module by path (relative to cwd or absolute): its writeAppFiles, else its default export or module.exports', async () => {
     await writeFile(path.join(dir, 'named.js'), 'exports.writeAppFiles = (r, ctx) => ctx.write("named.txt", r.workflow_id);\n');
-    await writeFile(path.join(dir, 'default.js'), 'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = (r, ctx) => ctx.write("default.txt", r.workflow_id);\n');
+    await writeFile(
+      path.join(dir, 'default.js'),
+      'Object.defineProperty(exports, "__esModule", { value: true });\nexports.default = (r, ctx) => ctx.write("default.txt", r.workflow_id);\n',
+    );
     await writeFile(path.join(dir, 'cjs.js'), 'module.exports = (r, ctx) => ctx.write("cjs.txt", r.workflow_id);\n');
     const cases = [
       ['./named.js', dir, 'named.txt'],

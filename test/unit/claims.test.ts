@@ -2,7 +2,17 @@
 // structure around them stays, that resolving gives back exactly the original value (also
 // from references written into longer strings by template interpolation), and the previews.
 import assert from 'node:assert/strict';
-import { describeClaims, formatBytes, hasClaims, MemoryClaimStore, resolveClaims, storeLargeValues, TEXT_MEDIA_TYPE, JSON_MEDIA_TYPE, ClaimTooLargeError } from '../../src/claims';
+import {
+  describeClaims,
+  formatBytes,
+  hasClaims,
+  MemoryClaimStore,
+  resolveClaims,
+  storeLargeValues,
+  TEXT_MEDIA_TYPE,
+  JSON_MEDIA_TYPE,
+  ClaimTooLargeError,
+} from '../../src/claims';
 import { isClaimRef, payloadSize } from '../../src/contract';
 import { interpolationText } from '../../src/dsl/templates';
 import { loadSettings, parseBytes } from '../../src/settings';
@@ -121,7 +131,10 @@ describe('claim check: splitting results and joining them again', () => {
 
   it('previews references as <size at digest>', () => {
     const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
-    assert.deepEqual(describeClaims({ meta: 1, blob: { $pallet_ref: digest, size: 52_428_800, media_type: TEXT_MEDIA_TYPE } }), { meta: 1, blob: '<52.4 MB at sha256:0123456789ab…>' });
+    assert.deepEqual(describeClaims({ meta: 1, blob: { $pallet_ref: digest, size: 52_428_800, media_type: TEXT_MEDIA_TYPE } }), {
+      meta: 1,
+      blob: '<52.4 MB at sha256:0123456789ab…>',
+    });
     assert.equal(formatBytes(900), '900 B');
     assert.equal(formatBytes(262_144), '262 KB');
     assert.equal(formatBytes(5_000_000_000), '5.0 GB');

@@ -55,7 +55,9 @@ function publishedPorts(svc: Service): Map<number, number> {
       if (p.published !== undefined) map.set(Number(p.published), p.target);
       continue;
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     if (parts.length < 2) continue; // container port only: published on a random host port
     const [host, target] = parts.slice(-2).map((r) => r.split('-').map(Number));
     for (let i = 0; i <= (host[1] ?? host[0]) - host[0]; i++) map.set(host[0] + i, target[0] + i);
@@ -178,7 +180,8 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const [target, condition] of Object.entries(dependsOn(svc))) {
         assert.ok(compose.services[target], `${name} depends on ${target}, which is not a service`);
-        if (condition === 'service_healthy') assert.ok(compose.services[target].healthcheck, `${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
+        if (condition === 'service_healthy')
+          assert.ok(compose.services[target].healthcheck, `${name} waits for ${target} to be healthy, but ${target} has no healthcheck`);
         if (condition) assert.match(condition, /^service_(started|healthy|completed_successfully)$/);
       }
     }
@@ -206,11 +209,13 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     for (const name of ['agents', 'worker']) assert.ok(service(name).build !== undefined, `${name} is built from the Dockerfile`);
   });
 
-  it("gives the Temporal server the dynamic-config file it needs to start, from this repository", () => {
+  it('gives the Temporal server the dynamic-config file it needs to start, from this repository', () => {
     const temporal = service('temporal');
     const file = env(temporal).DYNAMIC_CONFIG_FILE_PATH;
     assert.ok(file, 'DYNAMIC_CONFIG_FILE_PATH is set (without it the server exits at start)');
-    const mount = ((temporal as Service & { volumes?: string[] }).volumes ?? []).map((v) => v.split(':')).find(([, target]) => path.posix.join('/etc/temporal', file).startsWith(target));
+    const mount = ((temporal as Service & { volumes?: string[] }).volumes ?? [])
+      .map((v) => v.split(':'))
+      .find(([, target]) => path.posix.join('/etc/temporal', file).startsWith(target));
     assert.ok(mount, `a volume provides ${file}`);
     const [source, target] = mount;
     assert.ok(existsSync(path.join(ROOT, source, path.posix.relative(target, path.posix.join('/etc/temporal', file)))), `${source} holds the file`);
@@ -249,7 +254,10 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
     const argv = JSON.parse(cmd) as string[];
     assert.deepEqual(argv.slice(0, 2), ['node', 'bin/pallet.js']);
     assert.ok(existsSync(path.join(ROOT, 'bin', 'pallet.js')), 'bin/pallet.js exists');
-    assert.ok(buildProgram().commands.some((c) => c.name() === argv[2]), `pallet ${argv[2]} is a command`);
+    assert.ok(
+      buildProgram().commands.some((c) => c.name() === argv[2]),
+      `pallet ${argv[2]} is a command`,
+    );
 
     // Everything the runtime needs is copied in, and nothing the build needs is ignored.
     for (const needed of ['bin', 'pallet-workflows', 'agent-cards', 'src', 'examples', 'package.json', 'package-lock.json', 'tsconfig.json']) {
@@ -260,7 +268,8 @@ describe('docker-compose.yml and Dockerfile (static checks; no Docker engine nee
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
-    for (const entry of ['node_modules', 'lib', '.tools', '.pallet']) assert.ok(ignored.includes(entry), `.dockerignore keeps ${entry} out of the build context`);
+    for (const entry of ['node_modules', 'lib', '.tools', '.pallet'])
+      assert.ok(ignored.includes(entry), `.dockerignore keeps ${entry} out of the build context`);
     for (const needed of ['bin', 'src', 'examples', 'pallet-workflows', 'agent-cards', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       assert.ok(!ignored.includes(needed), `.dockerignore must not exclude ${needed}`);
     }

@@ -67,7 +67,12 @@ describe('differential: our engine against Pallet’s own (test/differential)', 
         const ours = await runCase(c);
         assert.deepStrictEqual(outcome(ours), outcome(pallet));
         assertSameOrder(outcome(ours), outcome(pallet), c.name);
-        const header = (r: RunResult) => ({ workflow_id: r.workflow_id, workflow_name: r.workflow_name, workflow_version: r.workflow_version, initial_input: r.initial_input });
+        const header = (r: RunResult) => ({
+          workflow_id: r.workflow_id,
+          workflow_name: r.workflow_name,
+          workflow_version: r.workflow_version,
+          initial_input: r.initial_input,
+        });
         assert.deepStrictEqual(header(ours), header(pallet));
         assert.deepStrictEqual(Object.keys(ours), ['workflow_id', 'workflow_name', 'workflow_version', 'initial_input', 'step_outputs', 'final_output']);
       });

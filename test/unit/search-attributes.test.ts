@@ -42,7 +42,10 @@ describe('search attributes', () => {
       ],
     );
     const pairs = searchAttributePairs({ definitionId: 'x'.repeat(300) }, 'loading');
-    assert.deepEqual(pairs.map((p) => p.key.name), ['PalletDefinitionId', 'PalletStatus']);
+    assert.deepEqual(
+      pairs.map((p) => p.key.name),
+      ['PalletDefinitionId', 'PalletStatus'],
+    );
     assert.equal((pairs[0].value as string).length, 200);
   });
 
@@ -52,7 +55,10 @@ describe('search attributes', () => {
     assert.equal(await all.services.searchAttributesRegistered(), true);
     assert.deepEqual(all.asked, ['ns1']);
     const pc = { services: all.services, client: {} } as unknown as PalletClient;
-    assert.deepEqual((await searchAttributesFor(pc, { definitionId: 'a-v1' }))?.map((p) => p.key.name), ['PalletDefinitionId', 'PalletStatus']);
+    assert.deepEqual(
+      (await searchAttributesFor(pc, { definitionId: 'a-v1' }))?.map((p) => p.key.name),
+      ['PalletDefinitionId', 'PalletStatus'],
+    );
 
     const missing = servicesAnswering(() => Promise.resolve({ customAttributes: { ...ALL, PalletStatus: undefined } }));
     assert.equal(await missing.services.searchAttributesRegistered(), false);

@@ -65,7 +65,8 @@ export function aggregateResults(params: { quality: unknown; security: unknown; 
 }
 
 function asObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SkillError(`${name} must be the result object of the ${name} check, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SkillError(`${name} must be the result object of the ${name} check, got ${value === null ? 'null' : typeof value}`);
   return value as Record<string, unknown>;
 }
 

@@ -77,7 +77,9 @@ export function statistics(values: number[], source: DataAnalysis['source']): Da
   const max = sorted[count - 1];
   const summary =
     `${count} value${count === 1 ? '' : 's'}` +
-    (count === 1 ? `: ${fmt(min)}` : ` from ${fmt(min)} to ${fmt(max)}: mean ${fmt(mean)}, median ${fmt(median)}, sum ${fmt(sum)}, standard deviation ${fmt(stdev)}`) +
+    (count === 1
+      ? `: ${fmt(min)}`
+      : ` from ${fmt(min)} to ${fmt(max)}: mean ${fmt(mean)}, median ${fmt(median)}, sum ${fmt(sum)}, standard deviation ${fmt(stdev)}`) +
     (count > 1 ? `; ${trend === 'mixed' ? 'no steady trend' : trend === 'flat' ? 'all equal' : `steadily ${trend}`}` : '') +
     '.';
   return { count, sum, min, max, mean, median, stdev, trend, values, source, summary };

@@ -19,11 +19,76 @@ export interface Plan {
 
 /** Verbs that start a new clause after "and" or a comma. */
 const VERBS = [
-  'add', 'aggregate', 'allow', 'analyse', 'analyze', 'build', 'calculate', 'check', 'clean', 'compute', 'compare', 'connect', 'convert', 'count',
-  'create', 'deploy', 'design', 'detect', 'display', 'document', 'download', 'export', 'expose', 'extract', 'fetch', 'filter', 'format', 'generate',
-  'handle', 'implement', 'import', 'load', 'log', 'make', 'merge', 'monitor', 'notify', 'output', 'parse', 'plot', 'print', 'process', 'provide',
-  'read', 'record', 'render', 'report', 'return', 'run', 'save', 'scrape', 'search', 'send', 'serve', 'show', 'sort', 'store', 'summarise',
-  'summarize', 'support', 'test', 'track', 'transform', 'update', 'upload', 'validate', 'verify', 'visualise', 'visualize', 'write',
+  'add',
+  'aggregate',
+  'allow',
+  'analyse',
+  'analyze',
+  'build',
+  'calculate',
+  'check',
+  'clean',
+  'compute',
+  'compare',
+  'connect',
+  'convert',
+  'count',
+  'create',
+  'deploy',
+  'design',
+  'detect',
+  'display',
+  'document',
+  'download',
+  'export',
+  'expose',
+  'extract',
+  'fetch',
+  'filter',
+  'format',
+  'generate',
+  'handle',
+  'implement',
+  'import',
+  'load',
+  'log',
+  'make',
+  'merge',
+  'monitor',
+  'notify',
+  'output',
+  'parse',
+  'plot',
+  'print',
+  'process',
+  'provide',
+  'read',
+  'record',
+  'render',
+  'report',
+  'return',
+  'run',
+  'save',
+  'scrape',
+  'search',
+  'send',
+  'serve',
+  'show',
+  'sort',
+  'store',
+  'summarise',
+  'summarize',
+  'support',
+  'test',
+  'track',
+  'transform',
+  'update',
+  'upload',
+  'validate',
+  'verify',
+  'visualise',
+  'visualize',
+  'write',
 ];
 const VERB_FORMS = new Set(VERBS.flatMap((v) => [v, `${v}s`, v.endsWith('e') ? `${v}d` : `${v}ed`, v.replace(/e$/, '') + 'ing', `${v}es`]));
 
@@ -45,7 +110,8 @@ const DEPENDENCIES: [RegExp, string[]][] = [
 const HEAVY = /\b(api|rest|database|sql|auth(entication|orization)?|server|ui|interface|machine learning|model|scrap\w*|deploy\w*|concurren\w*|async)\b/i;
 const LIGHT = /\b(print|log|display|show|format|read|load|save|sort|count|return)(s|ed|ing)?\b/i;
 
-const FILLER = /^(?:(?:i|we)\s+(?:want|need|would like)\s+(?:to\s+)?|please\s+|(?:the\s+)?(?:app|application|program|script|tool|system|service|it|code)\s+(?:should|must|will|can|shall)\s+(?:be able to\s+)?|(?:it\s+)?should\s+|must\s+|that\s+|which\s+|then\s+|also\s+|and\s+)+/i;
+const FILLER =
+  /^(?:(?:i|we)\s+(?:want|need|would like)\s+(?:to\s+)?|please\s+|(?:the\s+)?(?:app|application|program|script|tool|system|service|it|code)\s+(?:should|must|will|can|shall)\s+(?:be able to\s+)?|(?:it\s+)?should\s+|must\s+|that\s+|which\s+|then\s+|also\s+|and\s+)+/i;
 
 const MAX_CLAUSE_STEPS = 10;
 
@@ -54,7 +120,9 @@ export function createPlan(requirements: string): Plan {
   if (!text) throw new SkillError('requirements is empty: describe what to build');
 
   const clauses = splitClauses(text).slice(0, MAX_CLAUSE_STEPS);
-  const steps: PlanStep[] = [{ name: 'Set up project structure', description: 'Create the Python module, its entry point and configuration handling.', time: formatHours(0.5) }];
+  const steps: PlanStep[] = [
+    { name: 'Set up project structure', description: 'Create the Python module, its entry point and configuration handling.', time: formatHours(0.5) },
+  ];
   let hours = 0.5;
   for (const clause of clauses) {
     const h = estimate(clause);
@@ -64,7 +132,11 @@ export function createPlan(requirements: string): Plan {
   if (!clauses.some((c) => /\btest/i.test(c))) {
     const h = Math.max(0.5, Math.round(clauses.length * 0.25 * 2) / 2);
     hours += h;
-    steps.push({ name: 'Write tests', description: `Cover ${clauses.length === 1 ? 'the feature' : `the ${clauses.length} features`} with unit tests and check error handling.`, time: formatHours(h) });
+    steps.push({
+      name: 'Write tests',
+      description: `Cover ${clauses.length === 1 ? 'the feature' : `the ${clauses.length} features`} with unit tests and check error handling.`,
+      time: formatHours(h),
+    });
   }
 
   return {
@@ -103,12 +175,19 @@ export function splitClauses(text: string): string[] {
 }
 
 function pushClause(out: string[], words: string[]): void {
-  const clause = words.join(' ').replace(/[,\s]+$/, '').replace(FILLER, '').trim();
+  const clause = words
+    .join(' ')
+    .replace(/[,\s]+$/, '')
+    .replace(FILLER, '')
+    .trim();
   if (clause) out.push(clause);
 }
 
 function stepName(clause: string): string {
-  const words = clause.replace(/[^\w\s/+-]/g, '').split(/\s+/).filter(Boolean);
+  const words = clause
+    .replace(/[^\w\s/+-]/g, '')
+    .split(/\s+/)
+    .filter(Boolean);
   const first = (words[0] ?? '').toLowerCase();
   // Imperative names read best: "Parse CSV files", "Implement REST API for todos".
   const verb = VERB_FORMS.has(first) ? baseVerb(first) : undefined;

@@ -125,7 +125,12 @@ export function lexPython(source: string): PythonSource {
     emit(ch);
     i++;
   }
-  if (string) problems.push({ line: string.start + 1, kind: 'string', message: `unterminated ${string.quote.length === 3 ? 'triple-quoted ' : ''}string starting on line ${string.start + 1}` });
+  if (string)
+    problems.push({
+      line: string.start + 1,
+      kind: 'string',
+      message: `unterminated ${string.quote.length === 3 ? 'triple-quoted ' : ''}string starting on line ${string.start + 1}`,
+    });
   for (const open of brackets) problems.push({ line: open.line, kind: 'bracket', message: `'${open.ch}' opened on line ${open.line} is never closed` });
 
   const lines: PhysicalLine[] = raw.map((t, n) => ({ no: n + 1, text: t, code: code[n], comment: comment[n], continued: continued[n] }));
@@ -203,7 +208,8 @@ function indentationProblems(logical: LogicalLine[]): LexProblem[] {
     }
     previous = l;
   }
-  if (previous && opensBlock(previous)) problems.push({ line: previous.start, kind: 'indentation', message: `expected an indented block after line ${previous.start}` });
+  if (previous && opensBlock(previous))
+    problems.push({ line: previous.start, kind: 'indentation', message: `expected an indented block after line ${previous.start}` });
   return problems;
 }
 

@@ -76,12 +76,18 @@ async function reviewPython(code: string, python: string | undefined): Promise<{
     if (!syntax.verdict.ok) issues.push({ type: 'syntax', severity: 'error', line: syntax.verdict.line, message: syntax.verdict.message });
   } else {
     // No interpreter: the lexer's structural checks stand in for the parser.
-    for (const p of src.problems) issues.push({ type: p.kind === 'indentation' ? 'indentation' : 'structure', severity: 'error', line: p.line, message: p.message });
+    for (const p of src.problems)
+      issues.push({ type: p.kind === 'indentation' ? 'indentation' : 'structure', severity: 'error', line: p.line, message: p.message });
   }
 
   const { tabs, spaces } = indentStyles(src);
   if (tabs.length && spaces.length) {
-    issues.push({ type: 'indentation', severity: 'medium', line: tabs[0], message: `inconsistent indentation: tabs on line(s) ${list(tabs)}, spaces on line(s) ${list(spaces)}` });
+    issues.push({
+      type: 'indentation',
+      severity: 'medium',
+      line: tabs[0],
+      message: `inconsistent indentation: tabs on line(s) ${list(tabs)}, spaces on line(s) ${list(spaces)}`,
+    });
   } else if (tabs.length) {
     issues.push({ type: 'indentation', severity: 'low', line: tabs[0], message: `indentation uses tabs (line(s) ${list(tabs)}); PEP 8 asks for 4 spaces` });
   }
@@ -90,21 +96,40 @@ async function reviewPython(code: string, python: string | undefined): Promise<{
   lines.forEach((l, i) => {
     const def = /^(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)/.exec(l.code);
     if (def && !def[2].startsWith('_') && !hasDocstring(l, lines[i + 1])) {
-      issues.push({ type: 'docstring', severity: 'low', line: l.start, message: `${def[1] === 'def' ? `function ${def[2]}()` : `class ${def[2]}`} has no docstring` });
+      issues.push({
+        type: 'docstring',
+        severity: 'low',
+        line: l.start,
+        message: `${def[1] === 'def' ? `function ${def[2]}()` : `class ${def[2]}`} has no docstring`,
+      });
     }
-    if (/^except\s*:/.test(l.code)) issues.push({ type: 'bare-except', severity: 'medium', line: l.start, message: 'bare except: catches every exception, including KeyboardInterrupt and SystemExit' });
+    if (/^except\s*:/.test(l.code))
+      issues.push({
+        type: 'bare-except',
+        severity: 'medium',
+        line: l.start,
+        message: 'bare except: catches every exception, including KeyboardInterrupt and SystemExit',
+      });
     if (/(^|[^\w.])print\s*\(/.test(l.code) && !insideEntryPoint(l)) {
       issues.push({ type: 'print', severity: 'low', line: l.start, message: 'print() call outside main(): debugging output left in?' });
     }
     if (def?.[1] === 'def' && /=\s*(\[\s*\]|\{\s*\}|list\(\)|dict\(\)|set\(\))\s*[,)]/.test(l.code)) {
-      issues.push({ type: 'mutable-default', severity: 'medium', line: l.start, message: `function ${def[2]}() has a mutable default argument, shared between calls` });
+      issues.push({
+        type: 'mutable-default',
+        severity: 'medium',
+        line: l.start,
+        message: `function ${def[2]}() has a mutable default argument, shared between calls`,
+      });
     }
-    if (/^from\s+\S+\s+import\s+\*/.test(l.code)) issues.push({ type: 'wildcard-import', severity: 'low', line: l.start, message: 'wildcard import hides where names come from' });
-    if (/[!=]=\s*None\b/.test(l.code)) issues.push({ type: 'none-comparison', severity: 'low', line: l.start, message: 'comparison to None with ==/!=; use is / is not' });
+    if (/^from\s+\S+\s+import\s+\*/.test(l.code))
+      issues.push({ type: 'wildcard-import', severity: 'low', line: l.start, message: 'wildcard import hides where names come from' });
+    if (/[!=]=\s*None\b/.test(l.code))
+      issues.push({ type: 'none-comparison', severity: 'low', line: l.start, message: 'comparison to None with ==/!=; use is / is not' });
   });
 
   for (const l of src.lines) {
-    if (l.text.length > LONG_LINE) issues.push({ type: 'long-line', severity: 'low', line: l.no, message: `line is ${l.text.length} characters long (limit ${LONG_LINE})` });
+    if (l.text.length > LONG_LINE)
+      issues.push({ type: 'long-line', severity: 'low', line: l.no, message: `line is ${l.text.length} characters long (limit ${LONG_LINE})` });
     const todo = /\b(TODO|FIXME|XXX|HACK)\b/.exec(l.comment);
     if (todo) issues.push({ type: 'todo', severity: 'low', line: l.no, message: `${todo[1]} comment: ${l.comment.trim().slice(0, 80)}` });
   }
@@ -113,9 +138,19 @@ async function reviewPython(code: string, python: string | undefined): Promise<{
     const sideEffects = lines.filter((l) => l.indent === 0 && /^[A-Za-z_][\w.]*\s*\(/.test(l.code));
     const hasMain = lines.some((l) => defName(l) === 'main');
     if (sideEffects.length) {
-      issues.push({ type: 'main-guard', severity: 'medium', line: sideEffects[0].start, message: `no if __name__ == "__main__": guard; line ${sideEffects[0].start} runs code when the module is imported` });
+      issues.push({
+        type: 'main-guard',
+        severity: 'medium',
+        line: sideEffects[0].start,
+        message: `no if __name__ == "__main__": guard; line ${sideEffects[0].start} runs code when the module is imported`,
+      });
     } else if (hasMain) {
-      issues.push({ type: 'main-guard', severity: 'low', line: null, message: 'main() is defined but nothing calls it: add an if __name__ == "__main__": guard' });
+      issues.push({
+        type: 'main-guard',
+        severity: 'low',
+        line: null,
+        message: 'main() is defined but nothing calls it: add an if __name__ == "__main__": guard',
+      });
     }
   }
   issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -140,7 +175,8 @@ function hasDocstring(header: LogicalLine, next: LogicalLine | undefined): boole
 function genericIssues(code: string): ReviewIssue[] {
   const issues: ReviewIssue[] = [];
   code.split(/\r?\n/).forEach((text, i) => {
-    if (text.length > LONG_LINE) issues.push({ type: 'long-line', severity: 'low', line: i + 1, message: `line is ${text.length} characters long (limit ${LONG_LINE})` });
+    if (text.length > LONG_LINE)
+      issues.push({ type: 'long-line', severity: 'low', line: i + 1, message: `line is ${text.length} characters long (limit ${LONG_LINE})` });
     const todo = /\b(TODO|FIXME|XXX|HACK)\b/.exec(text);
     if (todo) issues.push({ type: 'todo', severity: 'low', line: i + 1, message: `${todo[1]} marker: ${text.trim().slice(0, 80)}` });
   });

@@ -25,20 +25,95 @@ interface Rule {
 }
 
 const RULES: Rule[] = [
-  { rule: 'eval-exec', severity: 'high', pattern: /(?:^|[^\w.])(eval|exec)\s*\(/, message: (m) => `${m[1]}() runs arbitrary code; never pass it untrusted input (ast.literal_eval parses literals safely)` },
-  { rule: 'subprocess-shell', severity: 'high', pattern: /\b(?:run|call|check_call|check_output|Popen)\s*\(/, and: /\bshell\s*=\s*True\b/, message: () => 'subprocess call with shell=True: a crafted argument can inject shell commands; pass a list of arguments without a shell' },
-  { rule: 'subprocess-shell', severity: 'high', pattern: /\bsubprocess\.(getoutput|getstatusoutput)\s*\(/, message: (m) => `subprocess.${m[1]}() always runs through the shell; use subprocess.run([...]) with a list of arguments` },
-  { rule: 'os-system', severity: 'high', pattern: /\bos\.(system|popen)\s*\(/, message: (m) => `os.${m[1]}() runs a shell command line; use subprocess.run([...]) without a shell` },
-  { rule: 'insecure-deserialization', severity: 'high', pattern: /\b(pickle|cPickle|_pickle|dill|marshal|jsonpickle)\.(loads?|Unpickler|decode)\s*\(/, message: (m) => `${m[1]}.${m[2]}() on untrusted data executes arbitrary code; use JSON or another data-only format` },
-  { rule: 'yaml-load', severity: 'high', pattern: /\byaml\.(load|load_all)\s*\(/, unless: /Loader\s*=\s*(?:yaml\.)?C?(?:Safe|Base)Loader\b/, message: (m) => `yaml.${m[1]}() without SafeLoader can construct arbitrary Python objects; use yaml.safe_load()` },
-  { rule: 'yaml-load', severity: 'high', pattern: /\byaml\.(unsafe_load|unsafe_load_all)\s*\(/, message: (m) => `yaml.${m[1]}() can construct arbitrary Python objects; use yaml.safe_load()` },
-  { rule: 'tls-verify-disabled', severity: 'high', pattern: /\bverify\s*=\s*False\b/, message: () => 'verify=False turns off TLS certificate checks, allowing man-in-the-middle attacks' },
-  { rule: 'tls-verify-disabled', severity: 'high', pattern: /\b(_create_unverified_context|CERT_NONE)\b|check_hostname\s*=\s*False/, message: () => 'TLS certificate or hostname verification is disabled' },
-  { rule: 'insecure-temp-file', severity: 'medium', pattern: /(["'])(\/tmp|\/var\/tmp|\/dev\/shm)(?:\/|\1)/, on: 'text', message: (m) => `hard-coded ${m[2]} path: other local users can predict, read or replace it; use the tempfile module` },
-  { rule: 'insecure-temp-file', severity: 'medium', pattern: /\btempfile\.mktemp\s*\(/, message: () => 'tempfile.mktemp() is racy (the name can be taken before you open it); use NamedTemporaryFile or mkstemp' },
-  { rule: 'debug-enabled', severity: 'medium', pattern: /\.run\s*\(.*\bdebug\s*=\s*True\b/, message: () => 'web app started with debug=True: the interactive debugger allows code execution' },
-  { rule: 'insecure-random', severity: 'medium', pattern: /\brandom\.(random|randint|randrange|choice|choices|getrandbits)\s*\(/, and: /(token|secret|password|passwd|salt|nonce|api_?key|otp)/i, message: (m) => `random.${m[1]}() is predictable; use the secrets module for tokens and passwords` },
-  { rule: 'bind-all-interfaces', severity: 'low', pattern: /(["'])0\.0\.0\.0\1/, on: 'text', message: () => 'binds to 0.0.0.0: the service is reachable from every network interface' },
+  {
+    rule: 'eval-exec',
+    severity: 'high',
+    pattern: /(?:^|[^\w.])(eval|exec)\s*\(/,
+    message: (m) => `${m[1]}() runs arbitrary code; never pass it untrusted input (ast.literal_eval parses literals safely)`,
+  },
+  {
+    rule: 'subprocess-shell',
+    severity: 'high',
+    pattern: /\b(?:run|call|check_call|check_output|Popen)\s*\(/,
+    and: /\bshell\s*=\s*True\b/,
+    message: () => 'subprocess call with shell=True: a crafted argument can inject shell commands; pass a list of arguments without a shell',
+  },
+  {
+    rule: 'subprocess-shell',
+    severity: 'high',
+    pattern: /\bsubprocess\.(getoutput|getstatusoutput)\s*\(/,
+    message: (m) => `subprocess.${m[1]}() always runs through the shell; use subprocess.run([...]) with a list of arguments`,
+  },
+  {
+    rule: 'os-system',
+    severity: 'high',
+    pattern: /\bos\.(system|popen)\s*\(/,
+    message: (m) => `os.${m[1]}() runs a shell command line; use subprocess.run([...]) without a shell`,
+  },
+  {
+    rule: 'insecure-deserialization',
+    severity: 'high',
+    pattern: /\b(pickle|cPickle|_pickle|dill|marshal|jsonpickle)\.(loads?|Unpickler|decode)\s*\(/,
+    message: (m) => `${m[1]}.${m[2]}() on untrusted data executes arbitrary code; use JSON or another data-only format`,
+  },
+  {
+    rule: 'yaml-load',
+    severity: 'high',
+    pattern: /\byaml\.(load|load_all)\s*\(/,
+    unless: /Loader\s*=\s*(?:yaml\.)?C?(?:Safe|Base)Loader\b/,
+    message: (m) => `yaml.${m[1]}() without SafeLoader can construct arbitrary Python objects; use yaml.safe_load()`,
+  },
+  {
+    rule: 'yaml-load',
+    severity: 'high',
+    pattern: /\byaml\.(unsafe_load|unsafe_load_all)\s*\(/,
+    message: (m) => `yaml.${m[1]}() can construct arbitrary Python objects; use yaml.safe_load()`,
+  },
+  {
+    rule: 'tls-verify-disabled',
+    severity: 'high',
+    pattern: /\bverify\s*=\s*False\b/,
+    message: () => 'verify=False turns off TLS certificate checks, allowing man-in-the-middle attacks',
+  },
+  {
+    rule: 'tls-verify-disabled',
+    severity: 'high',
+    pattern: /\b(_create_unverified_context|CERT_NONE)\b|check_hostname\s*=\s*False/,
+    message: () => 'TLS certificate or hostname verification is disabled',
+  },
+  {
+    rule: 'insecure-temp-file',
+    severity: 'medium',
+    pattern: /(["'])(\/tmp|\/var\/tmp|\/dev\/shm)(?:\/|\1)/,
+    on: 'text',
+    message: (m) => `hard-coded ${m[2]} path: other local users can predict, read or replace it; use the tempfile module`,
+  },
+  {
+    rule: 'insecure-temp-file',
+    severity: 'medium',
+    pattern: /\btempfile\.mktemp\s*\(/,
+    message: () => 'tempfile.mktemp() is racy (the name can be taken before you open it); use NamedTemporaryFile or mkstemp',
+  },
+  {
+    rule: 'debug-enabled',
+    severity: 'medium',
+    pattern: /\.run\s*\(.*\bdebug\s*=\s*True\b/,
+    message: () => 'web app started with debug=True: the interactive debugger allows code execution',
+  },
+  {
+    rule: 'insecure-random',
+    severity: 'medium',
+    pattern: /\brandom\.(random|randint|randrange|choice|choices|getrandbits)\s*\(/,
+    and: /(token|secret|password|passwd|salt|nonce|api_?key|otp)/i,
+    message: (m) => `random.${m[1]}() is predictable; use the secrets module for tokens and passwords`,
+  },
+  {
+    rule: 'bind-all-interfaces',
+    severity: 'low',
+    pattern: /(["'])0\.0\.0\.0\1/,
+    on: 'text',
+    message: () => 'binds to 0.0.0.0: the service is reachable from every network interface',
+  },
 ];
 
 /** Assignment or dict entry of a secret-looking name to a string literal. */
@@ -98,14 +173,20 @@ function weakHash(src: PythonSource, l: LogicalLine, add: Add): void {
   if (!m || /usedforsecurity\s*=\s*False/.test(l.code)) return;
   // md5/sha1 are fine for checksums; for passwords (named in the same statement) they are a real weakness.
   const line = lineMatching(src, l, /hashlib/, 'text');
-  if (PASSWORD_CONTEXT.test(l.text)) add('weak-password-hash', 'high', line, `${m[1]} used to hash a password: it is fast to brute-force; use hashlib.scrypt, pbkdf2_hmac, bcrypt or argon2`);
+  if (PASSWORD_CONTEXT.test(l.text))
+    add('weak-password-hash', 'high', line, `${m[1]} used to hash a password: it is fast to brute-force; use hashlib.scrypt, pbkdf2_hmac, bcrypt or argon2`);
   else add('weak-hash', 'low', line, `${m[1]} is broken for security purposes; fine for checksums (say so with usedforsecurity=False)`);
 }
 
 function sqlInjection(src: PythonSource, l: LogicalLine, add: Add): void {
   // The SQL must be inside a string (absent from the blanked code) and the string built at run time.
   if (!SQL.test(l.text) || SQL.test(l.code) || !FORMATTED.test(l.code)) return;
-  add('sql-injection', 'high', lineMatching(src, l, /\b(SELECT|INSERT|UPDATE|DELETE)\b/i, 'text'), 'SQL built by string formatting/concatenation: pass values as query parameters (cursor.execute(sql, params))');
+  add(
+    'sql-injection',
+    'high',
+    lineMatching(src, l, /\b(SELECT|INSERT|UPDATE|DELETE)\b/i, 'text'),
+    'SQL built by string formatting/concatenation: pass values as query parameters (cursor.execute(sql, params))',
+  );
 }
 
 function secrets(no: number, text: string, add: Add): void {

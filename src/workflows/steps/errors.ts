@@ -49,7 +49,11 @@ export async function recover(walker: Walker, step: SequentialStep, scope: Scope
  * fails does not stop the others. Returns the error to end the run with: a step failure tells
  * what was compensated.
  */
-export async function compensate(run: { readonly state: RunState; readonly effects: Walker['effects'] }, finished: { step: SequentialStep; walker: Walker }[], err: unknown): Promise<unknown> {
+export async function compensate(
+  run: { readonly state: RunState; readonly effects: Walker['effects'] },
+  finished: { step: SequentialStep; walker: Walker }[],
+  err: unknown,
+): Promise<unknown> {
   if (finished.length === 0) return err;
   const done: string[] = [];
   const failed: string[] = [];

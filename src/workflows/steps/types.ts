@@ -1,6 +1,17 @@
 // What a step runner works with: the walker's services and the effects of the outside world.
 import type { ContainerSummary, IterationFrame, ReuseOffer, RunState, WaitingStep, WaitOutput } from '../../contract';
-import type { DefinitionSource, ErrorHandling, ParallelStep, RetrySettings, RunResult, SequentialStep, SleepStep, Step, WaitStep, WorkflowDefinition } from '../../dsl/types';
+import type {
+  DefinitionSource,
+  ErrorHandling,
+  ParallelStep,
+  RetrySettings,
+  RunResult,
+  SequentialStep,
+  SleepStep,
+  Step,
+  WaitStep,
+  WorkflowDefinition,
+} from '../../dsl/types';
 
 export interface AgentCall {
   step: SequentialStep;
@@ -93,7 +104,8 @@ export interface StepEffects {
 }
 
 /** The effects a walker works with: the optional ones filled in with what they mean when absent. */
-export type Effects = StepEffects & Required<Pick<StepEffects, 'patched' | 'onChange' | 'failureType' | 'isCancellation' | 'protect' | 'beforeCall' | 'isGenerationEnd'>>;
+export type Effects = StepEffects &
+  Required<Pick<StepEffects, 'patched' | 'onChange' | 'failureType' | 'isCancellation' | 'protect' | 'beforeCall' | 'isGenerationEnd'>>;
 
 /** StepEffects with their defaults filled in once: every patch applies, nothing is shown, nothing is protected or held. */
 export function withDefaults(effects: StepEffects): Effects {

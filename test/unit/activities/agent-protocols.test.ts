@@ -116,7 +116,11 @@ describe('callAgent activity: agent protocols', function () {
     fake.answer = async () => {
       throw ApplicationFailure.retryable('fake-agent is overloaded', FailureTypes.agentServerError);
     };
-    for (const [before, nonRetryable] of [[0, false], [1, false], [2, true]] as const) {
+    for (const [before, nonRetryable] of [
+      [0, false],
+      [1, false],
+      [2, true],
+    ] as const) {
       const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: before + 1, heartbeatDetails: { agentFailures: before } }, { logger });
       const beats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => beats.push(d));

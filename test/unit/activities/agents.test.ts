@@ -86,12 +86,17 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
     calls = [];
   });
 
-  const json = (body: unknown, status = 200) => (_call: Received, res: http.ServerResponse) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
+  const json =
+    (body: unknown, status = 200) =>
+    (_call: Received, res: http.ServerResponse) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
 
-  function run(opts: { maxResultBytes?: number; maxReplyBytes?: number; attempt?: number; retry?: AgentRetry } = {}, env?: MockActivityEnvironment): Promise<CallAgentReply> {
+  function run(
+    opts: { maxResultBytes?: number; maxReplyBytes?: number; attempt?: number; retry?: AgentRetry } = {},
+    env?: MockActivityEnvironment,
+  ): Promise<CallAgentReply> {
     const callAgent = createCallAgent({ directory, maxResultBytes: opts.maxResultBytes, maxReplyBytes: opts.maxReplyBytes });
     const activityEnv = env ?? new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: opts.attempt ?? 1 }, { logger });
     return activityEnv.run(callAgent, { stepId: 'the_step', skill: 'work', inputs: { n: 1 }, ...(opts.retry ? { retry: opts.retry } : {}) });
@@ -147,7 +152,9 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       run(),
       FailureTypes.resultTooLarge,
       true,
-      new RegExp(`^agent scripted-agent \\(${url.replace(/\./g, '\\.')}\\) replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; its Content-Length is 100000000\\)`),
+      new RegExp(
+        `^agent scripted-agent \\(${url.replace(/\./g, '\\.')}\\) replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; its Content-Length is 100000000\\)`,
+      ),
     );
     await sent.closed; // the request was aborted: the connection is gone
     assert.ok(Date.now() - started < 5_000);
@@ -163,7 +170,9 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       run(),
       FailureTypes.resultTooLarge,
       true,
-      new RegExp(`replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; stopped reading after \\d+ bytes\\); have the agent return a reference`),
+      new RegExp(
+        `replied with more than ${MAX_REPLY_BYTES} bytes \\(the limit of a reply; stopped reading after \\d+ bytes\\); have the agent return a reference`,
+      ),
     );
     await sent.closed;
     // The agent could write only what socket buffers hold beyond the cap, not an endless reply.
@@ -177,20 +186,35 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       req.socket.once('close', sent.close);
       endless(call, res, sent);
     };
-    await failsWith(run({ maxReplyBytes: 10_000 }), FailureTypes.resultTooLarge, true, /replied with more than 10000 bytes \(the limit of a reply; stopped reading after \d+ bytes\)/);
+    await failsWith(
+      run({ maxReplyBytes: 10_000 }),
+      FailureTypes.resultTooLarge,
+      true,
+      /replied with more than 10000 bytes \(the limit of a reply; stopped reading after \d+ bytes\)/,
+    );
     await sent.closed;
   });
 
   it('a reply under the reply cap whose result is over the result limit still fails on the result limit', async () => {
     reply = (call, res) => json({ jsonrpc: '2.0', result: 'z'.repeat(3_000), id: call.body.id })(call, res);
-    await failsWith(run({ maxResultBytes: 1_000, maxReplyBytes: 10_000 }), FailureTypes.resultTooLarge, true, /returned 3002 bytes for step "the_step", over the 1000-byte limit/);
+    await failsWith(
+      run({ maxResultBytes: 1_000, maxReplyBytes: 10_000 }),
+      FailureTypes.resultTooLarge,
+      true,
+      /returned 3002 bytes for step "the_step", over the 1000-byte limit/,
+    );
   });
 
   it('the default reply cap is MAX_REPLY_BYTES, twice the payload limit, whatever the result limit', async () => {
     assert.equal(MAX_REPLY_BYTES, 2 * MAX_PAYLOAD_BYTES);
     // A lower result limit leaves the reply cap alone: the result limit speaks, with the step id.
     reply = (call, res) => json({ jsonrpc: '2.0', result: 'z'.repeat(200_000), id: call.body.id })(call, res);
-    await failsWith(run({ maxResultBytes: 100_000 }), FailureTypes.resultTooLarge, true, /returned 200002 bytes for step "the_step", over the 100000-byte limit/);
+    await failsWith(
+      run({ maxResultBytes: 100_000 }),
+      FailureTypes.resultTooLarge,
+      true,
+      /returned 200002 bytes for step "the_step", over the 100000-byte limit/,
+    );
   });
 
   it('wrong id: fails at once, naming the sent and the received id', async () => {
@@ -216,7 +240,12 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
 
   it('missing id: fails at once, naming the sent id', async () => {
     reply = json({ jsonrpc: '2.0', result: 'anonymous' });
-    await failsWith(run(), FailureTypes.agentBadResponse, true, new RegExp(`answered with no JSON-RPC id to the call with id "${CALL_ID}": the reply is not for this call$`));
+    await failsWith(
+      run(),
+      FailureTypes.agentBadResponse,
+      true,
+      new RegExp(`answered with no JSON-RPC id to the call with id "${CALL_ID}": the reply is not for this call$`),
+    );
   });
 
   it('a result with id null is not for this call; an error reply with id null is (JSON-RPC: the server could not read the id)', async () => {
@@ -228,7 +257,12 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
 
   it("an error reply with a wrong id fails on the id, keeping the agent's message", async () => {
     reply = json({ jsonrpc: '2.0', error: { code: -1, message: 'boom' }, id: 'elsewhere' });
-    await failsWith(run(), FailureTypes.agentBadResponse, true, /JSON-RPC id "elsewhere" to the call with id ".*": the reply is not for this call \(its error: boom\)/);
+    await failsWith(
+      run(),
+      FailureTypes.agentBadResponse,
+      true,
+      /JSON-RPC id "elsewhere" to the call with id ".*": the reply is not for this call \(its error: boom\)/,
+    );
   });
 
   it('an error reply with the right id is the skill failing', async () => {
@@ -278,7 +312,12 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
       };
       pump();
     };
-    const failure = await failsWith(run(), FailureTypes.agentServerError, false, /answered HTTP 503: overloaded, try later x+\.\.\. \(the agent's failure 1 of 3\)$/);
+    const failure = await failsWith(
+      run(),
+      FailureTypes.agentServerError,
+      false,
+      /answered HTTP 503: overloaded, try later x+\.\.\. \(the agent's failure 1 of 3\)$/,
+    );
     assert.ok(failure.message.length < 500);
     await sent.closed;
     assert.ok(sent.bytes < 32 * 1024 * 1024, `the agent wrote ${sent.bytes} bytes`);
@@ -286,11 +325,20 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
 
   it("the agent's own failures are counted across attempts in the heartbeat details: the third ends the step", async () => {
     reply = json({ detail: 'down for maintenance' }, 500);
-    for (const [before, nonRetryable] of [[0, false], [1, false], [2, true]] as const) {
+    for (const [before, nonRetryable] of [
+      [0, false],
+      [1, false],
+      [2, true],
+    ] as const) {
       const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: before + 1, heartbeatDetails: { agentFailures: before } }, { logger });
       const beats: unknown[] = [];
       env.on('heartbeat', (d: unknown) => beats.push(d));
-      await failsWith(run({}, env), FailureTypes.agentServerError, nonRetryable, new RegExp(`answered HTTP 500.*\\(the agent's failure ${before + 1} of 3\\)$`));
+      await failsWith(
+        run({}, env),
+        FailureTypes.agentServerError,
+        nonRetryable,
+        new RegExp(`answered HTTP 500.*\\(the agent's failure ${before + 1} of 3\\)$`),
+      );
       assert.equal((beats.at(-1) as { agentFailures: number }).agentFailures, before + 1, 'the count goes on to the next attempt');
     }
   });
@@ -306,13 +354,21 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
     // A JSON-RPC error is final by default; retry_on makes it count as the agent's failure.
     reply = (call, res) => json({ jsonrpc: '2.0', error: { code: -1, message: 'model overloaded' }, id: call.body.id })(call, res);
     await failsWith(run(), FailureTypes.agentSkillError, true, /reported an error: model overloaded$/);
-    await failsWith(run({ retry: { retryOn: [FailureTypes.agentSkillError] } }), FailureTypes.agentSkillError, false, /model overloaded \(the agent's failure 1 of 3\)$/);
+    await failsWith(
+      run({ retry: { retryOn: [FailureTypes.agentSkillError] } }),
+      FailureTypes.agentSkillError,
+      false,
+      /model overloaded \(the agent's failure 1 of 3\)$/,
+    );
   });
 
   it('non_retryable AgentUnavailable: an agent that cannot be reached ends the step at once', async () => {
     const reachable = directory;
     const port = await freePort();
-    directory = new AgentDirectory([{ describe: () => 'gone', load: async () => ({ agents: [], problems: [`http://127.0.0.1:${port}: unreachable`] }) }], 60_000);
+    directory = new AgentDirectory(
+      [{ describe: () => 'gone', load: async () => ({ agents: [], problems: [`http://127.0.0.1:${port}: unreachable`] }) }],
+      60_000,
+    );
     try {
       await failsWith(run({ retry: { noRetry: [FailureTypes.agentUnavailable] } }), FailureTypes.agentUnavailable, true, /work/);
     } finally {
@@ -323,7 +379,18 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
   it('an unreachable agent is not counted against it: retried until the step deadline', async () => {
     const reachable = directory;
     const port = await freePort();
-    directory = new AgentDirectory([{ describe: () => 'gone', load: async () => ({ agents: [{ url: `http://127.0.0.1:${port}`, card: { name: 'gone-agent', skills: [{ id: 'work' }] }, origin: 'test' }], problems: [] }) }], 60_000);
+    directory = new AgentDirectory(
+      [
+        {
+          describe: () => 'gone',
+          load: async () => ({
+            agents: [{ url: `http://127.0.0.1:${port}`, card: { name: 'gone-agent', skills: [{ id: 'work' }] }, origin: 'test' }],
+            problems: [],
+          }),
+        },
+      ],
+      60_000,
+    );
     try {
       const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW, attempt: 7, heartbeatDetails: { agentFailures: 2 } }, { logger });
       await failsWith(run({}, env), FailureTypes.agentUnavailable, false, /unreachable \(ECONNREFUSED\)$/);
@@ -345,7 +412,12 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
         res.writeHead(307, { location: target });
         res.end();
       };
-      await failsWith(run(), FailureTypes.agentRejected, true, new RegExp(`answered with a redirect \\(HTTP 307 to ${target.replace(/[.]/g, '\\.')}\\); agents are called only at their card's URL$`));
+      await failsWith(
+        run(),
+        FailureTypes.agentRejected,
+        true,
+        new RegExp(`answered with a redirect \\(HTTP 307 to ${target.replace(/[.]/g, '\\.')}\\); agents are called only at their card's URL$`),
+      );
       assert.equal(followed, 0);
     } finally {
       elsewhere.close();
@@ -363,9 +435,16 @@ describe('callAgent activity: bounded replies and JSON-RPC ids (MockActivityEnvi
     const found = await directory.find('work');
     const nobody = `http://127.0.0.1:${await freePort()}`;
     // The card is known, but the call goes to a port nobody listens on.
-    const unreachable = createCallAgent({ directory: { find: async () => ({ ...found, url: nobody }), invalidate: () => undefined } as unknown as AgentDirectory });
+    const unreachable = createCallAgent({
+      directory: { find: async () => ({ ...found, url: nobody }), invalidate: () => undefined } as unknown as AgentDirectory,
+    });
     const env = new MockActivityEnvironment({ workflowExecution: WORKFLOW }, { logger });
-    await failsWith(env.run(unreachable, { stepId: 'the_step', skill: 'work', inputs: {} }), FailureTypes.agentUnavailable, false, /\) is unreachable \(ECONNREFUSED\)$/);
+    await failsWith(
+      env.run(unreachable, { stepId: 'the_step', skill: 'work', inputs: {} }),
+      FailureTypes.agentUnavailable,
+      false,
+      /\) is unreachable \(ECONNREFUSED\)$/,
+    );
   });
 
   it('cancelling the activity mid-reply stops the read and fails as cancelled', async () => {

@@ -31,14 +31,22 @@ describe('callAgent activity with a claim store: large results out, references i
     server = http.createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/agent-card') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ name: 'data-agent', skills: [{ id: 'make' }, { id: 'measure', input_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } }] }));
+        return res.end(
+          JSON.stringify({
+            name: 'data-agent',
+            skills: [{ id: 'make' }, { id: 'measure', input_schema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } }],
+          }),
+        );
       }
       const parts: Buffer[] = [];
       req.on('data', (c: Buffer) => parts.push(c));
       req.on('end', () => {
         const rpc = JSON.parse(Buffer.concat(parts).toString()) as { method: string; params: Record<string, unknown>; id: unknown };
         received.push(rpc.params);
-        const result = rpc.method === 'make' ? { meta: { kind: 'text' }, blob: 'm'.repeat(Number(rpc.params.bytes)) } : { length: String(rpc.params.text).length, note: rpc.params.note ?? null };
+        const result =
+          rpc.method === 'make'
+            ? { meta: { kind: 'text' }, blob: 'm'.repeat(Number(rpc.params.bytes)) }
+            : { length: String(rpc.params.text).length, note: rpc.params.note ?? null };
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ jsonrpc: '2.0', result, id: rpc.id }));
       });
@@ -82,11 +90,17 @@ describe('callAgent activity with a claim store: large results out, references i
   });
 
   it('without a claim store, the same result fails its step as before', async () => {
-    await assert.rejects(run(undefined, 'make', { bytes: 10 * MB }), (err: unknown) => err instanceof ApplicationFailure && err.type === FailureTypes.resultTooLarge && err.nonRetryable);
+    await assert.rejects(
+      run(undefined, 'make', { bytes: 10 * MB }),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === FailureTypes.resultTooLarge && err.nonRetryable,
+    );
   });
 
   it('a reply over maxReplyBytes is refused, with a claim store too', async () => {
-    await assert.rejects(run(new MemoryClaimStore(), 'make', { bytes: 3 * MB }, { maxReplyBytes: 2 * MB }), (err: unknown) => err instanceof ApplicationFailure && err.type === FailureTypes.resultTooLarge && /more than 2097152 bytes/.test(err.message));
+    await assert.rejects(
+      run(new MemoryClaimStore(), 'make', { bytes: 3 * MB }, { maxReplyBytes: 2 * MB }),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === FailureTypes.resultTooLarge && /more than 2097152 bytes/.test(err.message),
+    );
   });
 
   it('a registry that is down while storing fails the step retryably, naming the registry (after trying a few times)', async () => {
@@ -97,7 +111,12 @@ describe('callAgent activity with a claim store: large results out, references i
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, FailureTypes.registryError);
       assert.equal(err.nonRetryable, false);
-      assert.match(err.message, new RegExp(`^storing the large values of step "the_step"'s result in 127.0.0.1:${port}/pallet-data failed: registry 127.0.0.1:${port} is unreachable \\(ECONNREFUSED\\)`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `^storing the large values of step "the_step"'s result in 127.0.0.1:${port}/pallet-data failed: registry 127.0.0.1:${port} is unreachable \\(ECONNREFUSED\\)`,
+        ),
+      );
       return true;
     });
     assert.ok(Date.now() - started >= 2_900, 'tried again before giving up');
@@ -111,7 +130,10 @@ describe('callAgent activity with a claim store: large results out, references i
     const made = (await run(claims, 'make', { bytes: 1 * MB })).result as { blob: ClaimRef };
     claims.blobs.clear();
     received = [];
-    await assert.rejects(run(claims, 'measure', { text: made.blob }), (err: unknown) => err instanceof ApplicationFailure && /reading the data referenced by step "the_step"'s inputs from memory failed/.test(err.message));
+    await assert.rejects(
+      run(claims, 'measure', { text: made.blob }),
+      (err: unknown) => err instanceof ApplicationFailure && /reading the data referenced by step "the_step"'s inputs from memory failed/.test(err.message),
+    );
     assert.equal(received.length, 0);
   });
 });

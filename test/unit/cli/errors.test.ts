@@ -15,7 +15,10 @@ describe('CLI errors from the server', () => {
 
   it('a server error keeps its reason; other errors pass unchanged', () => {
     const grpc = Object.assign(new Error('7 PERMISSION_DENIED'), { code: 7, details: 'Request unauthorized.' });
-    assert.equal((serverErrorExplained(new ServiceError('Failed to list workflows', { cause: grpc }), 'tc:7233') as Error).message, 'Failed to list workflows at Temporal tc:7233: Request unauthorized.');
+    assert.equal(
+      (serverErrorExplained(new ServiceError('Failed to list workflows', { cause: grpc }), 'tc:7233') as Error).message,
+      'Failed to list workflows at Temporal tc:7233: Request unauthorized.',
+    );
     const plain = new Error('file missing');
     assert.equal(serverErrorExplained(plain, 'x'), plain);
   });

@@ -42,7 +42,9 @@ describe('cli flags', () => {
     const workflow = run.options.find((o) => o.long === '--workflow');
     assert.ok(workflow);
     assert.equal(workflow.short, undefined);
-    const shorts = buildProgram().commands.flatMap((c) => c.options.map((o) => o.short)).filter(Boolean);
+    const shorts = buildProgram()
+      .commands.flatMap((c) => c.options.map((o) => o.short))
+      .filter(Boolean);
     assert.ok(!shorts.includes('-w'), `no verb has -w: ${shorts.join(' ')}`);
     const res = await capture(() => buildProgram().parseAsync(['node', 'pallet', 'run', '-w', 'code-generation-v1']));
     assert.ok(res.error instanceof CommanderError);
@@ -79,8 +81,22 @@ describe('cli flags', () => {
   });
 
   it('problemJson: positions and field null where unknown, warnings as severity "warning"', () => {
-    assert.deepEqual(problemJson({ file: 'f.yaml', message: 'cannot read file: ENOENT' }), { file: 'f.yaml', line: null, column: null, field: null, message: 'cannot read file: ENOENT', severity: 'error' });
-    assert.deepEqual(problemJson({ file: 'f.yaml', line: 4, message: 'm', warning: true }), { file: 'f.yaml', line: 4, column: 1, field: null, message: 'm', severity: 'warning' });
+    assert.deepEqual(problemJson({ file: 'f.yaml', message: 'cannot read file: ENOENT' }), {
+      file: 'f.yaml',
+      line: null,
+      column: null,
+      field: null,
+      message: 'cannot read file: ENOENT',
+      severity: 'error',
+    });
+    assert.deepEqual(problemJson({ file: 'f.yaml', line: 4, message: 'm', warning: true }), {
+      file: 'f.yaml',
+      line: 4,
+      column: 1,
+      field: null,
+      message: 'm',
+      severity: 'warning',
+    });
   });
 
   it('publish-agent: a card file that is not a JSON object says so, and field problems name the field', async () => {
@@ -97,7 +113,10 @@ describe('cli flags', () => {
       const file = path.join(dir, 'cards.json');
       await writeFile(file, '[{"name": "a", "skills": []}]\n');
       const res = await capture(() => buildProgram().parseAsync(['node', 'pallet', 'publish-agent', file]));
-      assert.match(String((res.error as Error)?.message), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the card must be a JSON object, not an array$`));
+      assert.match(
+        String((res.error as Error)?.message),
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the card must be a JSON object, not an array$`),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -118,14 +118,19 @@ describe('run view from a history (pallet status without a worker), against the 
     assert.equal(fold.timers.length, started.length);
     started.forEach((e, i) => {
       const id = e.timerStartedEventAttributes.timerId;
-      const ended = events.find((x) => x.timerFiredEventAttributes?.timerId === id) ? 'fired' : events.find((x) => x.timerCanceledEventAttributes?.timerId === id) ? 'cancelled' : 'pending';
+      const ended = events.find((x) => x.timerFiredEventAttributes?.timerId === id)
+        ? 'fired'
+        : events.find((x) => x.timerCanceledEventAttributes?.timerId === id)
+          ? 'cancelled'
+          : 'pending';
       const summary = payload(e.userMetadata.summary) as string;
       assert.equal(fold.timers[i].summary, summary);
       assert.equal(fold.timers[i].step, summary.slice(0, summary.indexOf(':')));
       assert.equal(fold.timers[i].state, ended);
     });
     for (const e of events.filter((x) => x.workflowPropertiesModifiedEventAttributes)) {
-      for (const [name, p] of Object.entries(e.workflowPropertiesModifiedEventAttributes.upsertedMemo.fields as Json)) assert.deepEqual(fold.memo[name], payload(p));
+      for (const [name, p] of Object.entries(e.workflowPropertiesModifiedEventAttributes.upsertedMemo.fields as Json))
+        assert.deepEqual(fold.memo[name], payload(p));
     }
   });
 
@@ -140,7 +145,11 @@ describe('run view from a history (pallet status without a worker), against the 
       eventType: 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED',
       workflowPropertiesModifiedEventAttributes: {
         workflowTaskCompletedEventId: String(cut),
-        upsertedMemo: { fields: { waiting: { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from(JSON.stringify(waiting)).toString('base64') } } },
+        upsertedMemo: {
+          fields: {
+            waiting: { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from(JSON.stringify(waiting)).toString('base64') },
+          },
+        },
       },
     };
     const { history, workflowId } = parseHistoryJson({ events: [...events.slice(0, cut + 1), memo] });

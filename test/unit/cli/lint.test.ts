@@ -65,7 +65,7 @@ describe('lint: execute_workflow targets', () => {
     ]);
   });
 
-  it("names the registry repository and tag it looked for", async () => {
+  it('names the registry repository and tag it looked for', async () => {
     const asked: string[] = [];
     const lookup: WorkflowLookup = {
       describe: () => 'registry reg:5000',
@@ -102,7 +102,9 @@ describe('lint: execute_workflow targets', () => {
 
   it('the shipped workflows name only workflows that exist (smart-router reaches data-analysis-v1)', async () => {
     const workflows = workflowLookup(new Services(loadSettings({ PALLET_WORKFLOWS_DIR: WORKFLOWS })));
-    const routerAgents: AgentEntry[] = [{ url: 'http://r:1', origin: 'test', card: { name: 'r', skills: ['analyze_request', 'create_plan'].map((id) => ({ id })) } }];
+    const routerAgents: AgentEntry[] = [
+      { url: 'http://r:1', origin: 'test', card: { name: 'r', skills: ['analyze_request', 'create_plan'].map((id) => ({ id })) } },
+    ];
     assert.deepEqual(await lintFile(path.join(WORKFLOWS, 'smart-router.yaml'), { agents: routerAgents, workflows }), []);
   });
 
@@ -159,7 +161,7 @@ describe('lint: workflows that run themselves', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('a workflow that runs itself (in a loop body\'s fallback) is refused by plain lint, at the workflow id', async () => {
+  it("a workflow that runs itself (in a loop body's fallback) is refused by plain lint, at the workflow id", async () => {
     const file = path.join(dir, 'self.yaml');
     await writeFile(file, runner('self-v1', 'self-v1'));
     assert.deepEqual(await lintFile(file), [
@@ -191,7 +193,10 @@ describe('lint: workflows that run themselves', () => {
       problems.map((p) => p.message),
       ['step "run_nested": workflow "b-v1" leads to a workflow that runs itself through execute_workflow, without end: a-v1 -> b-v1 -> c-v1 -> b-v1'],
     );
-    assert.deepEqual(asked.filter((id) => id === 'ok-v1'), ['ok-v1']);
+    assert.deepEqual(
+      asked.filter((id) => id === 'ok-v1'),
+      ['ok-v1'],
+    );
     assert.deepEqual(await checkSelfRuns(definitionOf(runner('ok-v1', 'leaf-v1')), 'ok.yaml', lookup), []);
   });
 

@@ -43,10 +43,18 @@ describe('retry plan from a history (pallet retry without a worker)', () => {
     assert.deepEqual(same.log.children, []);
     assert.deepEqual(same.walker.state.reused, ['analyze', 'generate_code_workflow']);
 
-    const changed = await run(definition, { analyze_request: () => (failed.offers.analyze as ResultOffer).result }, { ...failed.args.input, requirements: 'something else' }, {
-      resume: { offers: failed.offers },
-    });
-    assert.deepEqual(changed.log.calls.map((c) => c.step), ['analyze']);
+    const changed = await run(
+      definition,
+      { analyze_request: () => (failed.offers.analyze as ResultOffer).result },
+      { ...failed.args.input, requirements: 'something else' },
+      {
+        resume: { offers: failed.offers },
+      },
+    );
+    assert.deepEqual(
+      changed.log.calls.map((c) => c.step),
+      ['analyze'],
+    );
     // The router decides the same way, but the child's input carries the new requirements.
     assert.deepEqual(changed.walker.state.rerun, ['analyze', 'generate_code_workflow']);
   });
@@ -95,8 +103,20 @@ describe('retry of a run that continued as new, and what a finished retry reused
   it('counts loop iterations and batch branches it reused, and the offered steps it ran again', async () => {
     const { retryOutcome } = await import('../../../src/history/reuse');
     const plan = { args: { completed: { old: 1 } }, changes: [], offered: ['loop[0].b', 'loop[1].b', 'fan1', 'shout', 'unreached'], notOffered: [] };
-    const result = { workflow_id: 'w', workflow_name: 'W', workflow_version: '1', initial_input: {}, step_outputs: { loop: { outputs: [] }, fan1: { outputs: 1 }, shout: { outputs: 2 }, old: { outputs: 1 } }, final_output: 2 };
-    const fold = { calls: [{ kind: 'agent', step: 'loop[1].b' }, { kind: 'agent', step: 'shout' }] } as unknown as RunFold;
+    const result = {
+      workflow_id: 'w',
+      workflow_name: 'W',
+      workflow_version: '1',
+      initial_input: {},
+      step_outputs: { loop: { outputs: [] }, fan1: { outputs: 1 }, shout: { outputs: 2 }, old: { outputs: 1 } },
+      final_output: 2,
+    };
+    const fold = {
+      calls: [
+        { kind: 'agent', step: 'loop[1].b' },
+        { kind: 'agent', step: 'shout' },
+      ],
+    } as unknown as RunFold;
     const outcome = retryOutcome(plan, result, [fold]);
     assert.deepEqual(outcome.reused, ['loop[0].b', 'fan1', 'old']);
     assert.deepEqual(outcome.rerun, ['loop[1].b', 'shout']);

@@ -39,7 +39,12 @@ async function capture<T>(body: () => Promise<T> | T): Promise<{ value: T; stdou
 
 function stepFailure(): WorkflowFailedError {
   const details: StepFailureDetails = { stepId: 'test', skill: 'review_code', within: [], reason: 'agent_error' };
-  const cause = ApplicationFailure.create({ message: 'Step "test" failed: review model overloaded', type: FailureTypes.stepFailed, details: [details], nonRetryable: true });
+  const cause = ApplicationFailure.create({
+    message: 'Step "test" failed: review model overloaded',
+    type: FailureTypes.stepFailed,
+    details: [details],
+    nonRetryable: true,
+  });
   return new WorkflowFailedError('Workflow execution failed', cause, 'NON_RETRYABLE_FAILURE');
 }
 
@@ -72,10 +77,19 @@ describe('cli run: reporting a finished run', () => {
     const first = await capture(() => reportCompleted(RESULT, ctx('demo-v1-one')));
     assert.equal(
       first.stdout,
-      ['completed Demo (demo-v1 1.0.0): 1 steps', '  final output: {"result":{"n":1}}', '  wrote app/demo-v1-one/: result.json, metadata.json', '  http://ui/demo-v1-one'].join('\n'),
+      [
+        'completed Demo (demo-v1 1.0.0): 1 steps',
+        '  final output: {"result":{"n":1}}',
+        '  wrote app/demo-v1-one/: result.json, metadata.json',
+        '  http://ui/demo-v1-one',
+      ].join('\n'),
     );
     assert.equal(first.stderr, '');
-    assert.deepEqual(first.value, { dir: path.join(dir, 'app', 'demo-v1-one'), files: ['result.json', 'metadata.json'].map((f) => path.join(dir, 'app', 'demo-v1-one', f)), latest: 'symlink' });
+    assert.deepEqual(first.value, {
+      dir: path.join(dir, 'app', 'demo-v1-one'),
+      files: ['result.json', 'metadata.json'].map((f) => path.join(dir, 'app', 'demo-v1-one', f)),
+      latest: 'symlink',
+    });
     const meta = JSON.parse(await readFile(path.join(dir, 'app', 'demo-v1-one', 'metadata.json'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(meta, {
       temporal_workflow_id: 'demo-v1-one',
@@ -98,7 +112,10 @@ describe('cli run: reporting a finished run', () => {
     assert.equal(await readlink(path.join(dir, 'app', 'latest')), 'demo-v1-two');
     assert.equal(await readFile(path.join(dir, 'app', 'latest', 'main.py'), 'utf8'), 'print(1)\n');
     // No temporary links are left behind.
-    assert.deepEqual((await readdir(path.join(dir, 'app'))).filter((f) => f.startsWith('.')), []);
+    assert.deepEqual(
+      (await readdir(path.join(dir, 'app'))).filter((f) => f.startsWith('.')),
+      [],
+    );
   });
 
   it('clears the folder of a run written before (an earlier fetch of the same run)', async () => {
@@ -172,7 +189,11 @@ describe('cli run: reporting a finished run', () => {
     assert.equal(plain.stdout, '');
     assert.equal(
       plain.stderr,
-      ['run wf-1 failed at step "test": Step "test" failed: review model overloaded', '  http://ui/wf-1', "  fix the cause, then: npx pallet retry wf-1 (finished steps are not run again); to change the input or the definition: --input '{...}' or --file FIXED.yaml"].join('\n'),
+      [
+        'run wf-1 failed at step "test": Step "test" failed: review model overloaded',
+        '  http://ui/wf-1',
+        "  fix the cause, then: npx pallet retry wf-1 (finished steps are not run again); to change the input or the definition: --input '{...}' or --file FIXED.yaml",
+      ].join('\n'),
     );
     assert.equal(plain.value.step?.stepId, 'test');
     assert.equal(process.exitCode, 1);
@@ -196,7 +217,12 @@ describe('cli run: reporting a finished run', () => {
     assert.equal(failureStatus(cancelled), 'CANCELLED');
     assert.equal(failureStatus(terminated), 'TERMINATED');
     assert.equal(failureStatus(new Error('boom')), 'FAILED');
-    assert.deepEqual(failureJson(new Error('boom'), { workflowId: 'w' }), { workflow_id: 'w', run_id: null, status: 'FAILED', error: { message: 'boom', type: null, step: null } });
+    assert.deepEqual(failureJson(new Error('boom'), { workflowId: 'w' }), {
+      workflow_id: 'w',
+      run_id: null,
+      status: 'FAILED',
+      error: { message: 'boom', type: null, step: null },
+    });
   });
 
   it('appOptions: the app dir made absolute (default app/), the writer loaded from the option or the setting, none with --json or --no-wait', async () => {

@@ -24,7 +24,9 @@ describe('dsl/advice', () => {
           step_type: parallel
           branches: { steps: [{ id: inner, skill: k, outputs: kept_too }] }
 `),
-      ['steps[1].branches.if_true[0].outputs: step "t": `outputs` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored'],
+      [
+        'steps[1].branches.if_true[0].outputs: step "t": `outputs` is ignored directly inside a conditional or switch branch (as in Pallet): the bare result is stored',
+      ],
     );
   });
 
@@ -34,10 +36,14 @@ describe('dsl/advice', () => {
   });
 
   it('warns about error_handling keys it does not read', () => {
-    const parsed = parseDefinition('metadata: { id: a, name: A, version: "1" }\nerror_handling: { retry: 2, on_failure: notify }\nsteps:\n  - { id: s, skill: k }\n', 'a.yaml');
+    const parsed = parseDefinition(
+      'metadata: { id: a, name: A, version: "1" }\nerror_handling: { retry: 2, on_failure: notify }\nsteps:\n  - { id: s, skill: k }\n',
+      'a.yaml',
+    );
     assert.ok(parsed.ok);
-    assert.deepEqual(adviseDefinition(parsed.definition).map((p) => `${formatPath(p.path)}: ${p.message}`), [
-      'error_handling.on_failure: error_handling.on_failure is not read (error_handling holds retry and continue_on_error, the defaults of every call step)',
-    ]);
+    assert.deepEqual(
+      adviseDefinition(parsed.definition).map((p) => `${formatPath(p.path)}: ${p.message}`),
+      ['error_handling.on_failure: error_handling.on_failure is not read (error_handling holds retry and continue_on_error, the defaults of every call step)'],
+    );
   });
 });

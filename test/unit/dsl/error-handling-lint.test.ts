@@ -26,7 +26,15 @@ steps:
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.map(formatProblem).join('\n'));
     const a = parsed.definition.steps[0];
     assert.ok(a.step_type === 'sequential');
-    assert.deepEqual(a.retry, { max_attempts: 2, initial_interval: 500, maximum_interval: 60_000, backoff_coefficient: 1.5, retry_on: ['AgentSkillError'], non_retryable: ['AgentTimeout'], deadline: 7_200_000 });
+    assert.deepEqual(a.retry, {
+      max_attempts: 2,
+      initial_interval: 500,
+      maximum_interval: 60_000,
+      backoff_coefficient: 1.5,
+      retry_on: ['AgentSkillError'],
+      non_retryable: ['AgentTimeout'],
+      deadline: 7_200_000,
+    });
     assert.deepEqual(parsed.definition.error_handling, { retry: { max_attempts: 4 }, continue_on_error: false, notify: 'ops@example.com' });
   });
 

@@ -18,7 +18,13 @@ const CTX: TemplateContext = {
   input: { priority: 'high', n: 5, half: 0.5, name: 'Ada', tags: ['a', 'b'] },
   outputs: {
     review: { score: 0.9, issues: [], count: 5 },
-    plan: { items: [{ name: 'api', enabled: true }, { name: 'ui', enabled: false }, { name: 'db', enabled: true }] },
+    plan: {
+      items: [
+        { name: 'api', enabled: true },
+        { name: 'ui', enabled: false },
+        { name: 'db', enabled: true },
+      ],
+    },
     bare: 'text',
   },
 };
@@ -50,7 +56,12 @@ describe('dsl/expressions', () => {
 
     it('resolveValue evaluates expressions at any depth of inputs, with their types', () => {
       const resolved = resolveValue(
-        { a: '${{ workflow.input.n * 2 }}', b: ['${{ workflow.input.name + "!" }}', { c: '${{ has(steps.review) }}' }], t: '{{ workflow.input.name }}', plain: 'x' },
+        {
+          a: '${{ workflow.input.n * 2 }}',
+          b: ['${{ workflow.input.name + "!" }}', { c: '${{ has(steps.review) }}' }],
+          t: '{{ workflow.input.name }}',
+          plain: 'x',
+        },
         CTX,
       );
       assert.deepEqual(resolved, { a: 10, b: ['Ada!', { c: true }], t: 'Ada', plain: 'x' });
@@ -63,7 +74,10 @@ describe('dsl/expressions', () => {
     });
 
     it('an expression inside longer text fails at run time too (lint refuses it first)', () => {
-      assert.throws(() => resolveValue('a ${{ 1 + 1 }} b', CTX), (err: unknown) => err instanceof ExpressionError && /must be the whole string value/.test(err.message));
+      assert.throws(
+        () => resolveValue('a ${{ 1 + 1 }} b', CTX),
+        (err: unknown) => err instanceof ExpressionError && /must be the whole string value/.test(err.message),
+      );
     });
   });
 
@@ -212,7 +226,10 @@ describe('dsl/expressions', () => {
     it('a pattern RE2 cannot compile is an ExpressionError naming the pattern and why', () => {
       const ctx = (pattern: string): TemplateContext => ({ input: { name: 'Ada', pattern }, outputs: {} });
       const backreference = failure('workflow.input.name.matches(workflow.input.pattern)', ctx('(a)\\1'));
-      assert.equal(backreference.reason, 'invalid regular expression "(a)\\\\1": invalid escape sequence: `\\1` (matches uses RE2 syntax: no backreferences or lookaround)');
+      assert.equal(
+        backreference.reason,
+        'invalid regular expression "(a)\\\\1": invalid escape sequence: `\\1` (matches uses RE2 syntax: no backreferences or lookaround)',
+      );
       const lookahead = failure('matches(workflow.input.name, workflow.input.pattern)', ctx('A(?=d)'));
       assert.match(lookahead.reason, /^invalid regular expression "A\(\?=d\)": invalid or unsupported Perl syntax: `\(\?=`/);
       assert.equal(lookahead.type, FailureTypes.expressionError);
@@ -235,10 +252,14 @@ describe('dsl/expressions', () => {
       const r = parseDefinition(`metadata: {id: t, name: T, version: "1"}\nsteps:\n${body}`, 'wf.yaml');
       assert.ok(!r.ok);
       assert.deepEqual(r.problems.map(formatProblem), [
-          'wf.yaml:6:16: step "gate": invalid expression "${{ workflow.input.name.matches(\'^(?!admin)\') }}": invalid regular expression "^(?!admin)": ' +
+        'wf.yaml:6:16: step "gate": invalid expression "${{ workflow.input.name.matches(\'^(?!admin)\') }}": invalid regular expression "^(?!admin)": ' +
           'invalid or unsupported Perl syntax: `(?!` (matches uses RE2 syntax: no backreferences or lookaround) (at column 29 of the expression)',
       ]);
-      assert.deepEqual(checkExpression('workflow.input.name.matches(workflow.input.pattern)'), { ok: true, refs: [], type: 'bool', loop: false }, 'a pattern from data is checked when it runs');
+      assert.deepEqual(
+        checkExpression('workflow.input.name.matches(workflow.input.pattern)'),
+        { ok: true, refs: [], type: 'bool', loop: false },
+        'a pattern from data is checked when it runs',
+      );
     });
   });
 
@@ -344,7 +365,11 @@ describe('dsl/expressions', () => {
     });
 
     const problems: [string, string, RegExp][] = [
-      ['syntax', '"${{ steps.a.outputs.x + }}"', /step "b": invalid expression "\$\{\{ steps\.a\.outputs\.x \+ \}\}": syntax error: Unexpected token: EOF \(at column \d+ of the expression\)/],
+      [
+        'syntax',
+        '"${{ steps.a.outputs.x + }}"',
+        /step "b": invalid expression "\$\{\{ steps\.a\.outputs\.x \+ \}\}": syntax error: Unexpected token: EOF \(at column \d+ of the expression\)/,
+      ],
       ['type: size(1)', '"${{ size(1) }}"', /invalid expression "\$\{\{ size\(1\) \}\}": found no matching overload for 'size\(int\)'/],
       ['type: "a" > 1', `'\${{ "a" > 1 }}'`, /invalid expression "\$\{\{ "a" > 1 \}\}": no such overload: string > int/],
       ['unknown variable', '"${{ inputs.x }}"', /Unknown variable: inputs/],
@@ -387,7 +412,10 @@ describe('dsl/expressions', () => {
 `;
       const [p, ...rest] = lint(body);
       assert.deepEqual(rest, []);
-      assert.match(formatProblem(p), /^wf\.yaml:6:16: step "gate": expression "\$\{\{ steps\.gate\.outputs > 1 \}\}" refers to step "gate", but a step cannot read its own output$/);
+      assert.match(
+        formatProblem(p),
+        /^wf\.yaml:6:16: step "gate": expression "\$\{\{ steps\.gate\.outputs > 1 \}\}" refers to step "gate", but a step cannot read its own output$/,
+      );
     });
 
     it('a branch step can be tested with has() after its conditional, as templates can read it', () => {
@@ -405,7 +433,10 @@ describe('dsl/expressions', () => {
 
     it('warns when a switch on a bool expression has neither a "True" nor a "False" branch', () => {
       const advise = (branches: string) => {
-        const parsed = parseDefinition(`${HEAD}  - id: sw\n    step_type: switch\n    condition: "\${{ workflow.input.n > 1 }}"\n    branches: ${branches}\n`, 'wf.yaml');
+        const parsed = parseDefinition(
+          `${HEAD}  - id: sw\n    step_type: switch\n    condition: "\${{ workflow.input.n > 1 }}"\n    branches: ${branches}\n`,
+          'wf.yaml',
+        );
         assert.ok(parsed.ok);
         return adviseDefinition(parsed.definition).map((p) => p.message);
       };
@@ -441,7 +472,13 @@ describe('dsl/expressions', () => {
       fast: [{ id: quick, skill: s, inputs: { names: "\${{ workflow.input.items.filter(i, i.enabled).map(i, i.name) }}", count: "\${{ size(workflow.input.items) + 1 }}" } }]
       normal: [{ id: slow, skill: s }]
 `;
-    const input = (priority: string) => ({ priority, items: [{ name: 'a', enabled: true }, { name: 'b', enabled: false }] });
+    const input = (priority: string) => ({
+      priority,
+      items: [
+        { name: 'a', enabled: true },
+        { name: 'b', enabled: false },
+      ],
+    });
 
     it('takes branches by expressions and passes computed inputs', async () => {
       const { result, log, walker } = await run(steps(DEF), { review: () => ({ score: 0.9, issues: [] }), s: echo }, input('urgent'));
@@ -511,20 +548,45 @@ describe('dsl/expressions', () => {
   describe('pallet-workflows/review-gate.yaml', () => {
     const definition = () => def(readFileSync(path.join(PALLET_WORKFLOWS, 'review-gate.yaml'), 'utf8'));
     const plan = { title: 'T', steps: [{ name: 'a', description: 'A', time: '1 hour' }] };
-    const skills = (review: unknown) => ({ create_plan: () => plan, generate_code: echo, review_code: () => review, security_scan: () => 'sec', performance_check: () => 'perf' });
+    const skills = (review: unknown) => ({
+      create_plan: () => plan,
+      generate_code: echo,
+      review_code: () => review,
+      security_scan: () => 'sec',
+      performance_check: () => 'perf',
+    });
 
     it('blocking issues: builds again with a fix step per blocking issue (a computed input)', async () => {
-      const review = { quality_score: 9, issues: [{ type: 'syntax', severity: 'error', message: 'bad' }, { type: 'todo', severity: 'low', message: 'later' }] };
+      const review = {
+        quality_score: 9,
+        issues: [
+          { type: 'syntax', severity: 'error', message: 'bad' },
+          { type: 'todo', severity: 'low', message: 'later' },
+        ],
+      };
       const { result, log } = await run(definition(), skills(review), { requirements: 'x' });
       assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'build', 'review', 'rebuild']);
       assert.deepEqual(log.calls.find((c) => c.step === 'review')?.inputs, { code: null, language: 'python' });
-      assert.deepEqual(log.calls.find((c) => c.step === 'rebuild')?.inputs, { plan: { title: 'T', steps: [...plan.steps, { name: 'Fix syntax', description: 'bad' }] } });
+      assert.deepEqual(log.calls.find((c) => c.step === 'rebuild')?.inputs, {
+        plan: { title: 'T', steps: [...plan.steps, { name: 'Fix syntax', description: 'bad' }] },
+      });
     });
 
     it('a good review: urgent runs the quick scan, anything else both checks', async () => {
       const review = { quality_score: 8, issues: [{ type: 'todo', severity: 'low', message: 'later' }] };
-      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x', priority: 'urgent' })).result.step_outputs), ['plan', 'build', 'review', 'quick_scan']);
-      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x' })).result.step_outputs), ['plan', 'build', 'review', 'security', 'performance']);
+      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x', priority: 'urgent' })).result.step_outputs), [
+        'plan',
+        'build',
+        'review',
+        'quick_scan',
+      ]);
+      assert.deepEqual(Object.keys((await run(definition(), skills(review), { requirements: 'x' })).result.step_outputs), [
+        'plan',
+        'build',
+        'review',
+        'security',
+        'performance',
+      ]);
     });
   });
 });

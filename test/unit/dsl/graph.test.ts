@@ -126,7 +126,16 @@ flowchart TD
  */
 const LABEL = String.raw`"(?:[^"#%&:;<>\[\]{}()|\x60\\\n\r]|#\d+;|<br/>)*"`;
 const ID = String.raw`(?:s|wf)_[A-Za-z0-9_]+`;
-const SHAPES = [String.raw`\[${LABEL}\]`, String.raw`\[\[${LABEL}\]\]`, String.raw`\{${LABEL}\}`, String.raw`\{\{${LABEL}\}\}`, String.raw`\(\(${LABEL}\)\)`, String.raw`\(\[${LABEL}\]\)`, String.raw`\[/${LABEL}/\]`, String.raw`\[/${LABEL}\\\]`];
+const SHAPES = [
+  String.raw`\[${LABEL}\]`,
+  String.raw`\[\[${LABEL}\]\]`,
+  String.raw`\{${LABEL}\}`,
+  String.raw`\{\{${LABEL}\}\}`,
+  String.raw`\(\(${LABEL}\)\)`,
+  String.raw`\(\[${LABEL}\]\)`,
+  String.raw`\[/${LABEL}/\]`,
+  String.raw`\[/${LABEL}\\\]`,
+];
 const NODE = new RegExp(String.raw`^(\s*)(${ID})(?:${SHAPES.join('|')})$`);
 const SUBGRAPH = new RegExp(String.raw`^(\s*)subgraph (g_[A-Za-z0-9_]+)\[${LABEL}\]$`);
 const EDGE = new RegExp(String.raw`^  (${ID}) (?:-->|-\.->)(?:\|${LABEL}\|)? (${ID})$`);
@@ -311,7 +320,23 @@ ${ids.map((id) => `  - { id: "${id}", skill: s }`).join('\n')}
       );
       checkMermaid(chart);
       const declared = [...chart.matchAll(/^ {2}(s_\w+)\[/gm)].map((m) => m[1]);
-      assert.deepEqual(declared, ['s_end', 's_graph', 's_subgraph', 's_class', 's_style', 's_default', 's_click', 's_v', 's_o', 's_x', 's_a_b', 's_a_b_2', 's_checks_fork', 's_flowchart', 's__']);
+      assert.deepEqual(declared, [
+        's_end',
+        's_graph',
+        's_subgraph',
+        's_class',
+        's_style',
+        's_default',
+        's_click',
+        's_v',
+        's_o',
+        's_x',
+        's_a_b',
+        's_a_b_2',
+        's_checks_fork',
+        's_flowchart',
+        's__',
+      ]);
       // The fork of `checks` comes after the step named checks_fork: it is numbered.
       assert.ok(chart.includes('s_checks_fork_2{{"fork"}}'), chart);
       assert.ok(chart.includes('s_a_b_2["a_b<br/>s"]') && chart.includes('s_a_b["a-b<br/>s"]'), chart);
@@ -364,7 +389,10 @@ steps:
       const doc = readFileSync(path.resolve(__dirname, '..', '..', '..', 'docs', 'examples.md'), 'utf8');
       for (const name of files) {
         const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, name));
-        assert.ok(doc.includes(markdownGraph(definition)), `docs/examples.md: the chart of ${name} is out of date: npx pallet graph --markdown pallet-workflows/${name}`);
+        assert.ok(
+          doc.includes(markdownGraph(definition)),
+          `docs/examples.md: the chart of ${name} is out of date: npx pallet graph --markdown pallet-workflows/${name}`,
+        );
       }
     });
 
@@ -372,7 +400,12 @@ steps:
       const { definition } = await loadDefinitionFile(path.join(PALLET_WORKFLOWS, 'smart-router.yaml'));
       const chart = workflowGraph(definition);
       assert.ok(chart.includes('s_generate_code_workflow[["generate_code_workflow<br/>runs code-generation-v1"]]'), chart);
-      assert.ok(chart.includes('s_route -->|"code_generation"| s_generate_code_workflow\n  s_route -->|"data_analysis"| s_analyze_data_workflow\n  s_route -->|"default"| s_fallback\n'), chart);
+      assert.ok(
+        chart.includes(
+          's_route -->|"code_generation"| s_generate_code_workflow\n  s_route -->|"data_analysis"| s_analyze_data_workflow\n  s_route -->|"default"| s_fallback\n',
+        ),
+        chart,
+      );
       assert.doesNotMatch(chart, /no match/);
     });
   });
@@ -406,7 +439,10 @@ steps:
     before(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'pallet-graph-'));
       await writeFile(path.join(dir, 'all.yaml'), ALL_TYPES);
-      await writeFile(path.join(dir, 'bad.yaml'), 'metadata:\n  id: bad\n  name: Bad\n  version: "1"\nsteps:\n  - id: a\n    step_type: loop\n  - id: b\n    skill: s\n    timeout: soon\n');
+      await writeFile(
+        path.join(dir, 'bad.yaml'),
+        'metadata:\n  id: bad\n  name: Bad\n  version: "1"\nsteps:\n  - id: a\n    step_type: loop\n  - id: b\n    skill: s\n    timeout: soon\n',
+      );
     });
     after(() => rm(dir, { recursive: true, force: true }));
 
@@ -430,7 +466,10 @@ steps:
       const file = path.join(dir, 'bad.yaml');
       assert.equal(await graph(file), 1);
       assert.equal(out, '');
-      assert.equal(err, `${file}:7:16: unknown step_type "loop" in step "a" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)\n${file}:10:14: steps[1].timeout: Invalid input: expected number, received string\n`);
+      assert.equal(
+        err,
+        `${file}:7:16: unknown step_type "loop" in step "a" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)\n${file}:10:14: steps[1].timeout: Invalid input: expected number, received string\n`,
+      );
     });
 
     it('a missing file is a problem too, exit 1', async () => {

@@ -36,12 +36,22 @@ describe('dsl/loader on hostile input', () => {
   });
 
   it('an alias to an anchor that does not exist is reported at the alias', () => {
-    assert.deepEqual(problems(HEAD + '  - { id: s, skill: k, inputs: { a: *nope } }\n'), ['h.yaml:3:37: alias *nope refers to no anchor &nope defined before it']);
+    assert.deepEqual(problems(HEAD + '  - { id: s, skill: k, inputs: { a: *nope } }\n'), [
+      'h.yaml:3:37: alias *nope refers to no anchor &nope defined before it',
+    ]);
   });
 
   it('an alias bomb is refused quickly, at its first alias', () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    for (const [prev, name] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+    ])
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     const started = Date.now();
     const [p] = problems(`${levels.join('\n')}\n${HEAD}  - { id: s, skill: k, inputs: { x: *g } }\n`);
     assert.match(p, /^h\.yaml:2:\d+: aliases expand to too much data/);

@@ -46,7 +46,8 @@ type Schema = Record<string, unknown>;
 /** Every subschema with where it is, except the deliberate `not: {}` (a sequential step has no branches). */
 function subschemas(schema: Schema, where: string): [string, Schema][] {
   const children: [string, unknown][] = [];
-  for (const key of ['properties', 'definitions']) for (const [k, v] of Object.entries((schema[key] as Schema | undefined) ?? {})) children.push([`${where}/${key}/${k}`, v]);
+  for (const key of ['properties', 'definitions'])
+    for (const [k, v] of Object.entries((schema[key] as Schema | undefined) ?? {})) children.push([`${where}/${key}/${k}`, v]);
   for (const key of ['items', 'additionalProperties']) if (typeof schema[key] === 'object') children.push([`${where}/${key}`, schema[key]]);
   ((schema.anyOf as unknown[] | undefined) ?? []).forEach((v, i) => children.push([`${where}/anyOf/${i}`, v]));
   return [[where, schema], ...children.flatMap(([w, v]) => subschemas(v as Schema, w))];
@@ -75,7 +76,10 @@ describe('dsl/json-schema', () => {
     // An unconverted zod part would be a schema that says nothing (anything goes) or a zod-made definition name.
     assert.doesNotMatch(JSON.stringify(schema), /__schema/);
     for (const [where, sub] of subschemas(schema, '#')) {
-      assert.ok(Object.keys(sub).some((k) => k !== 'description' && k !== 'default'), `${where} accepts anything`);
+      assert.ok(
+        Object.keys(sub).some((k) => k !== 'description' && k !== 'default'),
+        `${where} accepts anything`,
+      );
     }
     const step = (schema.definitions as Record<string, { anyOf: { properties: Record<string, { description?: string }> }[] }>).Step;
     for (const option of step.anyOf) {

@@ -106,8 +106,22 @@ describe('dsl/loader + schema', () => {
           tags: ['code-generation', 'sequential', 'default'],
         },
         steps: [
-          { id: 'plan', skill: 'create_plan', inputs: { requirements: '{{ workflow.input.requirements }}' }, outputs: 'result', timeout: 300, step_type: 'sequential' },
-          { id: 'build', skill: 'generate_code', inputs: { plan: '{{ steps.plan.outputs.result }}' }, outputs: 'result', timeout: 600, step_type: 'sequential' },
+          {
+            id: 'plan',
+            skill: 'create_plan',
+            inputs: { requirements: '{{ workflow.input.requirements }}' },
+            outputs: 'result',
+            timeout: 300,
+            step_type: 'sequential',
+          },
+          {
+            id: 'build',
+            skill: 'generate_code',
+            inputs: { plan: '{{ steps.plan.outputs.result }}' },
+            outputs: 'result',
+            timeout: 600,
+            step_type: 'sequential',
+          },
           {
             id: 'test',
             skill: 'review_code',
@@ -129,9 +143,18 @@ describe('dsl/loader + schema', () => {
       assert.equal(par.timeout, 300);
       assert.deepEqual(Object.keys(par.branches ?? {}), ['steps']);
       const subs = par.branches?.steps ?? [];
-      assert.deepEqual(subs.map((s) => s.id), ['analyze_quality', 'analyze_security', 'analyze_performance']);
-      assert.deepEqual(subs.map((s) => s.step_type), ['sequential', 'sequential', 'sequential']);
-      assert.deepEqual(subs.map((s) => s.outputs), ['quality_result', 'security_result', 'performance_result']);
+      assert.deepEqual(
+        subs.map((s) => s.id),
+        ['analyze_quality', 'analyze_security', 'analyze_performance'],
+      );
+      assert.deepEqual(
+        subs.map((s) => s.step_type),
+        ['sequential', 'sequential', 'sequential'],
+      );
+      assert.deepEqual(
+        subs.map((s) => s.outputs),
+        ['quality_result', 'security_result', 'performance_result'],
+      );
       assert.equal(aggregate.timeout, 60);
     });
 
@@ -146,7 +169,6 @@ describe('dsl/loader + schema', () => {
       ]);
       assert.deepEqual(route.branches?.code_generation[0].inputs, { workflow_id: 'code-generation-v1', input: '{{ workflow.input }}' });
     });
-
   });
 
   describe('defaults and conversions', () => {
@@ -267,7 +289,9 @@ describe('dsl/loader + schema', () => {
 
     it('several schema problems are all reported', () => {
       const text = 'metadata: {id: t, version: 1}\nsteps:\n  - id: s\n    skill: k\n    timeout: -1\n    inputs: [x]\n';
-      const fields = problemsOf(text).map((p) => p.field).sort();
+      const fields = problemsOf(text)
+        .map((p) => p.field)
+        .sort();
       assert.deepEqual(fields, ['metadata.name', 'steps[0].inputs', 'steps[0].timeout']);
     });
 

@@ -19,10 +19,20 @@ type Raw = Record<string, unknown>;
 const CHILD_LISTS: { [T in StepType]: string[][] } = {
   sequential: [['on_error'], ['compensate']],
   parallel: [['branches', 'steps']],
-  conditional: [['branches', 'if_true'], ['branches', 'if_false']],
-  switch: [['branches', 'a'], ['branches', 'default']],
+  conditional: [
+    ['branches', 'if_true'],
+    ['branches', 'if_false'],
+  ],
+  switch: [
+    ['branches', 'a'],
+    ['branches', 'default'],
+  ],
   sleep: [],
-  wait: [['branches', 'approved'], ['branches', 'rejected'], ['branches', 'timed_out']],
+  wait: [
+    ['branches', 'approved'],
+    ['branches', 'rejected'],
+    ['branches', 'timed_out'],
+  ],
   for_each: [['steps']],
   repeat: [['steps']],
 };
@@ -166,7 +176,10 @@ describe('dsl/step-kinds: one walk of the step tree', () => {
       const steps = at(def, list) as unknown[];
       steps.push({ id: 'never', step_type: 'wait', timeout: 0, branches: { approved: [{ id: 'after', skill: 'k', inputs: {}, timeout: 300 }] } });
       const advice = adviseDefinition(def).filter((a) => a.message.includes('timeout of 0'));
-      assert.deepEqual(advice.map((a) => formatPath(a.path)), [formatPath([...list, steps.length - 1, 'timeout'])]);
+      assert.deepEqual(
+        advice.map((a) => formatPath(a.path)),
+        [formatPath([...list, steps.length - 1, 'timeout'])],
+      );
     }
   });
 
@@ -195,7 +208,11 @@ describe('dsl/step-kinds: one walk of the step tree', () => {
     for (const def of [tree.definition, definition]) {
       const found = callStepsById(def);
       assert.deepEqual(sorted(found.keys()), sorted(tree.calls));
-      for (const [id, steps] of found) assert.deepEqual(steps.map((s) => s.id), [id]);
+      for (const [id, steps] of found)
+        assert.deepEqual(
+          steps.map((s) => s.id),
+          [id],
+        );
     }
   });
 });
@@ -212,18 +229,37 @@ describe('dsl/step-kinds: the table and raw definitions', () => {
   it('the table says where each type holds steps, as the schema does', () => {
     for (const type of STEP_TYPES) {
       const kind = STEP_KINDS[type];
-      const fields = kind.children.flatMap((slot) => (Array.isArray(slot.names) ? slot.names.map((name) => [slot.field, name]) : slot.names ? [[slot.field, 'a'], [slot.field, 'default']] : [[slot.field]]));
+      const fields = kind.children.flatMap((slot) =>
+        Array.isArray(slot.names)
+          ? slot.names.map((name) => [slot.field, name])
+          : slot.names
+            ? [
+                [slot.field, 'a'],
+                [slot.field, 'default'],
+              ]
+            : [[slot.field]],
+      );
       assert.deepEqual(fields, CHILD_LISTS[type], type);
     }
-    assert.deepEqual(STEP_TYPES.filter((t) => STEP_KINDS[t].callsAgent), ['sequential']);
-    assert.deepEqual(STEP_TYPES.filter((t) => STEP_KINDS[t].bareResults), ['conditional', 'switch']);
+    assert.deepEqual(
+      STEP_TYPES.filter((t) => STEP_KINDS[t].callsAgent),
+      ['sequential'],
+    );
+    assert.deepEqual(
+      STEP_TYPES.filter((t) => STEP_KINDS[t].bareResults),
+      ['conditional', 'switch'],
+    );
   });
 
   it('a raw definition of any shape: lists that are no lists, entries that are no maps (indexes kept), unknown types', () => {
     const raw = {
       steps: [
         42,
-        { id: 'c', step_type: 'conditional', branches: { if_true: 'no list', if_false: [null, { id: 'deep', step_type: 'for_each', steps: [[], { id: 'inner' }] }] } },
+        {
+          id: 'c',
+          step_type: 'conditional',
+          branches: { if_true: 'no list', if_false: [null, { id: 'deep', step_type: 'for_each', steps: [[], { id: 'inner' }] }] },
+        },
         { id: 'odd', step_type: 'loop', steps: [{ id: 'hidden' }] },
         { id: 'p', step_type: 'parallel', branches: [{ id: 'not-in-a-map' }] },
         { id: 's', on_error: { id: 'not-a-list' }, compensate: [{ id: 'undo' }] },

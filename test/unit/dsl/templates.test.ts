@@ -114,10 +114,7 @@ describe('dsl/templates', () => {
       assert.equal(r('Build {{ workflow.input.requirements }} now'), 'Build a todo app now');
     });
     it('several templates in one string', () => {
-      assert.equal(
-        r('{{ steps.build.outputs.result.language }}: {{ steps.build.outputs.result.code }}'),
-        'python: print(1)',
-      );
+      assert.equal(r('{{ steps.build.outputs.result.language }}: {{ steps.build.outputs.result.code }}'), 'python: print(1)');
       assert.equal(r('{{workflow.input.count}}{{workflow.input.count}}'), '33');
     });
     it('numbers as text', () => {

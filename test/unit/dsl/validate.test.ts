@@ -122,10 +122,7 @@ describe('dsl/validate', () => {
 
     it('three uses of an id give two problems, each naming the first', () => {
       const steps = '  - id: a\n    skill: k\n  - id: a\n    skill: k\n  - id: a\n    skill: k\n';
-      assert.deepEqual(messages(steps), [
-        'duplicate step id "a" (first defined at steps[0])',
-        'duplicate step id "a" (first defined at steps[0])',
-      ]);
+      assert.deepEqual(messages(steps), ['duplicate step id "a" (first defined at steps[0])', 'duplicate step id "a" (first defined at steps[0])']);
     });
   });
 
@@ -133,7 +130,10 @@ describe('dsl/validate', () => {
     it('an unknown step_type is reported at the value, listing the known types', () => {
       const steps = '  - id: s\n    skill: k\n    step_type: loop\n';
       const p = single(steps);
-      assert.equal(p.message, 'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)');
+      assert.equal(
+        p.message,
+        'unknown step_type "loop" in step "s" (expected one of: sequential, parallel, conditional, switch, sleep, wait, for_each, repeat)',
+      );
       for (const t of STEP_TYPES) assert.ok(p.message.includes(t), t);
       assertAt(p, posOf(steps, 'loop'));
     });
@@ -221,7 +221,10 @@ describe('dsl/validate', () => {
       const steps =
         '  - id: p\n    step_type: parallel\n    branches:\n      steps:\n        - id: a\n' +
         '        - id: b\n          skill: k\n          step_type: nope\n';
-      assert.deepEqual(lint(steps).map((p) => p.field), ['steps[0].branches.steps[0].skill', 'steps[0].branches.steps[1].step_type']);
+      assert.deepEqual(
+        lint(steps).map((p) => p.field),
+        ['steps[0].branches.steps[0].skill', 'steps[0].branches.steps[1].step_type'],
+      );
     });
   });
 
@@ -247,7 +250,9 @@ describe('dsl/validate', () => {
     });
 
     it('a container condition reading the container itself, or a step inside it', () => {
-      const self = single('  - id: c\n    step_type: conditional\n    condition: "{{ steps.c.outputs }}"\n    branches:\n      if_true:\n        - id: a\n          skill: k\n');
+      const self = single(
+        '  - id: c\n    step_type: conditional\n    condition: "{{ steps.c.outputs }}"\n    branches:\n      if_true:\n        - id: a\n          skill: k\n',
+      );
       assert.match(self.message, /a step cannot read its own output/);
       assert.equal(self.field, 'steps[0].condition');
       const inner = '  - id: c\n    step_type: switch\n    condition: "{{ steps.a.outputs }}"\n    branches:\n      x:\n        - id: a\n          skill: k\n';
@@ -262,7 +267,10 @@ describe('dsl/validate', () => {
         '        - id: a\n          skill: k\n        - id: b\n          skill: k\n          inputs:\n            x: "{{ steps.a.outputs }}"\n';
       const p = single(steps);
       assert.equal(p.field, 'steps[0].branches.steps[1].inputs.x');
-      assert.match(p.message, /^step "b": .* refers to step "a", but that step cannot have run before this one \(it comes later, or is a parallel sibling or in another branch\)$/);
+      assert.match(
+        p.message,
+        /^step "b": .* refers to step "a", but that step cannot have run before this one \(it comes later, or is a parallel sibling or in another branch\)$/,
+      );
       assertAt(p, posOf(steps, '"{{ steps.a'));
     });
 
@@ -323,7 +331,10 @@ describe('dsl/validate', () => {
     it('an unknown root: {{ foo.bar }}', () => {
       const steps = '  - id: a\n    skill: k\n    inputs:\n      x: "{{ foo.bar }}"\n';
       const p = single(steps);
-      assert.equal(p.message, 'step "a": invalid template "{{ foo.bar }}": a template path starts with "workflow.input", "steps.<id>.outputs" or (in a for_each step) "item" or "index"');
+      assert.equal(
+        p.message,
+        'step "a": invalid template "{{ foo.bar }}": a template path starts with "workflow.input", "steps.<id>.outputs" or (in a for_each step) "item" or "index"',
+      );
       assertAt(p, posOf(steps, '"{{ foo'));
     });
 
@@ -389,7 +400,9 @@ describe('dsl/validate', () => {
     });
 
     it('text around templates and strings with no template at all', () => {
-      assertClean('  - id: a\n    skill: k\n  - id: b\n    skill: k\n    inputs:\n      x: "Use {{ steps.a.outputs.code }} in {{ workflow.input.lang }}"\n      y: "a { literal } brace"\n');
+      assertClean(
+        '  - id: a\n    skill: k\n  - id: b\n    skill: k\n    inputs:\n      x: "Use {{ steps.a.outputs.code }} in {{ workflow.input.lang }}"\n      y: "a { literal } brace"\n',
+      );
     });
   });
 

@@ -52,8 +52,13 @@ describe('dsl: sleep and wait steps', () => {
 
     it('sleep: neither or both of duration and until, a bad duration or time, call fields', () => {
       assert.deepEqual(problems('  - { id: s, step_type: sleep }'), ['sleep step "s" needs a duration or an until time']);
-      assert.deepEqual(problems('  - { id: s, step_type: sleep, duration: 1, until: "2030-01-31T09:00:00Z" }'), ['sleep step "s" has both duration and until: give one']);
-      assert.match(problems('  - { id: s, step_type: sleep, duration: soon }').join('\n'), /duration must be a number of seconds or text such as "90s", "2h", "1h30m", "2d", or a template giving one/);
+      assert.deepEqual(problems('  - { id: s, step_type: sleep, duration: 1, until: "2030-01-31T09:00:00Z" }'), [
+        'sleep step "s" has both duration and until: give one',
+      ]);
+      assert.match(
+        problems('  - { id: s, step_type: sleep, duration: soon }').join('\n'),
+        /duration must be a number of seconds or text such as "90s", "2h", "1h30m", "2d", or a template giving one/,
+      );
       assert.match(problems('  - { id: s, step_type: sleep, duration: -5 }').join('\n'), /duration must not be negative/);
       assert.match(problems('  - { id: s, step_type: sleep, until: tomorrow }').join('\n'), /until must be an RFC 3339 time/);
       assert.match(problems('  - { id: s, step_type: sleep, duration: 1, skill: x }').join('\n'), /sleep step "s" calls no agent: it has no skill/);
@@ -61,7 +66,9 @@ describe('dsl: sleep and wait steps', () => {
     });
 
     it('wait: unknown branch names, a bad timeout or event, outputs', () => {
-      assert.deepEqual(problems('  - { id: w, step_type: wait, branches: { approve: [] } }'), ['wait step "w" has unknown branch "approve" (expected: approved, rejected, timed_out)']);
+      assert.deepEqual(problems('  - { id: w, step_type: wait, branches: { approve: [] } }'), [
+        'wait step "w" has unknown branch "approve" (expected: approved, rejected, timed_out)',
+      ]);
       assert.match(problems('  - { id: w, step_type: wait, timeout: forever }').join('\n'), /timeout must be a number of seconds or text/);
       assert.match(problems('  - { id: w, step_type: wait, event: "no spaces" }').join('\n'), /event may only contain/);
       assert.match(problems('  - { id: w, step_type: wait, outputs: x }').join('\n'), /wait step "w" cannot have outputs/);
@@ -92,8 +99,14 @@ describe('dsl: sleep and wait steps', () => {
     });
 
     it('templates in duration, until and timeout are checked like inputs', () => {
-      assert.match(problems('  - { id: s, step_type: sleep, duration: "{{ steps.later.outputs }}" }\n  - { id: later, skill: x }').join('\n'), /step "s": template "\{\{ steps.later.outputs \}\}" refers to step "later", but that step cannot have run/);
-      assert.match(problems('  - { id: w, step_type: wait, timeout: "{{ steps.nope.outputs }}" }').join('\n'), /refers to step "nope", but there is no such step/);
+      assert.match(
+        problems('  - { id: s, step_type: sleep, duration: "{{ steps.later.outputs }}" }\n  - { id: later, skill: x }').join('\n'),
+        /step "s": template "\{\{ steps.later.outputs \}\}" refers to step "later", but that step cannot have run/,
+      );
+      assert.match(
+        problems('  - { id: w, step_type: wait, timeout: "{{ steps.nope.outputs }}" }').join('\n'),
+        /refers to step "nope", but there is no such step/,
+      );
       assert.match(problems('  - { id: w, step_type: wait, timeout: "{{ steps.w.outputs }}" }').join('\n'), /a step cannot read its own output/);
     });
   });
@@ -103,13 +116,23 @@ describe('dsl: sleep and wait steps', () => {
 
     it('a wait without outcome branches, a timed_out branch without timeout, a zero timeout, a wait in compensate without timeout', () => {
       assert.match(advice('  - { id: w, step_type: wait }').join('\n'), /step "w": the wait has no outcome branches/);
-      assert.match(advice('  - { id: w, step_type: wait, branches: { timed_out: [{ id: t, skill: s }] } }').join('\n'), /the timed_out branch can never run: the wait has no timeout/);
-      assert.match(advice('  - { id: w, step_type: wait, timeout: 0, branches: { approved: [{ id: t, skill: s }] } }').join('\n'), /a timeout of 0 times out at once: the wait can never be answered/);
+      assert.match(
+        advice('  - { id: w, step_type: wait, branches: { timed_out: [{ id: t, skill: s }] } }').join('\n'),
+        /the timed_out branch can never run: the wait has no timeout/,
+      );
+      assert.match(
+        advice('  - { id: w, step_type: wait, timeout: 0, branches: { approved: [{ id: t, skill: s }] } }').join('\n'),
+        /a timeout of 0 times out at once: the wait can never be answered/,
+      );
       assert.match(
         advice('  - { id: book, skill: s, compensate: [{ id: w, step_type: wait, branches: { approved: [{ id: undo, skill: s }] } }] }').join('\n'),
         /step "w": compensation runs while the run is failing or being cancelled.*give the wait a timeout/,
       );
-      assert.deepEqual(advice('  - { id: w, step_type: wait, timeout: 1h, branches: { approved: [{ id: a, skill: s, outputs: x }], timed_out: [] } }'), [], 'outputs are honoured in wait branches');
+      assert.deepEqual(
+        advice('  - { id: w, step_type: wait, timeout: 1h, branches: { approved: [{ id: a, skill: s, outputs: x }], timed_out: [] } }'),
+        [],
+        'outputs are honoured in wait branches',
+      );
     });
   });
 

@@ -62,7 +62,10 @@ describe('history ids', () => {
 
   it("a batch gets only its branches' offers (loop iterations inside them included), none when there are none", () => {
     const offers = { b1: 1, b2: 2, 'loop[0].x': 3, other: 4 };
-    const branches = [{ id: 'b1', inputs: { id: 'other' } }, { id: 'seq', steps: [{ id: 'b2' }, { id: 'loop', steps: [{ id: 'x' }] }] }];
+    const branches = [
+      { id: 'b1', inputs: { id: 'other' } },
+      { id: 'seq', steps: [{ id: 'b2' }, { id: 'loop', steps: [{ id: 'x' }] }] },
+    ];
     assert.deepEqual(offersForSteps(offers, branches), { b1: 1, b2: 2, 'loop[0].x': 3 });
     assert.equal(offersForSteps({ other: 4 }, branches), undefined);
     assert.equal(offersForSteps(undefined, branches), undefined);

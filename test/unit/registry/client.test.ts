@@ -86,9 +86,7 @@ describe('RegistryClient', () => {
       const registry: FakeServer = await serve((req, res) => {
         const repo = /^\/v2\/(.+)\/(manifests|blobs)\//.exec(path(req))?.[1];
         if (req.headers.authorization === `Bearer tok-repository:${repo}:pull`) return false;
-        res
-          .writeHead(401, { 'www-authenticate': `Bearer realm="${auth.url}/token",service="${registry.host}",scope="repository:${repo}:pull"` })
-          .end();
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="${auth.url}/token",service="${registry.host}",scope="repository:${repo}:pull"` }).end();
         return true;
       }, mem.handler);
       const store = new PalletRegistry(new RegistryClient({ registry: registry.host, credentials: { username: 'bob', password: 'pw' } }));
@@ -99,7 +97,10 @@ describe('RegistryClient', () => {
       assert.equal(tokenRequests[0].searchParams.get('scope'), 'repository:workflows/demo:pull');
 
       const anonymous = new RegistryClient({ registry: registry.host });
-      await assert.rejects(anonymous.getManifest('workflows/demo:v1'), expectError('unauthorized', "token service refused anonymous access", 'PALLET_REGISTRY_USERNAME'));
+      await assert.rejects(
+        anonymous.getManifest('workflows/demo:v1'),
+        expectError('unauthorized', 'token service refused anonymous access', 'PALLET_REGISTRY_USERNAME'),
+      );
     });
 
     it('exchanges a {token} credential at the realm as an OAuth2 refresh token', async () => {
@@ -136,7 +137,10 @@ describe('RegistryClient', () => {
       await client.pullArtifact('workflows/demo:v1');
       assert.equal(s.requests.filter((r) => r.headers.authorization === undefined).length, 1, 'only the first request goes without credentials');
 
-      await assert.rejects(new RegistryClient({ registry: s.host }).getManifest('workflows/demo:v1'), expectError('unauthorized', 'requires a username and password', 'workflows/demo:v1'));
+      await assert.rejects(
+        new RegistryClient({ registry: s.host }).getManifest('workflows/demo:v1'),
+        expectError('unauthorized', 'requires a username and password', 'workflows/demo:v1'),
+      );
       const wrong = new RegistryClient({ registry: s.host, credentials: { username: 'alice', password: 'nope' } });
       await assert.rejects(wrong.getManifest('workflows/demo:v1'), expectError('unauthorized', 'rejected the credentials'));
     });
@@ -185,7 +189,10 @@ describe('RegistryClient', () => {
         res.writeHead(200).end(YAML.replace('Demo', 'Evil'));
         return true;
       }, mem.handler);
-      await assert.rejects(new PalletRegistry(new RegistryClient({ registry: s.host })).pullWorkflow('demo-v1'), expectError('digest_mismatch', digestOf(YAML)));
+      await assert.rejects(
+        new PalletRegistry(new RegistryClient({ registry: s.host })).pullWorkflow('demo-v1'),
+        expectError('digest_mismatch', digestOf(YAML)),
+      );
     });
 
     it('refuses a blob whose descriptor is over maxBlobBytes without downloading it', async () => {
@@ -210,7 +217,10 @@ describe('RegistryClient', () => {
         return true;
       });
       const client = new RegistryClient({ registry: s.host, maxBlobBytes: 64 * 1024 });
-      await assert.rejects(client.getBlob('workflows/demo', { mediaType: 'application/yaml', digest: digestOf('small'), size: 5 }), expectError('too_large', 'download was stopped'));
+      await assert.rejects(
+        client.getBlob('workflows/demo', { mediaType: 'application/yaml', digest: digestOf('small'), size: 5 }),
+        expectError('too_large', 'download was stopped'),
+      );
       await new Promise((r) => setTimeout(r, 50));
       assert.ok(closedEarly, 'the connection was closed by the client');
     });
@@ -231,13 +241,19 @@ describe('RegistryClient', () => {
     it('404 is not_found naming the reference; tags of a missing repository are []', async () => {
       const s = await serve(new MemoryRegistry().handler);
       const client = new RegistryClient({ registry: s.host });
-      await assert.rejects(client.getManifest('workflows/code-generation:v9'), (err) => expectError('not_found', 'workflows/code-generation:v9', s.host, 'MANIFEST_UNKNOWN')(err) && !isRetryable(err));
+      await assert.rejects(
+        client.getManifest('workflows/code-generation:v9'),
+        (err) => expectError('not_found', 'workflows/code-generation:v9', s.host, 'MANIFEST_UNKNOWN')(err) && !isRetryable(err),
+      );
       assert.deepEqual(await client.tags('workflows/nothing'), []);
     });
 
     it('a registry without the catalog API says so', async () => {
       const s = await serve(() => false);
-      await assert.rejects(new RegistryClient({ registry: s.host }).catalog(), expectError('not_found', 'answered 404 while listing repositories', 'catalog API'));
+      await assert.rejects(
+        new RegistryClient({ registry: s.host }).catalog(),
+        expectError('not_found', 'answered 404 while listing repositories', 'catalog API'),
+      );
     });
 
     it('5xx is server_error and 429 rate_limited, both retryable', async () => {
@@ -246,15 +262,21 @@ describe('RegistryClient', () => {
         return sendJson(res, 500, { errors: [{ code: 'UNKNOWN', message: 'disk on fire' }] });
       });
       const client = new RegistryClient({ registry: s.host });
-      await assert.rejects(client.getManifest('workflows/x:v1'), (err) => expectError('server_error', 'HTTP 500', 'disk on fire', 'workflows/x:v1')(err) && isRetryable(err));
+      await assert.rejects(
+        client.getManifest('workflows/x:v1'),
+        (err) => expectError('server_error', 'HTTP 500', 'disk on fire', 'workflows/x:v1')(err) && isRetryable(err),
+      );
       await assert.rejects(client.getManifest('workflows/busy:v1'), (err) => expectError('rate_limited', 'slow down')(err) && isRetryable(err));
     });
 
     it('an unreachable registry is unreachable (retryable), naming host and reference', async () => {
       const port = await freePort();
       const store = new PalletRegistry(new RegistryClient({ registry: `127.0.0.1:${port}` }));
-      await assert.rejects(store.pullWorkflow('code-generation-v1'), (err) =>
-        expectError('unreachable', `registry 127.0.0.1:${port} is unreachable (ECONNREFUSED)`, 'workflows/code-generation:v1', 'PALLET_REGISTRY')(err) && isRetryable(err),
+      await assert.rejects(
+        store.pullWorkflow('code-generation-v1'),
+        (err) =>
+          expectError('unreachable', `registry 127.0.0.1:${port} is unreachable (ECONNREFUSED)`, 'workflows/code-generation:v1', 'PALLET_REGISTRY')(err) &&
+          isRetryable(err),
       );
     });
 
@@ -282,7 +304,10 @@ describe('RegistryClient', () => {
       const mem = new MemoryRegistry();
       mem.putArtifact('workflows/demo', 'v1', [{ name: 'readme.txt', mediaType: 'text/plain', data: 'hi' }]);
       const s = await serve(mem.handler);
-      await assert.rejects(new PalletRegistry(new RegistryClient({ registry: s.host })).pullWorkflow('demo-v1'), expectError('invalid_manifest', 'workflows/demo:v1', 'readme.txt'));
+      await assert.rejects(
+        new PalletRegistry(new RegistryClient({ registry: s.host })).pullWorkflow('demo-v1'),
+        expectError('invalid_manifest', 'workflows/demo:v1', 'readme.txt'),
+      );
     });
 
     it('accepts a YAML layer recognised by its title alone', async () => {

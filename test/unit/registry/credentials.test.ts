@@ -26,7 +26,10 @@ describe('registry credentials and settings', () => {
 
   it('prefers PALLET_REGISTRY_USERNAME/PASSWORD, then PALLET_REGISTRY_TOKEN', () => {
     const base = { DOCKER_CONFIG: dir };
-    assert.deepEqual(credentialsFor('reg.example:5000', { ...base, PALLET_REGISTRY_USERNAME: 'u', PALLET_REGISTRY_PASSWORD: 'p', PALLET_REGISTRY_TOKEN: 't' }), { username: 'u', password: 'p' });
+    assert.deepEqual(
+      credentialsFor('reg.example:5000', { ...base, PALLET_REGISTRY_USERNAME: 'u', PALLET_REGISTRY_PASSWORD: 'p', PALLET_REGISTRY_TOKEN: 't' }),
+      { username: 'u', password: 'p' },
+    );
     assert.deepEqual(credentialsFor('reg.example:5000', { ...base, PALLET_REGISTRY_TOKEN: 't' }), { token: 't' });
   });
 
@@ -42,7 +45,10 @@ describe('registry credentials and settings', () => {
   it('registryFromEnv reads PALLET_REGISTRY and PALLET_REGISTRY_PLAIN_HTTP', () => {
     const none = { HOME: dir };
     assert.deepEqual(registryFromEnv(none), { registry: 'localhost:5000', plainHttp: false });
-    assert.deepEqual(registryFromEnv({ ...none, PALLET_REGISTRY: 'reg.lan:5000', PALLET_REGISTRY_PLAIN_HTTP: 'true' }), { registry: 'reg.lan:5000', plainHttp: true });
+    assert.deepEqual(registryFromEnv({ ...none, PALLET_REGISTRY: 'reg.lan:5000', PALLET_REGISTRY_PLAIN_HTTP: 'true' }), {
+      registry: 'reg.lan:5000',
+      plainHttp: true,
+    });
     assert.deepEqual(registryFromEnv({ ...none, PALLET_REGISTRY: 'http://reg.lan:5000/' }), { registry: 'reg.lan:5000', plainHttp: true });
     assert.deepEqual(registryFromEnv({ DOCKER_CONFIG: dir, PALLET_REGISTRY: 'reg.example:5000' }).credentials, { username: 'alice', password: 'pa:ss' });
     assert.equal(createRegistry({ ...none, PALLET_REGISTRY: 'reg.lan:5000', PALLET_REGISTRY_PLAIN_HTTP: '1' }).client.baseUrl, 'http://reg.lan:5000');

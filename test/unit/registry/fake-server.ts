@@ -132,7 +132,8 @@ export class MemoryRegistry {
       if (req.method === 'PUT') {
         const { config, layers = [] } = JSON.parse(body.toString()) as { config?: { digest: string }; layers?: { digest: string }[] };
         const missing = [config, ...layers].find((d) => d && !this.blobs.has(d.digest));
-        if (this.verifyBlobs && missing) return sendJson(res, 400, { errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry', detail: missing.digest }] });
+        if (this.verifyBlobs && missing)
+          return sendJson(res, 400, { errors: [{ code: 'MANIFEST_BLOB_UNKNOWN', message: 'blob unknown to registry', detail: missing.digest }] });
         const digest = digestOf(body);
         const refs = this.manifests.get(m[1]) ?? new Map<string, Buffer>();
         refs.set(m[2], body).set(digest, body);

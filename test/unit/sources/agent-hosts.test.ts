@@ -2,7 +2,16 @@
 // must be allowed by PALLET_AGENT_HOSTS (by default: any but link-local and metadata
 // addresses). All checks are on the URL as written; nothing is looked up.
 import assert from 'node:assert/strict';
-import { checkBaseUrl, hostMatches, parseAgentHosts, parseHostPattern, protectedHost, refusedHost, type BaseUrl, type HostPattern } from '../../../src/sources/agent-hosts';
+import {
+  checkBaseUrl,
+  hostMatches,
+  parseAgentHosts,
+  parseHostPattern,
+  protectedHost,
+  refusedHost,
+  type BaseUrl,
+  type HostPattern,
+} from '../../../src/sources/agent-hosts';
 import { loadSettings } from '../../../src/settings';
 
 /** The checked URL, failing the test when it is refused. */
@@ -26,10 +35,18 @@ describe('agent addresses: plain base URLs', () => {
   it('accepts http and https with a host, an optional port and path prefix; gives the normalised URL calls go to', () => {
     assert.deepEqual(base('http://localhost:8001'), { url: 'http://localhost:8001', host: 'localhost', port: 8001 });
     assert.deepEqual(base('https://agents.example.com/pallet/plan/'), { url: 'https://agents.example.com/pallet/plan', host: 'agents.example.com', port: 443 });
-    assert.deepEqual(base('HTTP://Agents.EXAMPLE.com:80/'), { url: 'http://agents.example.com', host: 'agents.example.com', port: 80 }, 'scheme and host lowercased, default port dropped');
+    assert.deepEqual(
+      base('HTTP://Agents.EXAMPLE.com:80/'),
+      { url: 'http://agents.example.com', host: 'agents.example.com', port: 80 },
+      'scheme and host lowercased, default port dropped',
+    );
     assert.deepEqual(base('http://[::1]:8000/p'), { url: 'http://[::1]:8000/p', host: '[::1]', port: 8000 });
     assert.deepEqual(base('http://[FE80:0:0::1]/'), { url: 'http://[fe80::1]', host: '[fe80::1]', port: 80 }, 'IPv6 compressed and lowercased');
-    assert.deepEqual(base('http://example.com./x'), { url: 'http://example.com./x', host: 'example.com', port: 80 }, 'the trailing dot is kept in the URL, not in the host');
+    assert.deepEqual(
+      base('http://example.com./x'),
+      { url: 'http://example.com./x', host: 'example.com', port: 80 },
+      'the trailing dot is kept in the URL, not in the host',
+    );
     assert.deepEqual(base('http://a/b/../c//'), { url: 'http://a/c', host: 'a', port: 80 }, 'dot segments resolved as fetch would');
   });
 
@@ -99,10 +116,17 @@ describe('agent hosts: PALLET_AGENT_HOSTS patterns', () => {
       ['exa mple.com', /no scheme/],
       ['bad%host', /not a valid host/],
     ] as const) {
-      assert.throws(() => parseHostPattern(text), (err: Error) => err.message.startsWith(`PALLET_AGENT_HOSTS: "${text}" is not a host pattern (`) && why.test(err.message), text);
+      assert.throws(
+        () => parseHostPattern(text),
+        (err: Error) => err.message.startsWith(`PALLET_AGENT_HOSTS: "${text}" is not a host pattern (`) && why.test(err.message),
+        text,
+      );
     }
     assert.throws(() => loadSettings({ PALLET_AGENT_HOSTS: 'ok.example, http://bad' }), /PALLET_AGENT_HOSTS: "http:\/\/bad"/, 'loadSettings refuses it too');
-    assert.deepEqual(loadSettings({ PALLET_AGENT_HOSTS: 'a.example' }).agentHosts?.map((p) => p.host), ['a.example']);
+    assert.deepEqual(
+      loadSettings({ PALLET_AGENT_HOSTS: 'a.example' }).agentHosts?.map((p) => p.host),
+      ['a.example'],
+    );
     assert.equal(loadSettings({}).agentHosts, undefined);
   });
 
@@ -145,11 +169,23 @@ describe('agent hosts: PALLET_AGENT_HOSTS patterns', () => {
 
 describe('agent hosts: which hosts registry cards may name', () => {
   it('by default: any host, but not link-local or cloud metadata addresses however they are written', () => {
-    for (const url of ['http://localhost:8001', 'http://127.0.0.1', 'http://10.1.2.3', 'https://agents.example.com', 'http://[::1]:8000', 'http://[fd00:ec2::253]', 'http://169.253.1.1', 'http://metadata.google.internal.evil']) {
+    for (const url of [
+      'http://localhost:8001',
+      'http://127.0.0.1',
+      'http://10.1.2.3',
+      'https://agents.example.com',
+      'http://[::1]:8000',
+      'http://[fd00:ec2::253]',
+      'http://169.253.1.1',
+      'http://metadata.google.internal.evil',
+    ]) {
       assert.ok(allowed(url), url);
     }
     for (const [url, why] of [
-      ['http://169.254.169.254/latest/meta-data', /^169\.254\.169\.254:80 is the cloud metadata address 169\.254\.169\.254, refused unless PALLET_AGENT_HOSTS lists it exactly$/],
+      [
+        'http://169.254.169.254/latest/meta-data',
+        /^169\.254\.169\.254:80 is the cloud metadata address 169\.254\.169\.254, refused unless PALLET_AGENT_HOSTS lists it exactly$/,
+      ],
       ['http://169.254.169.254.', /cloud metadata address/],
       ['http://0xA9FEA9FE', /cloud metadata address/],
       ['http://2852039166', /cloud metadata address/],
@@ -176,7 +212,10 @@ describe('agent hosts: which hosts registry cards may name', () => {
     const list = hosts('localhost:8001, *.agents.example, 169.254.169.254:80, [fe80::1]');
     assert.ok(allowed('http://localhost:8001', list));
     assert.ok(allowed('http://plan.agents.example:9', list));
-    assert.match(refusedHost(base('http://localhost:8002'), list)!, /^localhost:8002 is not allowed by PALLET_AGENT_HOSTS \(localhost:8001, \*\.agents\.example, 169\.254\.169\.254:80, \[fe80::1\]\)$/);
+    assert.match(
+      refusedHost(base('http://localhost:8002'), list)!,
+      /^localhost:8002 is not allowed by PALLET_AGENT_HOSTS \(localhost:8001, \*\.agents\.example, 169\.254\.169\.254:80, \[fe80::1\]\)$/,
+    );
     assert.match(refusedHost(base('http://evil.example'), list)!, /not allowed by PALLET_AGENT_HOSTS/);
     assert.ok(allowed('http://169.254.169.254', list), 'listed exactly, with its port');
     assert.ok(allowed('http://0xA9FEA9FE:80', list), 'the same address written otherwise');

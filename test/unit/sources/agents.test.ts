@@ -45,7 +45,10 @@ describe('agent choice', () => {
     const fast = await slowAgent('fast-agent', ['review_code'], 0);
     try {
       const { agents, problems } = await new UrlAgentSource([slow.url, 'http://127.0.0.1:1', fast.url]).load();
-      assert.deepEqual(agents.map((a) => a.card.name), ['slow-agent', 'fast-agent']);
+      assert.deepEqual(
+        agents.map((a) => a.card.name),
+        ['slow-agent', 'fast-agent'],
+      );
       assert.equal(problems.length, 1);
       const found = await new AgentDirectory([new UrlAgentSource([slow.url, fast.url])]).find('review_code');
       assert.equal(found.card.name, 'slow-agent');
@@ -55,14 +58,17 @@ describe('agent choice', () => {
     }
   });
 
-  it("registry cards are taken in the order of their repository names, whatever order the registry lists them in", async () => {
+  it('registry cards are taken in the order of their repository names, whatever order the registry lists them in', async () => {
     const reg = registry([
       { repository: 'agents/zeta', card: card('zeta-agent', ['shared', 'z_only']) },
       { repository: 'agents/alpha', card: card('alpha-agent', ['shared']) },
       { repository: 'agents/mid', card: card('mid-agent', ['shared']) },
     ]);
     const loaded = await new RegistryAgentSource(reg, 'reg:5000').load();
-    assert.deepEqual(loaded.agents.map((a) => a.origin), ['registry reg:5000 agents/alpha:v1', 'registry reg:5000 agents/mid:v1', 'registry reg:5000 agents/zeta:v1']);
+    assert.deepEqual(
+      loaded.agents.map((a) => a.origin),
+      ['registry reg:5000 agents/alpha:v1', 'registry reg:5000 agents/mid:v1', 'registry reg:5000 agents/zeta:v1'],
+    );
     const directory = new AgentDirectory([new RegistryAgentSource(reg, 'reg:5000')]);
     assert.equal((await directory.find('shared')).card.name, 'alpha-agent');
     assert.equal((await directory.find('z_only')).card.name, 'zeta-agent');
@@ -108,7 +114,10 @@ describe('agent choice', () => {
     await directory.agents();
     directory.invalidate();
     await directory.agents();
-    assert.deepEqual(heard.map((w) => w.slice(0, 12)), ['skill "x" is', 'skill "y" is']);
+    assert.deepEqual(
+      heard.map((w) => w.slice(0, 12)),
+      ['skill "x" is', 'skill "y" is'],
+    );
   });
 
   it('sharedSkills lists skills in the order they first appear', () => {
@@ -149,7 +158,10 @@ describe('agent addresses the directory refuses', () => {
   it('refuses cards whose url is not a plain base URL or names a protected host, each with a problem naming its repository and why; the skill goes to the good card', async () => {
     const directory = new AgentDirectory([new RegistryAgentSource(registry(cards), 'reg:5000')]);
     const listing = await directory.agents();
-    assert.deepEqual(listing.agents.map((a) => [a.origin, a.url]), [['registry reg:5000 agents/test:v1', 'http://agents.example.com:8003']]);
+    assert.deepEqual(
+      listing.agents.map((a) => [a.origin, a.url]),
+      [['registry reg:5000 agents/test:v1', 'http://agents.example.com:8003']],
+    );
     assert.deepEqual(listing.problems, [
       'registry reg:5000 agents/a-query:v1: card of query-agent refused, not used: url "http://127.0.0.1:9/?x=": not a plain base URL: it has a query string ("?...")',
       'registry reg:5000 agents/b-metadata:v1: card of metadata-agent refused, not used: url "http://169.254.169.254": 169.254.169.254:80 is the cloud metadata address 169.254.169.254, refused unless PALLET_AGENT_HOSTS lists it exactly',
@@ -159,7 +171,10 @@ describe('agent addresses the directory refuses', () => {
       'registry reg:5000 agents/f-link-local:v1: card of link-agent refused, not used: url "http://[fe80::1]:8000": [fe80::1]:8000 is a link-local address (fe80::/10), refused unless PALLET_AGENT_HOSTS lists it exactly',
       'registry reg:5000 agents/g-google:v1: card of google-agent refused, not used: url "http://Metadata.Google.Internal.": metadata.google.internal:80 is a cloud metadata address (Google Cloud), refused unless PALLET_AGENT_HOSTS lists it exactly',
     ]);
-    assert.deepEqual(listing.refused.map((r) => r.repository), ['agents/a-query', 'agents/b-metadata', 'agents/c-user', 'agents/d-fragment', 'agents/e-scheme', 'agents/f-link-local', 'agents/g-google']);
+    assert.deepEqual(
+      listing.refused.map((r) => r.repository),
+      ['agents/a-query', 'agents/b-metadata', 'agents/c-user', 'agents/d-fragment', 'agents/e-scheme', 'agents/f-link-local', 'agents/g-google'],
+    );
     assert.deepEqual(listing.warnings, [], 'refused cards share no skill');
     const found = await directory.find('review_code');
     assert.equal(found.card.name, 'test-agent');
@@ -172,7 +187,10 @@ describe('agent addresses the directory refuses', () => {
       assert.ok(err instanceof UnknownSkillError);
       assert.equal(err.problems.length, 1, err.message);
       assert.ok(err.problems[0].startsWith('registry reg:5000 agents/b-metadata:v1: '), err.problems[0]);
-      assert.match(err.message, /^no agent offers skill "steal" \(known skills: review_code\); discovery problems: registry reg:5000 agents\/b-metadata:v1: card of metadata-agent refused/);
+      assert.match(
+        err.message,
+        /^no agent offers skill "steal" \(known skills: review_code\); discovery problems: registry reg:5000 agents\/b-metadata:v1: card of metadata-agent refused/,
+      );
       return true;
     });
     await assert.rejects(directory.find('fly'), (err: UnknownSkillError) => {
@@ -191,11 +209,14 @@ describe('agent addresses the directory refuses', () => {
     ]);
     const allowed = parseAgentHosts('*.agents.example, localhost:8001, 169.254.169.254');
     const listing = await new AgentDirectory([new RegistryAgentSource(reg, 'r', allowed)]).agents();
-    assert.deepEqual(listing.agents.map((a) => [a.card.name, a.url]), [
-      ['inside-agent', 'http://plan.agents.example:8001'],
-      ['local-agent', 'http://localhost:8001'],
-      ['meta-agent', 'http://169.254.169.254'],
-    ]);
+    assert.deepEqual(
+      listing.agents.map((a) => [a.card.name, a.url]),
+      [
+        ['inside-agent', 'http://plan.agents.example:8001'],
+        ['local-agent', 'http://localhost:8001'],
+        ['meta-agent', 'http://169.254.169.254'],
+      ],
+    );
     assert.deepEqual(listing.problems, [
       'registry r agents/outside:v1: card of outside-agent refused, not used: url "https://evil.example": evil.example:443 is not allowed by PALLET_AGENT_HOSTS (*.agents.example, localhost:8001, 169.254.169.254)',
       'registry r agents/port:v1: card of port-agent refused, not used: url "http://localhost:9999": localhost:9999 is not allowed by PALLET_AGENT_HOSTS (*.agents.example, localhost:8001, 169.254.169.254)',
@@ -207,7 +228,10 @@ describe('agent addresses the directory refuses', () => {
     try {
       const port = new URL(agent.url).port;
       const { agents, problems } = await new UrlAgentSource([`${agent.url}/?x=`, `http://u:p@127.0.0.1:${port}`, `HTTP://LOCALHOST:${port}/`]).load();
-      assert.deepEqual(agents.map((a) => [a.url, a.origin]), [[`http://localhost:${port}`, 'PALLET_AGENT_URLS']]);
+      assert.deepEqual(
+        agents.map((a) => [a.url, a.origin]),
+        [[`http://localhost:${port}`, 'PALLET_AGENT_URLS']],
+      );
       assert.deepEqual(problems, [
         `PALLET_AGENT_URLS "${agent.url}/?x=": not used: not a plain base URL: it has a query string ("?...")`,
         `PALLET_AGENT_URLS "http://u:p@127.0.0.1:${port}": not used: not a plain base URL: it has user info ("user:password@")`,
@@ -234,11 +258,14 @@ describe('agent cards through the protocol', () => {
     };
   }
 
-  it("UrlAgentSource asks its protocol for each card, at the checked URL; the entries name the protocol, and its errors are problems", async () => {
+  it('UrlAgentSource asks its protocol for each card, at the checked URL; the entries name the protocol, and its errors are problems', async () => {
     const other = protocol(async () => card('other-agent', ['translate']));
     const { agents, problems } = await new UrlAgentSource(['HTTP://Other.Example:7/a2a/', 'ftp://nope'], other).load();
     assert.deepEqual(other.asked, ['http://other.example:7/a2a'], 'only the plain base URL is asked, normalised');
-    assert.deepEqual(agents.map((a) => [a.url, a.card.name, a.protocol]), [['http://other.example:7/a2a', 'other-agent', 'other']]);
+    assert.deepEqual(
+      agents.map((a) => [a.url, a.card.name, a.protocol]),
+      [['http://other.example:7/a2a', 'other-agent', 'other']],
+    );
     assert.equal(problems.length, 1);
 
     const failing = protocol(() => Promise.reject(new Error('agent at http://down.example is unreachable (ECONNREFUSED)')));

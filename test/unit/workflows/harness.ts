@@ -43,7 +43,12 @@ export function effects(skills: Skills, log: Log, extra: Partial<StepEffects> = 
 export const newLog = (): Log => ({ calls: [], children: [], patches: [] });
 
 /** Runs a definition with the given skills; returns the result, the run and the log. */
-export async function run(definition: WorkflowDefinition, skills: Skills, input: Record<string, unknown> = {}, opts: { resume?: Resume; effects?: Partial<StepEffects> } = {}) {
+export async function run(
+  definition: WorkflowDefinition,
+  skills: Skills,
+  input: Record<string, unknown> = {},
+  opts: { resume?: Resume; effects?: Partial<StepEffects> } = {},
+) {
   const log = newLog();
   const walker = new WorkflowRun(definition, input, effects(skills, log, opts.effects), opts.resume);
   const result = await walker.run();

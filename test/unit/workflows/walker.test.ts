@@ -54,7 +54,10 @@ describe('step walker', () => {
 
     const changed = await run(definition, { s: echo }, { topic: 'dogs' }, { resume: { offers } });
     // plan's input changed; fixed did not; last's resolved input depends on plan's new result.
-    assert.deepEqual(changed.log.calls.map((c) => c.step), ['plan', 'last']);
+    assert.deepEqual(
+      changed.log.calls.map((c) => c.step),
+      ['plan', 'last'],
+    );
     assert.deepEqual(changed.walker.state.reused, ['fixed']);
     assert.deepEqual(changed.walker.state.rerun, ['plan', 'last']);
     assert.equal(changed.result.final_output, 'dogs!');
@@ -66,7 +69,10 @@ describe('step walker', () => {
 `);
     const edited = await run(renamed, { s: echo, other: echo }, { topic: 'cats' }, { resume: { offers } });
     // A changed `outputs` or skill is a changed definition; last resolves to the same input.
-    assert.deepEqual(edited.log.calls.map((c) => c.step), ['plan', 'fixed']);
+    assert.deepEqual(
+      edited.log.calls.map((c) => c.step),
+      ['plan', 'fixed'],
+    );
     assert.deepEqual(edited.walker.state.reused, ['last']);
   });
 
@@ -116,7 +122,9 @@ describe('step walker', () => {
   it('the live state says what runs, and why a run failed', async () => {
     const seen: string[][] = [];
     await assert.rejects(
-      run(steps('  - { id: a, skill: s }\n  - { id: b, skill: nope }'), { s: echo }, {}, { effects: { onChange: (s) => seen.push([...s.running]) } }).then((r) => r.walker),
+      run(steps('  - { id: a, skill: s }\n  - { id: b, skill: nope }'), { s: echo }, {}, { effects: { onChange: (s) => seen.push([...s.running]) } }).then(
+        (r) => r.walker,
+      ),
       (err: Error) => /Step "b" failed/.test(err.message),
     );
     assert.ok(seen.some((r) => r.includes('a')));

@@ -266,7 +266,10 @@ describe('example agents: analysis and router', () => {
     });
 
     it('fails with a message that says how to give the numbers', async () => {
-      assert.match(await callFails(analysis, 'analyze_data', { requirements: 'Analyze this sales data CSV and find trends' }), /no numbers found in the request "Analyze this sales data CSV and find trends": give them in the text \(e\.g\. "analyze this sales data: 3, 5, 8"\) or as input "data"/);
+      assert.match(
+        await callFails(analysis, 'analyze_data', { requirements: 'Analyze this sales data CSV and find trends' }),
+        /no numbers found in the request "Analyze this sales data CSV and find trends": give them in the text \(e\.g\. "analyze this sales data: 3, 5, 8"\) or as input "data"/,
+      );
       assert.match(await callFails(analysis, 'analyze_data', {}), /no numbers found in the request: give them/);
       assert.match(await callFails(analysis, 'analyze_data', { data: [1, 'two'] }), /data\[1\] is "two", not a number/);
       assert.match(await callFails(analysis, 'analyze_data', { data: 'none here' }), /data has no numbers in it/);

@@ -73,10 +73,20 @@ describe('example agents: cards', () => {
       }
     };
     const dir = path.join(ROOT, 'pallet-workflows');
-    for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) walk((YAML.parse(readFileSync(path.join(dir, f), 'utf8')) as { steps: unknown[] }).steps);
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml')))
+      walk((YAML.parse(readFileSync(path.join(dir, f), 'utf8')) as { steps: unknown[] }).steps);
 
     const offered = EXAMPLE_AGENTS.flatMap((a) => a.skills.map((s) => s.id));
-    assert.deepEqual([...called].sort(), ['aggregate_results', 'analyze_data', 'analyze_request', 'create_plan', 'generate_code', 'performance_check', 'review_code', 'security_scan']);
+    assert.deepEqual([...called].sort(), [
+      'aggregate_results',
+      'analyze_data',
+      'analyze_request',
+      'create_plan',
+      'generate_code',
+      'performance_check',
+      'review_code',
+      'security_scan',
+    ]);
     for (const skill of called) assert.equal(offered.filter((s) => s === skill).length, 1, skill);
     assert.equal(new Set(offered).size, offered.length);
   });

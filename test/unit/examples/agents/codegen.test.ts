@@ -84,7 +84,13 @@ describe('example agents: plan, build, test', () => {
       const c = await call<Code>(url['build-agent'], 'generate_code', { plan: p });
       assertMatchesCard(cards['build-agent'], 'generate_code', c);
       assert.equal(c.language, 'python');
-      assert.deepEqual(c.functions, ['set_up_project_structure', 'build_cli_that_parses_csv_files', 'print_summary_of_sales_per_region', 'write_tests', 'main']);
+      assert.deepEqual(c.functions, [
+        'set_up_project_structure',
+        'build_cli_that_parses_csv_files',
+        'print_summary_of_sales_per_region',
+        'write_tests',
+        'main',
+      ]);
       for (const [i, step] of p.steps.entries()) {
         const fn = c.functions[i];
         assert.match(c.code, new RegExp(`\\ndef ${fn}\\(state: State\\) -> State:\\n    """${step.name}\\.`), fn);
@@ -99,7 +105,14 @@ describe('example agents: plan, build, test', () => {
     it('makes safe identifiers and docstrings from awkward step names', async () => {
       const p = {
         title: 'Tricky """quotes""" \\ and backslashes',
-        steps: ['2nd pass', { name: 'class', description: 'Ends with a quote"' }, { title: 'Café résumé', time: 1.5 }, { name: '2nd pass' }, { name: '!!!' }, 42],
+        steps: [
+          '2nd pass',
+          { name: 'class', description: 'Ends with a quote"' },
+          { title: 'Café résumé', time: 1.5 },
+          { name: '2nd pass' },
+          { name: '!!!' },
+          42,
+        ],
       };
       const c = await call<Code>(url['build-agent'], 'generate_code', { plan: p });
       assert.deepEqual(c.functions, ['step_2nd_pass', 'class_step', 'cafe_resume', 'step_2nd_pass_2', 'step_5', 'main']);

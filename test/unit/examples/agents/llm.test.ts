@@ -43,7 +43,14 @@ describe('example agents: LLM mode', () => {
         const answer = await reply(request);
         const [status, body] = Array.isArray(answer)
           ? answer
-          : [200, JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }] })];
+          : [
+              200,
+              JSON.stringify({
+                id: 'chatcmpl-1',
+                object: 'chat.completion',
+                choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }],
+              }),
+            ];
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(body);
       });
@@ -119,7 +126,13 @@ describe('example agents: LLM mode', () => {
   });
 
   it("review_code: returns the model's review, with the static findings in the prompt", async () => {
-    const review = { quality_score: 8, issues: [{ severity: 'low', line: 1, message: 'no docstring' }], suggestions: ['Add a docstring.'], approved: true, summary: 'Fine.' };
+    const review = {
+      quality_score: 8,
+      issues: [{ severity: 'low', line: 1, message: 'no docstring' }],
+      suggestions: ['Add a docstring.'],
+      approved: true,
+      summary: 'Fine.',
+    };
     reply = () => JSON.stringify(review);
     const result = await call(url['test-agent'], 'review_code', { code: 'def f():\n    return 1\n' });
     assert.deepEqual(result, { ...review, language: 'python', syntax_check: (result as { syntax_check: string }).syntax_check });
@@ -128,7 +141,9 @@ describe('example agents: LLM mode', () => {
 
   it('review_code: the model cannot approve code that does not parse', async () => {
     reply = () => JSON.stringify({ quality_score: 9, issues: [], suggestions: [], approved: true, summary: 'Looks good.' });
-    const result = await call<{ approved: boolean; issues: { severity: string }[]; summary: string }>(url['test-agent'], 'review_code', { code: 'def f(:\n    return 1\n' });
+    const result = await call<{ approved: boolean; issues: { severity: string }[]; summary: string }>(url['test-agent'], 'review_code', {
+      code: 'def f(:\n    return 1\n',
+    });
     assert.equal(result.approved, false);
     assert.equal(result.issues.at(-1)!.severity, 'error');
     assert.match(result.summary, /^Looks good\. \(Not approved: /);

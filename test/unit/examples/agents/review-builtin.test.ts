@@ -38,7 +38,9 @@ describe('review_code with the built-in checks', () => {
   });
 
   it('finds unterminated strings but ignores brackets and quotes inside strings and comments', async () => {
-    assert.deepEqual(errors(await review('a = "(["  # ) \' "\nb = \'it\\\'s\'\nc = """multi\n(line\n"""\nd = "open\n')), ['6: unterminated string literal on line 6']);
+    assert.deepEqual(errors(await review('a = "(["  # ) \' "\nb = \'it\\\'s\'\nc = """multi\n(line\n"""\nd = "open\n')), [
+      '6: unterminated string literal on line 6',
+    ]);
     assert.deepEqual(errors(await review('s = """never closed\n\n')), ['1: unterminated triple-quoted string starting on line 1']);
   });
 
@@ -56,7 +58,9 @@ describe('review_code with the built-in checks', () => {
   });
 
   it('approves the generated code without python3 too', async () => {
-    const plan = await call(running.agents.find((a) => a.name === 'plan-agent')!.url, 'create_plan', { requirements: 'Parse a log file, count errors per hour and export a CSV report' });
+    const plan = await call(running.agents.find((a) => a.name === 'plan-agent')!.url, 'create_plan', {
+      requirements: 'Parse a log file, count errors per hour and export a CSV report',
+    });
     const code = await call<{ code: string }>(running.agents.find((a) => a.name === 'build-agent')!.url, 'generate_code', { plan });
     const r = await review(code.code);
     assert.deepEqual(r.issues, []);

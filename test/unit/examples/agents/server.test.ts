@@ -14,7 +14,11 @@ describe('agent server (Pallet JSON-RPC)', () => {
       {
         id: 'echo',
         description: 'Echoes its input and counts the runs',
-        input_schema: { type: 'object', properties: { text: { type: 'string' }, times: { type: 'integer', minimum: 1 }, note: { type: 'string' } }, required: ['text'] },
+        input_schema: {
+          type: 'object',
+          properties: { text: { type: 'string' }, times: { type: 'integer', minimum: 1 }, note: { type: 'string' } },
+          required: ['text'],
+        },
         output_schema: { type: 'object' },
         run: (p) => ({ echoed: String(p.text).repeat(Number(p.times ?? 1)), run: ++runs, note: p.note ?? 'none' }),
       },

@@ -38,7 +38,10 @@ describe('examples/code-generation app writer', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  for (const [name, result] of [['code-generation-v1', CODEGEN], ['smart-router-v1 routed to it', ROUTED]] as const) {
+  for (const [name, result] of [
+    ['code-generation-v1', CODEGEN],
+    ['smart-router-v1 routed to it', ROUTED],
+  ] as const) {
     it(`writes plan.json, main.py and review.json for ${name}`, async () => {
       await writeRunFiles(result, dir, {}, writeAppFiles);
       assert.deepEqual((await readdir(dir)).sort(), ['main.py', 'metadata.json', 'plan.json', 'result.json', 'review.json']);

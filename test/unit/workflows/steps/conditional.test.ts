@@ -34,7 +34,10 @@ describe('steps/conditional', () => {
   });
 
   it('a run in which no step ran has {} as its final output (as Pallet)', async () => {
-    const { result } = await run(steps('  - { id: c, step_type: conditional, condition: "", branches: { if_true: [{ id: t, skill: s }] } }'.replace('""', '"{{ workflow.input.no }}"')), { s: echo });
+    const { result } = await run(
+      steps('  - { id: c, step_type: conditional, condition: "", branches: { if_true: [{ id: t, skill: s }] } }'.replace('""', '"{{ workflow.input.no }}"')),
+      { s: echo },
+    );
     assert.deepEqual(result.step_outputs, {});
     assert.deepEqual(result.final_output, {});
   });

@@ -29,7 +29,10 @@ describe('steps/errors (error handling)', () => {
     // The error value is stored as it is, not under `outputs`, so it reads the same everywhere.
     assert.deepEqual(result.step_outputs.flaky.outputs, { error: { message: 'agent exploded', type: null, step: 'flaky' } });
     assert.equal(result.final_output, 'agent exploded');
-    assert.deepEqual(log.calls.map((c) => c.step), ['flaky', 'after']);
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['flaky', 'after'],
+    );
   });
 
   it("error_handling.continue_on_error is every call step's default; a step's own false wins", async () => {
@@ -56,7 +59,10 @@ steps:
 `),
       { boom, say },
     );
-    assert.deepEqual(log.calls.map((c) => c.step), ['primary', 'cheaper', 'use']);
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['primary', 'cheaper', 'use'],
+    );
     assert.deepEqual(Object.keys(result.step_outputs), ['cheaper', 'primary', 'use']);
     assert.deepEqual(result.step_outputs.primary.outputs, { answer: 'fallback after: agent exploded' });
     assert.equal(result.final_output, 'fallback after: agent exploded');
@@ -97,13 +103,16 @@ steps:
       const w = new WorkflowRun(definition, {}, effects(skills, l));
       return { log: l, err: await failure(w.run()), walker: w };
     })();
-    assert.deepEqual(log.calls.map((c) => [c.step, c.inputs]), [
-      ['book_flight', { say: 'F1' }],
-      ['book_hotel', { say: 'H1' }],
-      ['pay', {}],
-      ['cancel_hotel', { say: 'cancel H1' }],
-      ['cancel_flight', { say: 'cancel F1' }],
-    ]);
+    assert.deepEqual(
+      log.calls.map((c) => [c.step, c.inputs]),
+      [
+        ['book_flight', { say: 'F1' }],
+        ['book_hotel', { say: 'H1' }],
+        ['pay', {}],
+        ['cancel_hotel', { say: 'cancel H1' }],
+        ['cancel_flight', { say: 'cancel F1' }],
+      ],
+    );
     assert.match(err.message, /^Step "pay" failed \(skill boom\): agent exploded \(compensated book_hotel, book_flight\)$/);
     assert.deepEqual(walker.state.compensated, ['book_hotel', 'book_flight']);
   });
@@ -140,9 +149,18 @@ steps:
   it('a cancelled run is not recovered by on_error or continue_on_error', async () => {
     const cancelled = new Error('cancelled');
     const err = await failure(
-      run(steps(`  - { id: a, skill: boom, continue_on_error: true, on_error: [ { id: b, skill: boom } ] }\n`), { boom: () => { throw cancelled; } }, {}, {
-        effects: { isCancellation: (e) => e === cancelled },
-      }),
+      run(
+        steps(`  - { id: a, skill: boom, continue_on_error: true, on_error: [ { id: b, skill: boom } ] }\n`),
+        {
+          boom: () => {
+            throw cancelled;
+          },
+        },
+        {},
+        {
+          effects: { isCancellation: (e) => e === cancelled },
+        },
+      ),
     );
     assert.match(err.message, /^Step "a" failed/);
   });

@@ -23,7 +23,10 @@ describe('steps/for_each', () => {
     assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'each', 'total']);
     assert.deepEqual(result.step_outputs.each.outputs, { summaries: ['summary of a-0', 'summary of b-1', 'summary of c-2'] });
     assert.equal(result.final_output, 3);
-    assert.deepEqual(log.calls.map((c) => c.step), ['plan', 'each[0].read', 'each[0].summarize', 'each[1].read', 'each[1].summarize', 'each[2].read', 'each[2].summarize', 'total']);
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['plan', 'each[0].read', 'each[0].summarize', 'each[1].read', 'each[1].summarize', 'each[2].read', 'each[2].summarize', 'total'],
+    );
     assert.deepEqual(walker.state.step_outputs['each[1].read'], { outputs: 'b-1' }, 'the live state names body steps by iteration');
     assert.deepEqual(walker.state.containers.each, { step_type: 'for_each', steps: ['read', 'summarize'], items: 3 });
   });
@@ -50,12 +53,19 @@ describe('steps/for_each', () => {
     );
     assert.equal(peak, 3);
     assert.deepEqual(result.step_outputs.each.outputs, [2, 4, 6, 8, 10, 12, 14]);
-    assert.deepEqual(log.calls.slice(0, 3).map((c) => c.step), ['each[0].double', 'each[1].double', 'each[2].double']);
+    assert.deepEqual(
+      log.calls.slice(0, 3).map((c) => c.step),
+      ['each[0].double', 'each[1].double', 'each[2].double'],
+    );
   });
 
   it('items that are not a list fail the step, naming what they were', async () => {
     await assert.rejects(
-      run(steps(`  - { id: each, step_type: for_each, items: "{{ workflow.input.files }}", steps: [ { id: x, skill: s } ] }\n`), { s: echo }, { files: 'a.txt' }),
+      run(
+        steps(`  - { id: each, step_type: for_each, items: "{{ workflow.input.files }}", steps: [ { id: x, skill: s } ] }\n`),
+        { s: echo },
+        { files: 'a.txt' },
+      ),
       /^ApplicationFailure: Step "each" failed \(for_each\): items must be a list, and "\{\{ workflow\.input\.files \}\}" gave a string$/,
     );
   });
@@ -65,7 +75,10 @@ describe('steps/for_each', () => {
       if (inputs.n === 2) throw new Error('bad item');
       return inputs.n;
     };
-    await assert.rejects(run(steps(`  - { id: each, step_type: for_each, items: [1, 2, 3], steps: [ { id: x, skill: boom, inputs: { n: "{{ item }}" } } ] }\n`), { boom }), /Step "x" \(in "each\[1\]"\) failed \(skill boom\): bad item/);
+    await assert.rejects(
+      run(steps(`  - { id: each, step_type: for_each, items: [1, 2, 3], steps: [ { id: x, skill: boom, inputs: { n: "{{ item }}" } } ] }\n`), { boom }),
+      /Step "x" \(in "each\[1\]"\) failed \(skill boom\): bad item/,
+    );
     const { result } = await run(steps(`  - { id: each, step_type: for_each, items: [], steps: [ { id: x, skill: boom } ] }\n`), { boom });
     assert.deepEqual(result.step_outputs.each.outputs, []);
   });
@@ -90,13 +103,21 @@ describe('steps/for_each', () => {
   });
 
   it('an earlier generation finished: the list stands and nothing runs again', async () => {
-    const definition = steps(`  - { id: each, step_type: for_each, items: [1, 2], steps: [ { id: x, skill: s, inputs: { reply: "{{ item }}" } } ] }\n  - { id: after, skill: s, inputs: { reply: done } }\n`);
+    const definition = steps(
+      `  - { id: each, step_type: for_each, items: [1, 2], steps: [ { id: x, skill: s, inputs: { reply: "{{ item }}" } } ] }\n  - { id: after, skill: s, inputs: { reply: done } }\n`,
+    );
     const { result, log } = await run(definition, { s: echo }, {}, { resume: { carried: { each: [1, 2], 'each[0].x': 1 } } });
-    assert.deepEqual(log.calls.map((c) => c.step), ['after']);
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['after'],
+    );
     assert.deepEqual(result.step_outputs.each.outputs, [1, 2]);
     // Cut mid-loop: the iterations it finished are taken, the others run.
     const partial = await run(definition, { s: echo }, {}, { resume: { carried: { 'each[0].x': 1 } } });
-    assert.deepEqual(partial.log.calls.map((c) => c.step), ['each[1].x', 'after']);
+    assert.deepEqual(
+      partial.log.calls.map((c) => c.step),
+      ['each[1].x', 'after'],
+    );
     assert.deepEqual(partial.result.step_outputs.each.outputs, [1, 2]);
   });
 });
@@ -109,7 +130,11 @@ describe('steps/for_each and retry', () => {
     // As retry computes them from the failed run's history: keyed by the step as written.
     const offers = { 'each[0].x': { result: 'old 1', key: stepKey(body, { reply: 1 }) }, 'each[1].x': { result: 'old 2', key: stepKey(body, { reply: 99 }) } };
     const { result, log } = await run(definition, { s: echo }, {}, { resume: { offers } });
-    assert.deepEqual(log.calls.map((c) => c.step), ['each[1].x'], 'item 0 unchanged: reused; item 1 changed: called');
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['each[1].x'],
+      'item 0 unchanged: reused; item 1 changed: called',
+    );
     assert.deepEqual(result.step_outputs.each.outputs, ['old 1', 2]);
   });
 });

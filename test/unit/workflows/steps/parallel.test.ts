@@ -41,25 +41,40 @@ describe('steps/parallel in batches', () => {
   it('a parallel step past 1,000 branches runs them in batches of 500 and records them in declaration order', async () => {
     const { WorkflowRun } = await import('../../../../src/workflows/walker');
     const { effects, newLog, steps } = await import('../harness');
-    const branches = Array.from({ length: 1200 }, (_, i) => `        - { id: b${i}, skill: s, inputs: { reply: "{{ steps.first.outputs }}-${i}" } }`).join('\n');
-    const definition = steps(`  - { id: first, skill: s, inputs: { reply: x } }\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${branches}\n`);
+    const branches = Array.from({ length: 1200 }, (_, i) => `        - { id: b${i}, skill: s, inputs: { reply: "{{ steps.first.outputs }}-${i}" } }`).join(
+      '\n',
+    );
+    const definition = steps(
+      `  - { id: first, skill: s, inputs: { reply: x } }\n  - id: fan\n    step_type: parallel\n    branches:\n      steps:\n${branches}\n`,
+    );
     const batches: { index: number; size: number; context: unknown }[] = [];
     const log = newLog();
     const base = effects({ s: (i) => i.reply }, log);
-    const run = new WorkflowRun(definition, {}, {
-      ...base,
-      // As the interpreter does: each batch a run of its own, seeing the parent's outputs.
-      batches: {
-        allowed: () => true,
-        run: ({ step, index, branches: chunk, context }) => {
-          batches.push({ index, size: chunk.length, context });
-          const batch = new WorkflowRun({ ...definition, steps: [{ ...step, branches: { steps: chunk } }] }, {}, base, { context });
-          return batch.run();
+    const run = new WorkflowRun(
+      definition,
+      {},
+      {
+        ...base,
+        // As the interpreter does: each batch a run of its own, seeing the parent's outputs.
+        batches: {
+          allowed: () => true,
+          run: ({ step, index, branches: chunk, context }) => {
+            batches.push({ index, size: chunk.length, context });
+            const batch = new WorkflowRun({ ...definition, steps: [{ ...step, branches: { steps: chunk } }] }, {}, base, { context });
+            return batch.run();
+          },
         },
       },
-    });
+    );
     const result = await run.run();
-    assert.deepEqual(batches.map((b) => [b.index, b.size]), [[0, 500], [1, 500], [2, 200]]);
+    assert.deepEqual(
+      batches.map((b) => [b.index, b.size]),
+      [
+        [0, 500],
+        [1, 500],
+        [2, 200],
+      ],
+    );
     assert.deepEqual(batches[0].context, { first: 'x' });
     assert.deepEqual(Object.keys(result.step_outputs), ['first', ...Array.from({ length: 1200 }, (_, i) => `b${i}`)]);
     assert.equal(result.step_outputs.b1199.outputs, 'x-1199');
@@ -71,25 +86,35 @@ describe('steps/parallel in batches inside a loop', () => {
     const { WorkflowRun } = await import('../../../../src/workflows/walker');
     const { writtenStepId } = await import('../../../../src/history/ids');
     const { effects, newLog, steps } = await import('../harness');
-    const branches = Array.from({ length: 1001 }, (_, i) => `              - { id: b${i}, skill: s, inputs: { reply: "{{ item }}/{{ index }}/{{ steps.pre.outputs }}/${i}" } }`).join('\n');
+    const branches = Array.from(
+      { length: 1001 },
+      (_, i) => `              - { id: b${i}, skill: s, inputs: { reply: "{{ item }}/{{ index }}/{{ steps.pre.outputs }}/${i}" } }`,
+    ).join('\n');
     const definition = steps(
       `  - id: loop\n    step_type: for_each\n    items: [red, blue]\n    steps:\n      - { id: pre, skill: s, inputs: { reply: "p{{ index }}" } }\n      - id: fan\n        step_type: parallel\n        branches:\n          steps:\n${branches}\n      - { id: post, skill: s, inputs: { reply: "{{ steps.b1000.outputs }}" } }\n`,
     );
     const log = newLog();
     const base = effects({ s: (i) => i.reply }, log);
     const seen: { step: string; prefix?: string }[] = [];
-    const run = new WorkflowRun(definition, {}, {
-      ...base,
-      // As the interpreter does: a batch is a run of its own, walking as the iteration it belongs to.
-      batches: {
-        allowed: () => true,
-        run: ({ step, branches: chunk, context, frame }) => {
-          seen.push({ step: step.id, prefix: frame?.prefix });
-          const batch = new WorkflowRun({ ...definition, steps: [{ ...step, id: writtenStepId(step.id), branches: { steps: chunk } }] }, {}, base, { context, frame });
-          return batch.run();
+    const run = new WorkflowRun(
+      definition,
+      {},
+      {
+        ...base,
+        // As the interpreter does: a batch is a run of its own, walking as the iteration it belongs to.
+        batches: {
+          allowed: () => true,
+          run: ({ step, branches: chunk, context, frame }) => {
+            seen.push({ step: step.id, prefix: frame?.prefix });
+            const batch = new WorkflowRun({ ...definition, steps: [{ ...step, id: writtenStepId(step.id), branches: { steps: chunk } }] }, {}, base, {
+              context,
+              frame,
+            });
+            return batch.run();
+          },
         },
       },
-    });
+    );
     const result = await run.run();
     // 1,001 branches: batches of 500, 500 and 1 in each iteration.
     const batch = (i: number) => ({ step: `loop[${i}].fan`, prefix: `loop[${i}].` });

@@ -24,11 +24,14 @@ describe('steps/repeat', () => {
     });
     assert.deepEqual(result.step_outputs.refine.outputs, { final: { result: { score: 3, note: 'round of start+0+1+2' }, iterations: 3, until_met: true } });
     assert.deepEqual(Object.keys(result.step_outputs), ['refine', 'publish']);
-    assert.deepEqual(log.calls.filter((c) => c.step.endsWith('.draft')).map((c) => c.inputs), [
-      { previous: null, feedback: null, round: 0 },
-      { previous: 'start+0', feedback: 'round of start+0', round: 1 },
-      { previous: 'start+0+1', feedback: 'round of start+0+1', round: 2 },
-    ]);
+    assert.deepEqual(
+      log.calls.filter((c) => c.step.endsWith('.draft')).map((c) => c.inputs),
+      [
+        { previous: null, feedback: null, round: 0 },
+        { previous: 'start+0', feedback: 'round of start+0', round: 1 },
+        { previous: 'start+0+1', feedback: 'round of start+0+1', round: 2 },
+      ],
+    );
   });
 
   it('stops at max_iterations with until_met false, and the run goes on', async () => {
@@ -39,7 +42,9 @@ describe('steps/repeat', () => {
 
   it('an until expression that fails fails the step, naming the iteration', async () => {
     await assert.rejects(
-      run(steps(`  - { id: r, step_type: repeat, until: "\${{ steps.x.outputs.missing > 1 }}", max_iterations: 3, steps: [ { id: x, skill: s } ] }\n`), { s: () => ({}) }),
+      run(steps(`  - { id: r, step_type: repeat, until: "\${{ steps.x.outputs.missing > 1 }}", max_iterations: 3, steps: [ { id: x, skill: s } ] }\n`), {
+        s: () => ({}),
+      }),
       /^ApplicationFailure: Step "r" failed \(repeat\): until \(after iteration 0\) \$\{\{ steps\.x\.outputs\.missing > 1 \}\}: No such key: missing$/,
     );
   });

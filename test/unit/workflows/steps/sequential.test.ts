@@ -15,7 +15,10 @@ describe('steps/sequential', () => {
     );
     assert.deepEqual(result.step_outputs, { a: { outputs: { result: { got: { x: 1 } } } }, b: { outputs: { got: { from_a: 1 } } } });
     assert.deepEqual(result.final_output, { got: { from_a: 1 } });
-    assert.deepEqual(log.calls.map((c) => c.step), ['a', 'b']);
+    assert.deepEqual(
+      log.calls.map((c) => c.step),
+      ['a', 'b'],
+    );
   });
 
   it('runs execute_workflow as a nested workflow with its resolved input', async () => {
@@ -42,7 +45,10 @@ describe('steps/sequential', () => {
     };
     const wf = steps('  - { id: nested, skill: execute_workflow, inputs: { workflow_id: child-v1 } }');
     const first = await run(wf, {}, {}, { effects: { pinWorkflow } });
-    assert.deepEqual(first.log.children.map((c) => c.digest), [source.digest]);
+    assert.deepEqual(
+      first.log.children.map((c) => c.digest),
+      [source.digest],
+    );
     assert.deepEqual(first.walker.state.pinned, { nested: source });
     // A retry hands the earlier pins back: the same digest is asked for.
     await run(wf, {}, {}, { effects: { pinWorkflow }, resume: { pinned: first.walker.state.pinned } });

@@ -54,14 +54,20 @@ describe('steps/sleep', () => {
 
   it('a templated value that is not a duration fails the step, not retried, naming it', async () => {
     const { sleep } = sleeper();
-    await assert.rejects(run(steps('  - { id: d, step_type: sleep, duration: "{{ workflow.input.delay }}" }'), {}, { delay: 'soon' }, { effects: { sleep } }), (err: Error) => {
-      assert.ok(err instanceof ApplicationFailure);
-      assert.equal(err.type, 'StepFailed');
-      assert.equal(err.nonRetryable, true);
-      assert.match(err.message, /^Step "d" failed \(sleep\): duration is "soon", not a number of seconds or text such as "90s"/);
-      return true;
-    });
-    await assert.rejects(run(steps('  - { id: u, step_type: sleep, until: "{{ workflow.input.at }}" }'), {}, { at: 'tomorrow' }, { effects: { sleep } }), /Step "u" failed \(sleep\): until is "tomorrow", not an RFC 3339 time/);
+    await assert.rejects(
+      run(steps('  - { id: d, step_type: sleep, duration: "{{ workflow.input.delay }}" }'), {}, { delay: 'soon' }, { effects: { sleep } }),
+      (err: Error) => {
+        assert.ok(err instanceof ApplicationFailure);
+        assert.equal(err.type, 'StepFailed');
+        assert.equal(err.nonRetryable, true);
+        assert.match(err.message, /^Step "d" failed \(sleep\): duration is "soon", not a number of seconds or text such as "90s"/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      run(steps('  - { id: u, step_type: sleep, until: "{{ workflow.input.at }}" }'), {}, { at: 'tomorrow' }, { effects: { sleep } }),
+      /Step "u" failed \(sleep\): until is "tomorrow", not an RFC 3339 time/,
+    );
   });
 
   it('an interpreter without timers says so', async () => {

@@ -26,7 +26,10 @@ function answering(answer: (call: WaitCall) => WaitOutput | Promise<WaitOutput>)
     calls,
     waitForEvent: async (call: WaitCall) => {
       calls.push({ step: call.step.id, event: call.event, timeoutMs: call.timeoutMs });
-      call.onWaiting({ since: '2030-01-01T00:00:00.000Z', timeout_at: call.timeoutMs === undefined ? null : new Date(Date.parse('2030-01-01T00:00:00.000Z') + call.timeoutMs).toISOString() });
+      call.onWaiting({
+        since: '2030-01-01T00:00:00.000Z',
+        timeout_at: call.timeoutMs === undefined ? null : new Date(Date.parse('2030-01-01T00:00:00.000Z') + call.timeoutMs).toISOString(),
+      });
       return answer(call);
     },
   };
@@ -94,7 +97,12 @@ describe('steps/wait', () => {
 
   it('a run that already has its output (a new history, `completed`) does not wait again', async () => {
     const effect = answering(() => assert.fail('waited again'));
-    const { result, walker } = await run(steps(GATE), { s: echo }, {}, { effects: effect, resume: { completed: { review: { outcome: 'approved', data: { note: 'earlier' }, by: 'ana' } } } });
+    const { result, walker } = await run(
+      steps(GATE),
+      { s: echo },
+      {},
+      { effects: effect, resume: { completed: { review: { outcome: 'approved', data: { note: 'earlier' }, by: 'ana' } } } },
+    );
     assert.deepEqual(result.step_outputs.publish.outputs, { published: 'earlier' });
     assert.deepEqual(walker.state.reused, ['review']);
   });
@@ -103,7 +111,10 @@ describe('steps/wait', () => {
     const effect = answering(() => ({ outcome: 'timed_out', data: null }));
     await run(steps('  - { id: w, step_type: wait, timeout: "{{ workflow.input.t }}", branches: { timed_out: [] } }'), {}, { t: 30 }, { effects: effect });
     assert.equal(effect.calls[0].timeoutMs, 30_000);
-    await assert.rejects(run(steps('  - { id: w, step_type: wait, timeout: "{{ workflow.input.t }}" }'), {}, { t: 'later' }, { effects: effect }), /Step "w" failed \(wait\): timeout is "later", not a number of seconds/);
+    await assert.rejects(
+      run(steps('  - { id: w, step_type: wait, timeout: "{{ workflow.input.t }}" }'), {}, { t: 'later' }, { effects: effect }),
+      /Step "w" failed \(wait\): timeout is "later", not a number of seconds/,
+    );
   });
 
   it('an interpreter that cannot wait says so', async () => {
