@@ -179,7 +179,7 @@ describe('pallet CLI', function () {
     const retried = await runCli(['retry', id], { env: cliEnv, cwd: dir });
     assert.equal(retried.code, 0, retried.stderr);
     assert.match(retried.stdout, /offered for reuse: plan, build/);
-    assert.match(retried.stdout, /^ {2}reused: plan, build$/m);
+    assert.match(retried.stdout, /^ {2}reused 2 of 2: plan, build$/m);
     assert.equal(agent.callsTo('create_plan').length - plansBefore, 1, 'plan was not called again');
     assert.equal(agent.callsTo('generate_code').length - buildsBefore, 1, 'build was not called again');
 
