@@ -112,7 +112,16 @@ export async function nextGeneration(
     ...(args.lineage ? { lineage: args.lineage } : {}),
     ...(args.owner ? { owner: args.owner } : {}),
   };
-  if (payloadSize(next) > (args.inlineStateBytes ?? INLINE_STATE_BYTES) && patched(STATE_BY_REFERENCE)) await storeUnread(next, carry, definition);
+  if (payloadSize(next) > (args.inlineStateBytes ?? INLINE_STATE_BYTES) && patched(STATE_BY_REFERENCE)) {
+    await storeUnread(next, carry, definition).catch((err: unknown) => {
+      throw ApplicationFailure.create({
+        message: `the run's history reached ${info.historyLength} events and storing its state in the data store failed: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`,
+        type: FailureTypes.resultTooLarge,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+      });
+    });
+  }
   // Said, not retried: a state too large to carry cannot become smaller by retrying.
   const size = oversizedPayload(next);
   if (size !== undefined) {

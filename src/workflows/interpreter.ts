@@ -224,17 +224,31 @@ async function finalResult(
   const inline = entries.filter(([, { outputs }]) => !isStateRef(outputs)).map(([id, { outputs }]): [string, unknown] => [id, outputs]);
   for (const [id, { outputs }] of entries)
     if (isStateRef(outputs)) index[id] = segments.findIndex((ref) => ref.$pallet_ref === outputs.$pallet_state.$pallet_ref);
-  const parts = segmentsOf(inline, {});
-  const refs = await Promise.all(parts.map(storeSegment));
-  parts.forEach((part, i) => {
-    for (const id of Object.keys(part.outputs)) index[id] = segments.length + i;
-  });
-  segments.push(...refs);
-  const stored = await activities.storeResult.executeWithOptions(
-    { summary: `store the result (${entries.length} step outputs)`, scheduleToCloseTimeout: STATE_STORE_DEADLINE },
-    [{ owner: context.owner, order: entries.map(([id]) => id), segments, index, inline: {} }],
-  );
-  return { ...result, step_outputs: stored.step_outputs as unknown as RunResult['step_outputs'], final_output: stored.final_output };
+  const what =
+    size === undefined
+      ? `the run's result (${entries.length} step outputs, some kept in the data store)`
+      : `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload,`;
+  try {
+    const parts = segmentsOf(inline, {});
+    const refs = await Promise.all(parts.map(storeSegment));
+    parts.forEach((part, i) => {
+      for (const id of Object.keys(part.outputs)) index[id] = segments.length + i;
+    });
+    segments.push(...refs);
+    const stored = await activities.storeResult.executeWithOptions(
+      { summary: `store the result (${entries.length} step outputs)`, scheduleToCloseTimeout: STATE_STORE_DEADLINE },
+      [{ owner: context.owner, order: entries.map(([id]) => id), segments, index, inline: {} }],
+    );
+    return { ...result, step_outputs: stored.step_outputs as unknown as RunResult['step_outputs'], final_output: stored.final_output };
+  } catch (err) {
+    // Said once, with the cause: every step finished, only the result could not be kept.
+    throw ApplicationFailure.create({
+      message: `${what} and storing it in the data store failed: ${describeError(err)}; every step finished: read their outputs with \`pallet status\``,
+      type: FailureTypes.resultTooLarge,
+      nonRetryable: true,
+      cause: err instanceof Error ? err : undefined,
+    });
+  }
 }
 
 /** What every call of a run shares: its call ids' stem, the owner of its data, the definitions it is nested in. */
