@@ -6,6 +6,7 @@ import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/e
 import path from 'node:path';
 import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES } from './claims';
 import { DATA_REPOSITORY, registryFromEnv, type RegistrySettings } from './registry';
+import { parseAgentCredentials, type AgentCredentials } from './agents/credentials';
 import { parseAgentHosts, type HostPattern } from './sources/agent-hosts';
 import { parseAgentUrls } from './sources/agents';
 
@@ -20,6 +21,8 @@ export interface Settings {
   agentUrls: string[];
   /** Hosts registry cards' urls may name (PALLET_AGENT_HOSTS); undefined: any but link-local and metadata addresses. */
   agentHosts?: HostPattern[];
+  /** Headers (bearer tokens, API keys) to send to agents and MCP servers, per host (PALLET_AGENT_CREDENTIALS). */
+  agentCredentials: AgentCredentials;
   /** When set, workflow ids are looked up in this folder instead of the registry. */
   workflowsDir?: string;
   /** Whether agent cards are also discovered from the registry. */
@@ -55,6 +58,7 @@ export function loadSettings(env: Env = process.env): Settings {
     registry: registryFromEnv(env),
     agentUrls: parseAgentUrls(env.PALLET_AGENT_URLS),
     agentHosts: parseAgentHosts(env.PALLET_AGENT_HOSTS),
+    agentCredentials: parseAgentCredentials(env.PALLET_AGENT_CREDENTIALS),
     workflowsDir: env.PALLET_WORKFLOWS_DIR ? path.resolve(env.PALLET_WORKFLOWS_DIR) : undefined,
     registryDiscovery: !/^(0|false|no|off)$/i.test(env.PALLET_REGISTRY_DISCOVERY ?? ''),
     discoveryTtlMs: ttl * 1000,

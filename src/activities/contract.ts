@@ -1,6 +1,7 @@
 // The activities' signatures, shared by the worker (implementations) and the workflow
 // sandbox (type-only import), so both sides agree on names and shapes. Their failure types
 // are in ../contract.ts with every other failure of a run.
+import type { TaskAnswer, TaskRef } from '../agents/protocol';
 import type { ClaimRef, StateSegment } from '../contract';
 import type { DefinitionSource, WorkflowDefinition } from '../dsl/types';
 
@@ -17,6 +18,8 @@ export interface CallAgentRequest {
   owner?: string;
   /** The step's retry settings that the activity applies (absent: the defaults). */
   retry?: AgentRetry;
+  /** The answer to the agent's input-required question (`pallet reply`): continue that task with it (A2A). */
+  answer?: TaskAnswer;
 }
 
 /** What the agent activity decides about retries, from a step's `retry` settings. */
@@ -33,6 +36,8 @@ export interface CallAgentReply {
   result: unknown;
   /** Base URL of the agent that answered, kept in the history for inspection. */
   agent: string;
+  /** The agent asks for input (A2A `input-required`): no result yet; the step waits for `pallet reply`. */
+  inputRequired?: { task: TaskRef; question: string; data?: unknown };
 }
 
 export interface LoadDefinitionRequest {
