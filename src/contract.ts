@@ -366,3 +366,49 @@ export interface EventReceipt {
  * events it is waiting for; an event sent before its wait step started is refused too, not kept.
  */
 export const eventUpdate = defineUpdate<EventReceipt, [PalletEvent]>('event');
+
+// ---- Agents that ask: input-required tasks and the answers sent to them ----------------
+
+/** A call step whose agent asked for input (A2A `input-required`), waiting for `pallet reply`. Times are RFC 3339 (workflow time). */
+export interface AskingStep {
+  step: string;
+  /** The agent's question. */
+  question: string;
+  /** Data the agent attached to its question, if any. */
+  data?: unknown;
+  since: string;
+  /** When the wait for an answer ends (the step's `reply_timeout`); null: no limit. */
+  timeout_at: string | null;
+  /** The agent's task, continued with the answer. */
+  task: { taskId: string; contextId?: string };
+}
+
+// Declaration merging: adds fields to RunState and PalletWorkflowInput above.
+export interface RunState {
+  /** Call steps whose agent asked a question, waiting for `pallet reply`. */
+  asking?: AskingStep[];
+}
+export interface PalletWorkflowInput {
+  /** Continue-as-new: agents' questions still unanswered when the last generation ended, by step id. */
+  asking?: Record<string, AskingStep>;
+}
+
+/** An answer for an agent's question (`pallet reply`), sent with the `reply` update. */
+export interface PalletReply {
+  /** The asking call step's id (a loop body step: `loop[3].step`). */
+  step: string;
+  text?: string;
+  data?: unknown;
+  by?: string;
+}
+
+/** What the sender of a reply learns once the run has taken it. */
+export interface ReplyReceipt {
+  step: string;
+}
+
+/** The update that answers an agent's question. Its validator refuses (nothing recorded) a reply no step is asking for. */
+export const replyUpdate = defineUpdate<ReplyReceipt, [PalletReply]>('reply');
+
+/** The failure type of a refused reply: no step is asking now; details: [{ asking: AskingStep[] }]. */
+export const NOT_ASKING = 'NotAsking';

@@ -1,11 +1,23 @@
 // `pallet approve`: answers a wait step of a running run with an event (the `event` update,
-// contract.ts). The run's worker takes it, or refuses it when no wait step of the run is
+// contract.ts); `pallet reply`: answers an agent's question (the `reply` update). The run's worker takes it, or refuses it when no wait step of the run is
 // waiting for that event now; the sender learns which at once. An update needs a worker:
 // without one this says so after a few seconds, and sends nothing.
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { connectClient, uiLink, type PalletClient } from '../client';
-import { eventUpdate, NOT_WAITING, stateQuery, type EventReceipt, type PalletEvent, type RunState, type WaitingStep } from '../contract';
+import {
+  eventUpdate,
+  NOT_WAITING,
+  replyUpdate,
+  stateQuery,
+  type AskingStep,
+  type EventReceipt,
+  type PalletEvent,
+  type PalletReply,
+  type ReplyReceipt,
+  type RunState,
+  type WaitingStep,
+} from '../contract';
 import { services as processServices } from '../services';
 
 /** How long the run's worker has to answer the `state` query (as `status` waits). */
@@ -40,6 +52,107 @@ export function registerApprovalCommands(program: Command): void {
         await services.close();
       }
     });
+
+  program
+    .command('reply')
+    .description("answer an agent's question (an A2A task gone input-required) in a running run: the step's task goes on with it; a worker must be running")
+    .argument('<workflowId>')
+    .argument('<step>', "the asking step's id (a loop body step: loop[3].step), as `pallet status` shows it")
+    .option('--text <text>', 'the answer as text')
+    .option('--data <json>', 'the answer as a JSON value (a data part)')
+    .option('--by <name>', 'who answers')
+    .option('--run-id <runId>')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (workflowId: string, step: string, opts: ReplyOptions) => {
+      const services = processServices();
+      try {
+        await replyCommand(await connectClient(services), workflowId, step, opts);
+      } finally {
+        await services.close();
+      }
+    });
+}
+
+export interface ReplyOptions {
+  text?: string;
+  data?: string;
+  by?: string;
+  runId?: string;
+  json?: boolean;
+}
+
+/** Steps asking now, as `"step" ("question")`. */
+export function describeAsking(asking: AskingStep[]): string {
+  if (asking.length === 0) return 'no step of it is asking now';
+  return `asking now: ${asking.map((a) => `"${a.step}" (${JSON.stringify(a.question)})`).join(', ')}`;
+}
+
+/** `pallet reply`: checks the run is asking at that step (the live state), then sends the `reply` update. */
+export async function replyCommand(pc: PalletClient, workflowId: string, step: string, opts: ReplyOptions): Promise<void> {
+  if (opts.text === undefined && opts.data === undefined) throw new Error('give the answer with --text TEXT or --data JSON');
+  const reply: PalletReply = { step };
+  if (opts.text !== undefined) reply.text = opts.text;
+  if (opts.data !== undefined) {
+    try {
+      reply.data = JSON.parse(opts.data);
+    } catch (err) {
+      throw new Error(`--data must be JSON (e.g. '{"name": "Ada"}' or '"text"'): ${(err as Error).message}`);
+    }
+  }
+  if (opts.by !== undefined) reply.by = opts.by;
+  const { handle, runId, state, connection } = await runningState(pc, workflowId, opts.runId, 'a reply');
+  const asking = state.asking ?? [];
+  if (!asking.some((a) => a.step === step)) throw new Error(`${workflowId} is not asking at step "${step}": ${describeAsking(asking)}. Nothing was sent.`);
+  let receipt: ReplyReceipt;
+  try {
+    receipt = await connection.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(replyUpdate, { args: [reply] }));
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause as (Error & { type?: string }) | undefined;
+      throw new Error(`${workflowId} refused the reply: ${cause?.message ?? err.message}. Nothing was taken.`);
+    }
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      throw new Error(
+        `no worker took the reply for ${workflowId} within ${UPDATE_TIMEOUT_MS / 1000} s: check with \`npx pallet status ${workflowId}\` before sending it again`,
+      );
+    }
+    throw err;
+  }
+  const link = uiLink(pc, workflowId, runId);
+  if (opts.json) {
+    console.log(
+      JSON.stringify(
+        { workflow_id: workflowId, run_id: runId, step: receipt.step, text: reply.text ?? null, data: reply.data ?? null, by: reply.by ?? null, url: link },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(`${workflowId}: answered step "${receipt.step}"${reply.by ? ` (by ${reply.by})` : ''}; its agent's task goes on\n  ${link}`);
+}
+
+/** A running run's live state (the `state` query): it needs the run's worker, as an update does. */
+async function runningState(pc: PalletClient, workflowId: string, runId: string | undefined, what: string) {
+  const handle = pc.client.workflow.getHandle(workflowId, runId);
+  const description = await handle.describe().catch((err: Error) => {
+    if (err.name === 'WorkflowNotFoundError') throw new Error(`no run ${workflowId}${runId ? ` (run ${runId})` : ''} on the server`);
+    throw err;
+  });
+  const status = description.status.name;
+  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}: only a running run takes ${what}`);
+  const { connection } = await pc.services.temporal();
+  let state: RunState | null;
+  try {
+    state = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
+  } catch (err) {
+    throw new Error(
+      `no worker answered ${workflowId} within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}): ${what} is taken by the run's worker; ` +
+        'start one (`npx pallet worker`) and send it again. Nothing was sent.',
+    );
+  }
+  if (state === null) throw new Error(`${workflowId} is still loading its definition. Nothing was sent.`);
+  return { handle: pc.client.workflow.getHandle(workflowId, description.runId), runId: description.runId, state, connection };
 }
 
 /** Pending waits, as `"event"` or `"event" (step id)`. */

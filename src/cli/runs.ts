@@ -157,6 +157,7 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
       step_outputs: stepOutputs,
       ...(state ? { containers: state.containers, pinned: state.pinned, recovered: state.recovered ?? {}, compensated: state.compensated ?? [] } : {}),
       ...(state || view.waiting ? { waiting: state?.waiting ?? view.waiting ?? [] } : {}),
+      ...(state?.asking || view.asking ? { asking: state?.asking ?? view.asking ?? [] } : {}),
       ...(view.sleeping ? { sleeping: view.sleeping } : {}),
       // snake_case, as the failure object of `run --json` and `result --json`.
       ...(view.failure
@@ -215,6 +216,10 @@ export async function statusCommand(pc: PalletClient, workflowId: string, opts: 
   for (const [id, how] of Object.entries(state?.recovered ?? {}))
     console.log(`  ${id} failed; ${how === 'on_error' ? 'its on_error steps stood in' : 'continue_on_error: its error is its output'}`);
   if (state?.compensated?.length) console.log(`  compensated (undone, latest first): ${state.compensated.join(', ')}`);
+  for (const a of state?.asking ?? view.asking ?? [])
+    console.log(
+      `  ${a.step}: input required: ${JSON.stringify(a.question)} since ${a.since}${a.timeout_at ? `, until ${a.timeout_at}` : ''}: \`pallet reply ${workflowId} ${a.step} --text ...\``,
+    );
   for (const w of state?.waiting ?? view.waiting ?? [])
     console.log(
       `  ${w.step} is waiting for event "${w.event}" since ${w.since}${w.timeout_at ? `, until ${w.timeout_at}` : ''}: \`pallet approve ${workflowId} ${w.event}\` (or --reject)`,

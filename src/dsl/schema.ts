@@ -140,6 +140,11 @@ const sequentialHead = z.object({
   branches: z.undefined({ error: 'sequential {step} cannot have branches' }).optional(),
   retry: retrySchema.optional(),
   continue_on_error: z.boolean().optional().describe('When the step fails (after its retries), store {error: {message, type, step}} as its output and go on.'),
+  reply_timeout: retryDuration('reply_timeout')
+    .optional()
+    .describe(
+      'When the agent asks for input (A2A input-required): how long to wait for `pallet reply` before the step fails (AgentTimeout). Default: no limit.',
+    ),
 });
 const sequentialStep = sequentialHead
   .extend({

@@ -24,6 +24,20 @@ export function pinnedStepOf(activityId: string): string | undefined {
   return activityId.endsWith(PIN_SUFFIX) && activityId.length > PIN_SUFFIX.length ? activityId.slice(0, -PIN_SUFFIX.length) : undefined;
 }
 
+const REPLY_INFIX = '.reply-';
+
+/** The activity that continues an agent's task with the answer to its question (A2A input-required), round by round. */
+export function replyActivityId(stepId: string, round: number): string {
+  return `${stepId}${REPLY_INFIX}${round}`;
+}
+
+/** The step a reply activity continues, and its round; undefined when the activity is not one. */
+export function repliedStepOf(activityId: string): { step: string; round: number } | undefined {
+  const at = activityId.lastIndexOf(REPLY_INFIX);
+  const round = at > 0 ? activityId.slice(at + REPLY_INFIX.length) : '';
+  return /^[1-9][0-9]*$/.test(round) ? { step: activityId.slice(0, at), round: Number(round) } : undefined;
+}
+
 /** An `execute_workflow` step's child workflow. */
 export function childWorkflowId(workflowId: string, stepId: string): string {
   return `${workflowId}.${stepId}`;

@@ -1,7 +1,7 @@
 // A run as its history tells it, step by step: what `pallet status` shows when no worker can
 // answer the `state` query (every closed run, and a running one whose worker is gone), and
 // what `cancel` reads of a run's end. A projection of the fold (fold.ts).
-import type { GenerationSize, StepFailureDetails, WaitingStep } from '../contract';
+import type { AskingStep, GenerationSize, StepFailureDetails, WaitingStep } from '../contract';
 import type { RunResult } from '../dsl/types';
 import { foldHistory, type Call, type History, type RunFold } from './fold';
 
@@ -56,6 +56,8 @@ export interface HistoryView {
   first_run_id?: string;
   /** Wait steps waiting for their event (the run's `waiting` memo). */
   waiting?: WaitingStep[];
+  /** Call steps whose agent asked a question, waiting for `pallet reply` (the run's `asking` memo). */
+  asking?: Pick<AskingStep, 'step' | 'question' | 'since' | 'timeout_at'>[];
   /** Sleep steps sleeping (their timers not yet fired). */
   sleeping?: SleepingStep[];
 }
@@ -118,6 +120,8 @@ export function viewOf(fold: RunFold, now = Date.now()): HistoryView {
   if (fold.firstExecutionRunId) view.first_run_id = fold.firstExecutionRunId;
   if (fold.closeMs === undefined) {
     if (fold.waiting.length) view.waiting = fold.waiting;
+    const asking = fold.memo.asking;
+    if (Array.isArray(asking) && asking.length) view.asking = asking as NonNullable<HistoryView['asking']>;
     const sleeping = fold.timers.filter((t) => t.kind === 'sleep' && t.state === 'pending' && t.step && t.firesMs !== undefined);
     if (sleeping.length) view.sleeping = sleeping.map((t) => ({ step: t.step!, until: iso(t.firesMs)! }));
   }

@@ -10,6 +10,7 @@ import {
   isStateRef,
   oversizedPayload,
   payloadSize,
+  type AskingStep,
   type CarriedTimer,
   type ClaimRef,
   type PalletWorkflowInput,
@@ -64,6 +65,8 @@ export interface GenerationCarry {
   state: RunState;
   keys: Record<string, string>;
   timers: Record<string, CarriedTimer>;
+  /** Agents' questions still unanswered, by step id. */
+  asking: Record<string, AskingStep>;
   /** Stores a segment of carried outputs in the data store (an activity). */
   storeSegment(segment: StateSegment): Promise<ClaimRef>;
 }
@@ -98,6 +101,7 @@ export async function nextGeneration(
     ...(args.stored ? { stored: args.stored } : {}),
     ...(passed.length ? { passed } : {}),
     ...(Object.keys(carry.timers).length ? { timers: carry.timers } : {}),
+    ...(Object.keys(carry.asking).length ? { asking: carry.asking } : {}),
     ...(Object.keys(offers).length ? { offers } : {}),
     pinned: { ...(args.pinned ?? {}), ...state.pinned },
     // Call ids (the agents' Idempotency-Key) stay those of the run's first generation.

@@ -21,7 +21,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
-import type { AgentRetry, CallAgentRequest, PalletActivities } from '../activities/contract';
+import type { AgentRetry, CallAgentReply, CallAgentRequest, PalletActivities } from '../activities/contract';
+import { showDuration } from '../dsl/durations';
 import {
   FailureTypes,
   isStateRef,
@@ -40,6 +41,7 @@ import { CallGate, checkPayload } from './limits';
 import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD_DEFINITIONS, STATE_BY_REFERENCE } from './patches';
 import { outputsRead, segmentsOf } from './state';
 import { progressText } from './progress';
+import { Questions } from './questions';
 import { Waits } from './waits';
 import {
   agentActivityId,
@@ -51,6 +53,7 @@ import {
   offersForSteps,
   pinActivityId,
   writtenStepId,
+  replyActivityId,
 } from '../history/ids';
 import type { BranchBatch } from './steps/types';
 import { WorkflowRun, type StepEffects } from './walker';
@@ -118,6 +121,13 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   setHandler(stateQuery, () => state);
   // Sleep and wait steps (waits.ts): the `event` update's handler is registered before any step runs.
   const waits = new Waits(args.timers);
+  // Agents that ask (questions.ts): the `reply` update's handler, registered before any step runs.
+  const questions = new Questions(args.asking, (asking) => {
+    if (!state) return;
+    if (asking.length) state.asking = asking;
+    else delete state.asking;
+    setCurrentDetails(progressText(state));
+  });
 
   let { definition, source } = args;
   if (!definition) {
@@ -158,7 +168,7 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   const info = workflowInfo();
   const callsOf = args.callsOf ?? callsOfRun(info.workflowId, info.firstExecutionRunId);
   const context: RunContext = { callsOf, owner: args.owner ?? info.workflowId, lineage: [...(args.lineage ?? []), metadata.id] };
-  const effects = temporalEffects(context, args.historyLimit ?? MAX_HISTORY_EVENTS);
+  const effects = temporalEffects(context, args.historyLimit ?? MAX_HISTORY_EVENTS, questions);
   const ran = definition;
   // Runs recorded before batching ran every branch inline (and crashed past a couple of thousand).
   effects.batches = { allowed: () => patched(BATCHED_PARALLEL), run: (batch) => runBatch(batch, ran, args, context) };
@@ -183,7 +193,14 @@ async function interpret(args: PalletWorkflowInput): Promise<RunResult> {
   const result = await run.run().catch(async (err: unknown) => {
     // A long history: the walk stopped with nothing in flight; it goes on in a new one.
     if (err instanceof GenerationEnd) {
-      return continueRun(await nextGeneration(args, { state: run.state, keys: run.keys, timers: waits.deadlines(), storeSegment }, definition!, source));
+      return continueRun(
+        await nextGeneration(
+          args,
+          { state: run.state, keys: run.keys, timers: waits.deadlines(), asking: questions.underway(), storeSegment },
+          definition!,
+          source,
+        ),
+      );
     }
     // A cancelled run ends CANCELLED, not as the failure of the step it was waiting on.
     if (CancellationScope.current().consideredCancelled)
@@ -333,7 +350,7 @@ function offersUnder<T>(offers: Record<string, T> | undefined, prefix: string, b
   return mine && Object.fromEntries(Object.entries(mine).map(([id, offer]) => [`${prefix}${id}`, offer]));
 }
 
-function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: number): StepEffects {
+function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: number, questions: Questions): StepEffects {
   const gate = new CallGate();
   const generation = new Generation(historyLimit, () => gate.idle());
   return {
@@ -343,21 +360,49 @@ function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: 
       const timeoutMs = step.timeout * 1000;
       const request: CallAgentRequest = { stepId: step.id, skill: step.skill, inputs, callId: callId(callsOf, step.id), owner };
       if (retry) request.retry = agentRetry(retry);
-      const args: [CallAgentRequest] = [request];
-      const bytes = checkPayload(args, 'its inputs after templating');
-      const reply = await gate.run(bytes, () =>
-        activities.callAgent.executeWithOptions(
-          {
-            activityId: agentActivityId(step.id),
-            summary: `${step.id}: ${step.skill}`,
-            startToCloseTimeout: timeoutMs,
-            scheduleToCloseTimeout: retry?.deadline ?? stepDeadlineMs(step.timeout),
-            ...(retry ? { retry: retryPolicy(retry) } : {}),
-            heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
-          },
-          args,
-        ),
-      );
+      const call = (req: CallAgentRequest, activityId: string, summary: string) => {
+        const args: [CallAgentRequest] = [req];
+        const bytes = checkPayload(args, 'its inputs after templating');
+        return gate.run(bytes, () =>
+          activities.callAgent.executeWithOptions(
+            {
+              activityId,
+              summary,
+              startToCloseTimeout: timeoutMs,
+              scheduleToCloseTimeout: retry?.deadline ?? stepDeadlineMs(step.timeout),
+              ...(retry ? { retry: retryPolicy(retry) } : {}),
+              heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
+            },
+            args,
+          ),
+        );
+      };
+      // A question an earlier generation left unanswered: wait for its answer, do not ask again.
+      const carried = questions.carriedFor(step.id);
+      let reply: CallAgentReply = carried
+        ? { result: null, agent: '', inputRequired: { task: carried.task, question: carried.question, data: carried.data } }
+        : await call(request, agentActivityId(step.id), `${step.id}: ${step.skill}`);
+      // The agent asked for input: wait (no worker held) for `pallet reply`, then go on with the same task.
+      for (let round = 1; reply.inputRequired; round++) {
+        const { task, question, data } = reply.inputRequired;
+        const replyTimeout = step.reply_timeout;
+        const answer = await questions.ask(
+          { step: step.id, question, ...(data !== undefined ? { data } : {}), task },
+          replyTimeout,
+          round === 1 ? carried : undefined,
+        );
+        if (!answer) {
+          throw ApplicationFailure.nonRetryable(
+            `the agent asked "${question}" and no reply came within ${showDuration(replyTimeout ?? 0)} (reply_timeout); answer with \`pallet reply <workflow id> ${step.id} --text ...\``,
+            FailureTypes.agentTimeout,
+          );
+        }
+        const continued: CallAgentRequest = {
+          ...request,
+          answer: { ...task, ...(answer.text !== undefined ? { text: answer.text } : {}), ...(answer.data !== undefined ? { data: answer.data } : {}) },
+        };
+        reply = await call(continued, replyActivityId(step.id, round), `${step.id}: ${step.skill} (reply ${round})`);
+      }
       return reply.result;
     },
 

@@ -27,6 +27,12 @@ export function progressText(state: RunState): string {
       `waiting for: ${shown.join('; ')}${state.waiting.length > SHOWN ? ` and ${state.waiting.length - SHOWN} more` : ''}; answer with \`pallet approve <workflow id> <event>\``,
     );
   }
+  if (state.asking?.length) {
+    const shown = state.asking.slice(0, SHOWN).map((a) => `${a.step}: ${a.question.length > 200 ? `${a.question.slice(0, 199)}…` : a.question}`);
+    lines.push(
+      `input required: ${shown.join('; ')}${state.asking.length > SHOWN ? ` and ${state.asking.length - SHOWN} more` : ''}; answer with \`pallet reply <workflow id> <step> --text ...\``,
+    );
+  }
   if (state.error) lines.push(`error: ${state.error}`);
   return lines.join('\n\n');
 }
