@@ -11,6 +11,7 @@ import { DataStore, PalletRegistry, RegistryClient } from './registry';
 import { loadSettings, type Settings } from './settings';
 import { AgentDirectory, UrlAgentSource, type AgentSource } from './sources/agents';
 import { DirectoryStore, RegistryStore, type DefinitionStore } from './sources/definitions';
+import { McpAgentSource } from './sources/mcp-servers';
 import { RegistryAgentSource } from './sources/registry-agents';
 
 /** Per request to the registry's data repository (an upload or download of up to PALLET_MAX_REPLY_BYTES). */
@@ -57,11 +58,12 @@ export class Services {
       : new RegistryStore(this.registry, this.settings.registry.registry));
   }
 
-  /** Agents from PALLET_AGENT_URLS first, then the registry's cards: the order skills are looked up in. */
+  /** Agents from PALLET_AGENT_URLS first, then PALLET_MCP_SERVERS, then the registry's cards: the order skills are looked up in. */
   get agents(): AgentDirectory {
     return (this.built.agents ??= (() => {
       const sources: AgentSource[] = [];
       if (this.settings.agentUrls.length > 0) sources.push(new UrlAgentSource(this.settings.agentUrls));
+      if (this.settings.mcpServers.length > 0) sources.push(new McpAgentSource(this.settings.mcpServers, this.settings.agentCredentials));
       if (this.settings.registryDiscovery) sources.push(new RegistryAgentSource(this.registry, this.settings.registry.registry, this.settings.agentHosts));
       return new AgentDirectory(sources, this.settings.discoveryTtlMs, Date.now, this.warn);
     })());

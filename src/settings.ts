@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES } from './claims';
 import { DATA_REPOSITORY, registryFromEnv, type RegistrySettings } from './registry';
 import { parseAgentCredentials, type AgentCredentials } from './agents/credentials';
-import { parseAgentHosts, type HostPattern } from './sources/agent-hosts';
+import { checkBaseUrl, parseAgentHosts, type HostPattern } from './sources/agent-hosts';
 import { parseAgentUrls } from './sources/agents';
 
 export type Env = Record<string, string | undefined>;
@@ -21,6 +21,8 @@ export interface Settings {
   agentUrls: string[];
   /** Hosts registry cards' urls may name (PALLET_AGENT_HOSTS); undefined: any but link-local and metadata addresses. */
   agentHosts?: HostPattern[];
+  /** MCP servers whose tools are skills `name.tool` (PALLET_MCP_SERVERS), in the configured order. */
+  mcpServers: McpServerSetting[];
   /** Headers (bearer tokens, API keys) to send to agents and MCP servers, per host (PALLET_AGENT_CREDENTIALS). */
   agentCredentials: AgentCredentials;
   /** When set, workflow ids are looked up in this folder instead of the registry. */
@@ -34,6 +36,12 @@ export interface Settings {
   appWriter?: string;
   /** Large data kept out of Temporal's history (docs/large-data.md). */
   claims: ClaimSettings;
+}
+
+/** An MCP server as configured: its name (the prefix of its skills) and its Streamable HTTP endpoint, a checked plain base URL. */
+export interface McpServerSetting {
+  name: string;
+  url: string;
 }
 
 export interface ClaimSettings {
@@ -58,6 +66,7 @@ export function loadSettings(env: Env = process.env): Settings {
     registry: registryFromEnv(env),
     agentUrls: parseAgentUrls(env.PALLET_AGENT_URLS),
     agentHosts: parseAgentHosts(env.PALLET_AGENT_HOSTS),
+    mcpServers: parseMcpServers(env.PALLET_MCP_SERVERS),
     agentCredentials: parseAgentCredentials(env.PALLET_AGENT_CREDENTIALS),
     workflowsDir: env.PALLET_WORKFLOWS_DIR ? path.resolve(env.PALLET_WORKFLOWS_DIR) : undefined,
     registryDiscovery: !/^(0|false|no|off)$/i.test(env.PALLET_REGISTRY_DISCOVERY ?? ''),
@@ -66,6 +75,29 @@ export function loadSettings(env: Env = process.env): Settings {
     appWriter: env.PALLET_APP_WRITER || undefined,
     claims: claimSettings(env),
   };
+}
+
+/**
+ * PALLET_MCP_SERVERS: comma-separated `name=url`, e.g. `files=http://localhost:9000/mcp`. A name is
+ * letters, digits, `_` and `-` (no dot: it is the prefix of the skills `name.tool`), once; a URL
+ * is a plain base URL (sources/agent-hosts.ts). Throws naming the malformed entry.
+ */
+export function parseMcpServers(value: string | undefined): McpServerSetting[] {
+  const servers: McpServerSetting[] = [];
+  const entries = (value ?? '').split(',').map((e) => e.trim());
+  for (const entry of entries.filter(Boolean)) {
+    const bad = (why: string) =>
+      new Error(`PALLET_MCP_SERVERS: "${entry}" ${why}; write name=url entries separated by commas, e.g. files=http://localhost:9000/mcp`);
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw bad('has no "="');
+    const name = entry.slice(0, eq).trim();
+    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw bad('has a name that is not letters, digits, "_" or "-"');
+    if (servers.some((s) => s.name === name)) throw bad(`names server "${name}" a second time`);
+    const base = checkBaseUrl(entry.slice(eq + 1).trim());
+    if (!base.ok) throw bad(`is not a plain base URL: ${base.reason}`);
+    servers.push({ name, url: base.url });
+  }
+  return servers;
 }
 
 function claimSettings(env: Env): ClaimSettings {
