@@ -3,7 +3,10 @@
 // names another). The protocol classifies the agent's answer as an ApplicationFailure; this
 // module keeps the policy around the call, the same whatever the protocol: retry budgets
 // counted across attempts, heartbeats, the step's timeout, reply and result sizes, and the
-// claim check.
+// claim check. A long task (A2A) is followed by the protocol while this heartbeats: its id is
+// in the heartbeat details at once, so the next attempt after a worker crash follows the same
+// task instead of starting another; a question from the agent (InputRequired) is a reply, not
+// a failure: the workflow waits for the answer and calls again with it.
 //
 // With a claim store (docs/large-data.md) the reply cap is much higher (PALLET_MAX_REPLY_BYTES):
 // the parts of a result too big for Temporal's history are stored in the registry and
@@ -12,7 +15,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { AgentProtocol } from '../agents/protocol';
+import type { AgentCredentials } from '../agents/credentials';
+import { InputRequired, type AgentProtocol, type TaskRef } from '../agents/protocol';
 import { AGENT_PROTOCOLS, protocolNamed } from '../agents/protocols';
 import { AgentDirectory, UnknownSkillError, type FoundAgent } from '../sources/agents';
 import { MAX_PAYLOAD_BYTES } from '../dsl/types';
@@ -49,8 +53,10 @@ export interface AgentCallOptions {
   claims?: ClaimStore;
   /** With `claims`: parts of a result whose JSON is over this many bytes are stored (default DEFAULT_CLAIM_CHECK_BYTES). */
   claimCheckBytes?: number;
-  /** The protocols agents may speak, by name (default AGENT_PROTOCOLS: Pallet's). */
+  /** The protocols agents may speak, by name (default AGENT_PROTOCOLS: Pallet's and A2A). */
   protocols?: readonly AgentProtocol[];
+  /** Headers per agent host (PALLET_AGENT_CREDENTIALS), sent on the protocol's requests only. */
+  credentials?: AgentCredentials;
 }
 
 export function createCallAgent({
@@ -59,6 +65,7 @@ export function createCallAgent({
   claims,
   claimCheckBytes = DEFAULT_CLAIM_CHECK_BYTES,
   protocols = AGENT_PROTOCOLS,
+  credentials,
   ...options
 }: AgentCallOptions) {
   const maxReplyBytes = options.maxReplyBytes ?? (claims ? DEFAULT_MAX_DATA_BYTES : MAX_REPLY_BYTES);
@@ -105,9 +112,17 @@ export function createCallAgent({
     // The agent's own failures (HTTP 5xx, too slow) are counted across attempts in the
     // heartbeat details; worker crashes and unreachable agents are not: Temporal retries
     // those until the step's deadline (the activity's schedule-to-close timeout).
-    const agentFailures = (ctx.info.heartbeatDetails as AttemptDetails | undefined)?.agentFailures ?? 0;
+    const earlier = ctx.info.heartbeatDetails as AttemptDetails | undefined;
+    const agentFailures = earlier?.agentFailures ?? 0;
+    // The task an earlier attempt started (a crashed worker's): followed, never started again.
+    let task = earlier?.task;
     const beat = (failures = agentFailures) =>
-      ctx.heartbeat({ agent: agent.url, waitingSeconds: Math.round((Date.now() - started) / 1000), agentFailures: failures } satisfies AttemptDetails);
+      ctx.heartbeat({
+        agent: agent.url,
+        waitingSeconds: Math.round((Date.now() - started) / 1000),
+        agentFailures: failures,
+        ...(task ? { task } : {}),
+      } satisfies AttemptDetails);
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
     let inputs: Record<string, unknown>;
     try {
@@ -130,7 +145,20 @@ export function createCallAgent({
     const slow = AbortSignal.timeout(ctx.info.startToCloseTimeoutMs - Math.min(AGENT_TIMEOUT_MARGIN_MS, ctx.info.startToCloseTimeoutMs / 10));
     try {
       const signal = AbortSignal.any([ctx.cancellationSignal, slow]);
-      const reply = await protocol.call(agent, req.skill, inputs, { callId, signal, maxReplyBytes }).catch((err: unknown) => {
+      const onTask = (named: TaskRef) => {
+        task = named;
+        beat();
+      };
+      const call = {
+        callId,
+        signal,
+        maxReplyBytes,
+        onTask,
+        ...(credentials ? { headers: credentials.headersFor(agent.url) } : {}),
+        ...(task ? { resume: task } : {}),
+        ...(req.answer ? { answer: req.answer } : {}),
+      };
+      const reply = await protocol.call(agent, req.skill, inputs, call).catch((err: unknown) => {
         if (slow.aborted && !ctx.cancellationSignal.aborted) {
           throw ApplicationFailure.retryable(
             `${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`,
@@ -143,6 +171,9 @@ export function createCallAgent({
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
     } catch (err) {
+      if (err instanceof InputRequired) {
+        return { result: null, agent: agent.url, inputRequired: { task: err.task, question: err.question, ...(err.data !== undefined ? { data: err.data } : {}) } };
+      }
       if (!(err instanceof ApplicationFailure)) throw err;
       const type = err.type ?? '';
       // The step's retry settings: types that end it at once, types retried although final.
@@ -199,6 +230,8 @@ interface AttemptDetails {
   agent: string;
   waitingSeconds: number;
   agentFailures: number;
+  /** The agent's task for this step (A2A), once it named one. */
+  task?: TaskRef;
 }
 
 /** An agent's own failures end a step after this many; outages and crashes do not count. */

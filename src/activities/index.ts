@@ -1,4 +1,5 @@
 // The activities the worker registers, built from its configuration.
+import type { AgentCredentials } from '../agents/credentials';
 import type { ClaimStore } from '../claims';
 import type { AgentDirectory } from '../sources/agents';
 import type { DefinitionStore } from '../sources/definitions';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   claimCheckBytes?: number;
   /** Bytes of an agent's reply read at most (default: 256 MiB with `claims`, else MAX_REPLY_BYTES). */
   maxReplyBytes?: number;
+  /** Headers per agent host (PALLET_AGENT_CREDENTIALS), sent to agents only. */
+  credentials?: AgentCredentials;
 }
 
 export function createActivities(deps: ActivityDeps): PalletActivities {
@@ -27,6 +30,7 @@ export function createActivities(deps: ActivityDeps): PalletActivities {
       claims: deps.claims,
       claimCheckBytes: deps.claimCheckBytes,
       maxReplyBytes: deps.maxReplyBytes,
+      credentials: deps.credentials,
     }),
     loadDefinition: createLoadDefinition(deps.definitions),
     ...createStateActivities(deps.claims),

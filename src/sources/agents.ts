@@ -11,6 +11,7 @@
 // is not a plain base URL, or a registry card naming a host PALLET_AGENT_HOSTS does not allow,
 // is a problem, not an agent. How a card is read and a call made is the agent's protocol's
 // business (src/agents/).
+import { a2aProtocol } from '../agents/a2a';
 import type { AgentCard, SkillCard } from '../agents/card';
 import { palletJsonRpc } from '../agents/pallet-jsonrpc';
 import { PALLET_PROTOCOL, type AgentProtocol } from '../agents/protocol';
@@ -87,12 +88,20 @@ export function fetchAgentCard(url: string, protocol: AgentProtocol = palletJson
   return protocol.fetchCard(url, AbortSignal.timeout(timeoutMs));
 }
 
-/** Agents at fixed base URLs; each one's card is fetched from the agent itself, by `protocol` (default Pallet's). */
+/**
+ * Agents at fixed base URLs; each one's card is fetched from the agent itself, by the first of
+ * `protocols` whose card it serves (default: Pallet's `/agent-card`, then A2A's
+ * `/.well-known/agent-card.json`).
+ */
 export class UrlAgentSource implements AgentSource {
+  private readonly protocols: readonly AgentProtocol[];
+
   constructor(
     private readonly urls: string[],
-    private readonly protocol: AgentProtocol = palletJsonRpc,
-  ) {}
+    protocols: AgentProtocol | readonly AgentProtocol[] = [palletJsonRpc, a2aProtocol],
+  ) {
+    this.protocols = Array.isArray(protocols) ? protocols : [protocols as AgentProtocol];
+  }
 
   describe(): string {
     return `PALLET_AGENT_URLS (${this.urls.join(', ')})`;
@@ -107,13 +116,19 @@ export class UrlAgentSource implements AgentSource {
       this.urls.map(async (url): Promise<AgentEntry | string> => {
         const base = checkBaseUrl(url);
         if (!base.ok) return `${CONFIGURED_ORIGIN} ${quoteUrl(url)}: not used: not a plain base URL: ${base.reason}`;
-        try {
-          // The configured address wins over the card's own `url`: it is how this worker reaches it.
-          const card = await fetchAgentCard(base.url, this.protocol);
-          return { url: base.url, card, origin: CONFIGURED_ORIGIN, ...(this.protocol.name === PALLET_PROTOCOL ? {} : { protocol: this.protocol.name }) };
-        } catch (err) {
-          return (err as Error).message;
+        const failures: string[] = [];
+        for (const protocol of this.protocols) {
+          try {
+            // The configured address wins over the card's own `url`: it is how this worker reaches it.
+            const card = await fetchAgentCard(base.url, protocol);
+            return { url: base.url, card, origin: CONFIGURED_ORIGIN, ...(protocol.name === PALLET_PROTOCOL ? {} : { protocol: protocol.name }) };
+          } catch (err) {
+            // An agent that is down is down for every protocol: say so once.
+            const message = (err as Error).message;
+            if (!failures.includes(message)) failures.push(message);
+          }
         }
+        return failures.join('; nor as ');
       }),
     );
     return {
