@@ -13,6 +13,7 @@ import { analyzeData } from './skills/data';
 import { codeWithLlm, planWithLlm, reviewWithLlm } from './skills/llm-skills';
 import { performanceCheck } from './skills/performance';
 import { createPlan } from './skills/plan';
+import { compileReport, summarizeText } from './skills/report';
 import { reviewCode } from './skills/review';
 import { analyzeRequest } from './skills/router';
 import { securityScan } from './skills/security';
@@ -22,6 +23,7 @@ export type { AgentSpec } from './types';
 export { startAgentServer } from './server';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '');
+const optionalText = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** The example agents in port order: the card file each one serves, and its skills' handlers. */
 export const EXAMPLE_HANDLERS: { card: string; handlers: Record<string, SkillHandler> }[] = [
@@ -63,6 +65,8 @@ export const EXAMPLE_HANDLERS: { card: string; handlers: Record<string, SkillHan
       performance_check: (p) => performanceCheck(text(p.code)),
       aggregate_results: (p) => aggregateResults({ quality: p.quality, security: p.security, performance: p.performance }),
       analyze_data: (p) => analyzeData({ requirements: p.requirements, data: p.data }),
+      compile_report: (p, ctx) => compileReport(text(p.text), optionalText(p.title), typeof p.seconds === 'number' ? p.seconds : undefined, ctx),
+      summarize_text: (p, ctx) => summarizeText(text(p.text), optionalText(p.language), ctx.answer),
     },
   },
   {

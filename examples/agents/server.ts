@@ -2,13 +2,15 @@
 //   GET  /agent-card  the card, with `url` set to the address actually served
 //   POST /execute     {"jsonrpc":"2.0","method":<skill>,"params":{...},"id":...}
 //   GET  /healthz     liveness
+// and A2A on the same port (a2a.ts: /.well-known/agent-card.json, /a2a).
 // Replies follow Pallet: success and skill failures are HTTP 200 (result / error code -1),
 // an unknown skill is HTTP 404, a body that is not a JSON-RPC request is HTTP 400.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { ReplayCache, replayKey } from './replay';
-import type { AgentCard, AgentSpec, SkillSpec } from './types';
+import { a2aRoutes, isA2aPath } from './a2a';
+import { replayKey } from './replay';
+import { SkillRunner } from './skill-runner';
+import type { AgentCard, AgentSpec } from './types';
 
 export interface AgentServerOptions {
   /** Interface to bind; default 127.0.0.1. */
@@ -44,10 +46,11 @@ export async function startAgentServer(agent: AgentSpec, opts: AgentServerOption
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const skills = compileSkills(agent);
-  const replay = new ReplayCache();
+  const runner = new SkillRunner(agent);
   const shutdown = new AbortController();
   let url = '';
+  // The same skills over A2A, on the same port (a2a.ts).
+  const a2a = a2aRoutes(runner, { urlOf: () => url, env, log, signal: shutdown.signal, maxBodyBytes: maxBody });
 
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -59,6 +62,7 @@ export async function startAgentServer(agent: AgentSpec, opts: AgentServerOption
 
     if (path === '/agent-card' && req.method === 'GET') return send(200, cardOf(agent, url));
     if (path === '/healthz' && req.method === 'GET') return send(200, { status: 'ok', agent: agent.name, skills: agent.skills.map((s) => s.id) });
+    if (isA2aPath(path)) return a2a(req, res);
     if (path !== '/execute') return send(404, { error: `no route ${req.method} ${path}; try GET /agent-card or POST /execute` });
     if (req.method !== 'POST') return send(405, { error: 'use POST /execute' }, { allow: 'POST' });
 
@@ -67,21 +71,18 @@ export async function startAgentServer(agent: AgentSpec, opts: AgentServerOption
         const call = parseRequest(raw);
         if ('status' in call) return send(call.status, call.body);
         const { method, params, id } = call;
-        const skill = skills.get(method);
-        if (!skill) {
-          log(`${agent.name}: unknown skill ${method}`);
-          return send(404, rpcError(RpcCodes.methodNotFound, `agent ${agent.name} has no skill "${method}" (skills: ${[...skills.keys()].join(', ')})`, id));
-        }
-        const cleaned = dropNullOptionals(params, skill.spec.input_schema);
-        if (!skill.validate(cleaned)) {
-          return send(200, rpcError(RpcCodes.invalidParams, `invalid params for ${method}: ${describeErrors(skill.validate.errors)}`, id));
+        const checked = runner.check(method, params);
+        if ('kind' in checked) {
+          if (checked.kind === 'unknown-skill') {
+            log(`${agent.name}: unknown skill ${method}`);
+            return send(404, rpcError(RpcCodes.methodNotFound, checked.message, id));
+          }
+          return send(200, rpcError(RpcCodes.invalidParams, checked.message, id));
         }
         const started = Date.now();
         try {
           const key = replayKey(req.headers['idempotency-key'], id);
-          const { value, replayed } = await replay.run(key, `${method}\n${JSON.stringify(cleaned)}`, async () =>
-            skill.spec.run(cleaned, { id, env, signal: shutdown.signal }),
-          );
+          const { value, replayed } = await runner.run(method, checked.params, key, { id, env, signal: shutdown.signal });
           log(`${agent.name}: ${method} ok in ${Date.now() - started} ms${replayed ? ' (replayed)' : ''}`);
           send(200, { jsonrpc: '2.0', result: value === undefined ? null : value, id }, replayed ? { 'idempotent-replayed': 'true' } : {});
         } catch (err) {
@@ -126,17 +127,6 @@ export function cardOf(agent: AgentSpec, url: string): AgentCard {
   };
 }
 
-interface CompiledSkill {
-  spec: SkillSpec;
-  validate: ValidateFunction;
-}
-
-function compileSkills(agent: AgentSpec): Map<string, CompiledSkill> {
-  // One Ajv per agent; compiling at start-up makes a broken schema fail loudly, not per call.
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  return new Map(agent.skills.map((spec) => [spec.id, { spec, validate: ajv.compile(spec.input_schema) }]));
-}
-
 function servedUrl(address: AddressInfo): string {
   // A wildcard bind is reachable on loopback; an IPv6 literal needs brackets in a URL.
   const host = address.address === '0.0.0.0' || address.address === '::' ? 'localhost' : address.address;
@@ -168,27 +158,6 @@ function parseRequest(raw: string): ParsedCall {
     return { status: 200, body: rpcError(RpcCodes.invalidParams, '"params" must be an object of named inputs', id) };
   }
   return { method: rpc.method, params: params as Record<string, unknown>, id };
-}
-
-/**
- * Pallet resolves a template whose path is missing to null (e.g. `language` in
- * parallel-analysis when the input has none); treat null as "not given" for optional
- * inputs so the skill uses its default instead of rejecting the call.
- */
-function dropNullOptionals(params: Record<string, unknown>, schema: Record<string, unknown>): Record<string, unknown> {
-  const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  return Object.fromEntries(Object.entries(params).filter(([k, v]) => v !== null || required.has(k)));
-}
-
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .map((e) => {
-      const missing = (e.params as { missingProperty?: string }).missingProperty;
-      if (missing) return `missing required field "${missing}"`;
-      const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-      return field ? `field "${field}" ${e.message}` : `params ${e.message}`;
-    })
-    .join('; ');
 }
 
 function rpcError(code: number, message: string, id: unknown) {

@@ -24,8 +24,12 @@ export interface SkillContext {
   id: unknown;
   /** Environment the agents were started with (LLM settings, PALLET_PYTHON). */
   env: NodeJS.ProcessEnv;
-  /** Aborted when the server shuts down, so long calls (LLM requests) stop with it. */
+  /** Aborted when the server shuts down (and, over A2A, when the task is cancelled), so long calls stop with it. */
   signal: AbortSignal;
+  /** Over A2A: tells the caller how a long task is going (a `working` status update). */
+  progress?(text: string): void;
+  /** Over A2A: what the caller answered to the question the skill asked (InputNeeded). */
+  answer?: string;
 }
 
 export type SkillHandler = (params: Record<string, unknown>, ctx: SkillContext) => unknown;
@@ -46,5 +50,21 @@ export class SkillError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SkillError';
+  }
+}
+
+/**
+ * Thrown by a skill that needs something its params do not say. Over A2A the task becomes
+ * `input-required` with the question, and the skill runs again with the caller's answer in
+ * `ctx.answer`; Pallet's protocol cannot ask, so there the call fails with the question.
+ */
+export class InputNeeded extends Error {
+  constructor(
+    readonly question: string,
+    /** How to give the answer up front (over Pallet's protocol), e.g. `give "language" in the inputs`. */
+    readonly hint: string,
+  ) {
+    super(`${question} (${hint})`);
+    this.name = 'InputNeeded';
   }
 }
