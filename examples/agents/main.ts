@@ -2,8 +2,10 @@
 // (`pallet agents`). Each agent is its card file in agent-cards/ (read at start-up: the one
 // copy of the cards) plus a handler per skill on the card. Deterministic by default; with
 // PALLET_LLM_URL and PALLET_LLM_MODEL set, create_plan, generate_code and review_code ask
-// that model instead.
+// that model instead. Each agent speaks Pallet's protocol and A2A on its port (server.ts, a2a.ts);
+// the examples' MCP server (examples/mcp/) starts beside them, on the port after theirs.
 import path from 'node:path';
+import { startMcpServer, type RunningMcpServer } from '../mcp/server';
 import { defaultCardsDir, portOf, readCardFile } from './cards';
 import { llmConfigFromEnv } from './llm';
 import { startAgentServer, type RunningAgent } from './server';
@@ -105,7 +107,7 @@ export interface StartExampleAgentsOptions {
   basePort?: number;
   /** Folder of the card files; default the checkout's agent-cards/. */
   cardsDir?: string;
-  /** Agent names to start ("plan-agent" or "plan"); default all. Ports stay those of the full set. */
+  /** Agent names to start ("plan-agent" or "plan", "mcp" for the MCP server); default all. Ports stay those of the full set. */
   only?: string[];
   /** Environment for LLM settings and PALLET_PYTHON; default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -119,8 +121,13 @@ export interface ExampleAgents {
   agents: { name: string; url: string; skills: string[] }[];
   /** The model answering create_plan/generate_code/review_code, or null in deterministic mode. */
   llm: { url: string; model: string } | null;
+  /** The examples' MCP server (examples/mcp/), on the port after the agents'; null when `only` leaves it out. */
+  mcp: { name: string; url: string; tools: string[] } | null;
   close(): Promise<void>;
 }
+
+/** The name that selects the MCP server in `only`. */
+const MCP_NAMES = ['mcp', 'examples-mcp'];
 
 export async function startExampleAgents(opts: StartExampleAgentsOptions = {}): Promise<ExampleAgents> {
   const env = opts.env ?? process.env;
@@ -128,15 +135,24 @@ export async function startExampleAgents(opts: StartExampleAgentsOptions = {}): 
   const all = loadExampleAgents(opts.cardsDir);
   const firstPort = all[0].defaultPort;
   const basePort = opts.basePort ?? firstPort;
-  const selected = selectAgents(all, opts.only);
+  const wantsMcp = !opts.only?.length || opts.only.some((n) => MCP_NAMES.includes(n.trim()));
+  const onlyAgents = opts.only?.filter((n) => !MCP_NAMES.includes(n.trim()));
+  const selected = opts.only?.length && !onlyAgents?.length ? [] : selectAgents(all, onlyAgents);
 
   const running: RunningAgent[] = [];
-  const closeAll = () => Promise.all(running.map((a) => a.close())).then(() => undefined);
+  let mcp: RunningMcpServer | undefined;
+  const closeAll = () => Promise.all([...running.map((a) => a.close()), mcp?.close()]).then(() => undefined);
+  const publicUrlOf = (port: number) => (opts.publicHost && port ? `http://${opts.publicHost}:${port}` : undefined);
   try {
     for (const agent of selected) {
       const port = basePort === 0 ? 0 : basePort + (agent.defaultPort - firstPort);
-      const publicUrl = opts.publicHost && port ? `http://${opts.publicHost}:${port}` : undefined;
-      running.push(await startAgentServer(agent, { host: opts.host, port, env, log: opts.log, publicUrl }));
+      running.push(await startAgentServer(agent, { host: opts.host, port, env, log: opts.log, publicUrl: publicUrlOf(port) }));
+    }
+    if (wantsMcp) {
+      // The port after the last agent's (8006 by default).
+      const port = basePort === 0 ? 0 : basePort + (Math.max(...all.map((a) => a.defaultPort)) - firstPort) + 1;
+      mcp = await startMcpServer({ host: opts.host, port, publicUrl: publicUrlOf(port), log: opts.log });
+      opts.log?.(`MCP server ${mcp.name}: ${mcp.url} (${mcp.tools.join(', ')}); PALLET_MCP_SERVERS=${mcp.name}=${mcp.url}`);
     }
   } catch (err) {
     await closeAll();
@@ -145,6 +161,7 @@ export async function startExampleAgents(opts: StartExampleAgentsOptions = {}): 
   return {
     agents: running.map((a) => ({ name: a.name, url: a.url, skills: a.card.skills.map((s) => s.id) })),
     llm: llm ? { url: llm.url, model: llm.model } : null,
+    mcp: mcp ? { name: mcp.name, url: mcp.url, tools: mcp.tools } : null,
     close: closeAll,
   };
 }
