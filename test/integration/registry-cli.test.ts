@@ -27,8 +27,20 @@ const MISSING_REQUIRED = [
   path.join(PALLET_TEST_WORKFLOWS, 'missing_required.yaml'),
 ].find((f): f is string => !!f && existsSync(f))!;
 
-/** pallet-workflows/: Pallet's three, data-analysis that smart-router routes to, review-gate (expressions), approval-gate (waiting) and batch-review (for_each, error handling), sorted as list shows them. */
-const PALLET_FILES = ['approval-gate', 'batch-review', 'code-generation', 'data-analysis', 'parallel-analysis', 'review-gate', 'smart-router'];
+/**
+ * pallet-workflows/: Pallet's three, data-analysis that smart-router routes to, review-gate (expressions), approval-gate (waiting),
+ * batch-review (for_each, error handling) and mixed-protocols (Pallet, A2A and MCP), sorted as list shows them.
+ */
+const PALLET_FILES = [
+  'approval-gate',
+  'batch-review',
+  'code-generation',
+  'data-analysis',
+  'mixed-protocols',
+  'parallel-analysis',
+  'review-gate',
+  'smart-router',
+];
 
 /** Two versions pushed to the same tag: each has a step the other does not. */
 const PINNED_OLD = `metadata: { id: pinned-v1, name: Pinned (old), version: "1.0.0" }

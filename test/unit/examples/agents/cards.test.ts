@@ -68,7 +68,8 @@ describe('example agents: cards', () => {
       for (const step of steps as { skill?: string; step_type?: string; branches?: Record<string, unknown> }[]) {
         const container = step.step_type === 'parallel' || step.step_type === 'switch' || step.step_type === 'conditional';
         // Containers never call their skill; execute_workflow is a nested run in this project.
-        if (step.skill && !container && step.skill !== 'execute_workflow') called.add(step.skill);
+        // A skill `server.tool` is an MCP tool (the examples' MCP server's), not an agent's.
+        if (step.skill && !container && step.skill !== 'execute_workflow' && !step.skill.includes('.')) called.add(step.skill);
         for (const branch of Object.values(step.branches ?? {})) if (Array.isArray(branch)) walk(branch);
       }
     };
@@ -81,11 +82,13 @@ describe('example agents: cards', () => {
       'aggregate_results',
       'analyze_data',
       'analyze_request',
+      'compile_report',
       'create_plan',
       'generate_code',
       'performance_check',
       'review_code',
       'security_scan',
+      'summarize_text',
     ]);
     for (const skill of called) assert.equal(offered.filter((s) => s === skill).length, 1, skill);
     assert.equal(new Set(offered).size, offered.length);
