@@ -56,11 +56,11 @@ export async function fetchMcpCard(name: string, url: string, signal: AbortSigna
 
 /** Every tool the server at `url` lists (tools/list, all pages). */
 export async function listMcpTools(url: string, signal: AbortSignal, headers?: Record<string, string>): Promise<Tool[]> {
-  return withSession(url, { signal, headers }, async (client) => {
+  return withSession(url, { signal, headers }, async (client, session) => {
     const tools: Tool[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const listed = await client.listTools(cursor ? { cursor } : undefined, { signal });
+      const listed = await client.listTools(cursor ? { cursor } : undefined, { signal: session });
       tools.push(...listed.tools);
       cursor = listed.nextCursor;
       if (!cursor) return tools;
@@ -82,13 +82,13 @@ async function callTool(agent: AgentTarget, skill: string, inputs: Record<string
   if (signal.aborted) throw cancellation(signal);
   let result: CallToolResult;
   try {
-    result = await withSession(agent.url, { signal, headers, maxReplyBytes }, async (client) => {
+    result = await withSession(agent.url, { signal, headers, maxReplyBytes }, async (client, session) => {
       const reply = (await client.callTool({ name: tool, arguments: inputs, _meta: { [CALL_ID_META]: callId } }, undefined, {
-        signal,
+        signal: session,
         timeout: NO_SDK_TIMEOUT_MS,
       })) as CallToolResult;
       // A tool that fails may be one the server no longer has: ask, so that it fails as an unknown skill.
-      if (reply.isError && !(await offersTool(client, tool, signal))) throw unknownTool(who, tool, errorText(reply));
+      if (reply.isError && !(await offersTool(client, tool, session))) throw unknownTool(who, tool, errorText(reply));
       return reply;
     });
   } catch (err) {
@@ -134,12 +134,18 @@ interface SessionOptions {
 }
 
 /**
- * Runs `work` in a session with the server at `url`: connects (initialize), works, ends the
- * session (DELETE, which a server may refuse) and closes. `headers` go on every request,
- * through the transport's requestInit, never into a message. Fails when the reply grows over
- * the limit or its stream breaks off, which the SDK reports only to `onerror`.
+ * Runs `work` in a session with the server at `url`, its requests aborted by the signal it is
+ * given: connects (initialize), works, ends the session (DELETE, which a server may refuse) and
+ * closes. `headers` go on every request, through the transport's requestInit, never into a
+ * message. Fails when the reply grows over the limit or its stream breaks off, which the SDK
+ * reports only to `onerror`.
  */
-async function withSession<T>(url: string, options: SessionOptions, work: (client: Client) => Promise<T>): Promise<T> {
+async function withSession<T>(url: string, options: SessionOptions, work: (client: Client, signal: AbortSignal) => Promise<T>): Promise<T> {
+  // The SDK leaves a listener on the signal of each request: give it one that ends with the session.
+  const session = new AbortController();
+  const abort = () => session.abort(options.signal.reason);
+  if (options.signal.aborted) abort();
+  else options.signal.addEventListener('abort', abort, { once: true });
   let broken: (err: unknown) => void = () => {};
   const brokenOff = new Promise<never>((_, reject) => (broken = reject));
   brokenOff.catch(() => {}); // Read by the race below, or not at all once the work is done.
@@ -156,12 +162,13 @@ async function withSession<T>(url: string, options: SessionOptions, work: (clien
   try {
     return await Promise.race([
       (async () => {
-        await client.connect(transport, { signal: options.signal });
-        return work(client);
+        await client.connect(transport, { signal: session.signal });
+        return work(client, session.signal);
       })(),
       brokenOff,
     ]);
   } finally {
+    options.signal.removeEventListener('abort', abort);
     await transport.terminateSession().catch(() => {});
     await client.close().catch(() => {});
   }
