@@ -172,7 +172,11 @@ export function createCallAgent({
       return { result, agent: agent.url };
     } catch (err) {
       if (err instanceof InputRequired) {
-        return { result: null, agent: agent.url, inputRequired: { task: err.task, question: err.question, ...(err.data !== undefined ? { data: err.data } : {}) } };
+        return {
+          result: null,
+          agent: agent.url,
+          inputRequired: { task: err.task, question: err.question, ...(err.data !== undefined ? { data: err.data } : {}) },
+        };
       }
       if (!(err instanceof ApplicationFailure)) throw err;
       const type = err.type ?? '';

@@ -97,10 +97,10 @@ function inputSchemaOf(skill: unknown): Record<string, unknown> | undefined {
 export async function fetchA2aCardJson(baseUrl: string, signal: AbortSignal, headers?: Record<string, string>): Promise<unknown> {
   const base = baseUrl.replace(/\/+$/, '');
   const who = `agent at ${base}`;
-  const guarded = guardedFetch(who, { signal, headers, maxReplyBytes: CARD_BYTES });
+  const guarded = guardedFetch(who, { headers, maxReplyBytes: CARD_BYTES });
   let text: string;
   try {
-    text = await (await guarded(`${base}${A2A_CARD_PATH}`, { headers: { accept: 'application/json' } })).text();
+    text = await (await guarded(`${base}${A2A_CARD_PATH}`, { headers: { accept: 'application/json' }, signal })).text();
   } catch (err) {
     // Unreachable is said as Pallet's protocol says it, so that discovery reports a down agent once.
     if (err instanceof ApplicationFailure && err.type === FailureTypes.agentUnavailable) throw new Error(err.message);
@@ -216,7 +216,12 @@ function clientFor(agent: AgentTarget, fetchImpl: typeof fetch): Promise<Client>
   return factory.createFromAgentCard({
     name: agent.card.name,
     description: '',
-    supportedInterfaces: interfaces.map((i) => ({ url: i.url, protocolBinding: i.protocolBinding, protocolVersion: i.protocolVersion ?? '', tenant: i.tenant ?? '' })),
+    supportedInterfaces: interfaces.map((i) => ({
+      url: i.url,
+      protocolBinding: i.protocolBinding,
+      protocolVersion: i.protocolVersion ?? '',
+      tenant: i.tenant ?? '',
+    })),
     provider: undefined,
     version: '',
     capabilities: { extensions: [], streaming: false },
@@ -338,7 +343,6 @@ function classify(err: unknown, who: string): unknown {
 }
 
 interface GuardOptions {
-  signal: AbortSignal;
   headers?: Record<string, string>;
   maxReplyBytes: number;
 }
@@ -348,14 +352,15 @@ interface GuardOptions {
  * messages and ours), no redirects, the reply read with a cap, and HTTP failures thrown as the
  * step's: unreachable and 5xx retryable, 3xx and 4xx not. An event stream passes unread.
  */
-export function guardedFetch(who: string, { signal, headers, maxReplyBytes }: GuardOptions): typeof fetch {
+export function guardedFetch(who: string, { headers, maxReplyBytes }: GuardOptions): typeof fetch {
   return async (input, init) => {
     const merged = new Headers(init?.headers);
     for (const [name, value] of Object.entries(headers ?? {})) merged.set(name, value);
+    // The request's own signal (the call's, or CancelTask's short one), and ours to stop a reply that is too big.
+    const signal = init?.signal ?? new AbortController().signal;
     const request = new AbortController();
-    const stop = () => request.abort(init?.signal?.reason ?? signal.reason);
-    if (init?.signal?.aborted || signal.aborted) stop();
-    init?.signal?.addEventListener('abort', stop, { once: true });
+    const stop = () => request.abort(signal.reason);
+    if (signal.aborted) stop();
     signal.addEventListener('abort', stop, { once: true });
     try {
       let response: Response;
@@ -396,7 +401,6 @@ export function guardedFetch(who: string, { signal, headers, maxReplyBytes }: Gu
       const type = response.headers.get('content-type');
       return new Response(read.text(), { status: response.status, statusText: response.statusText, headers: type ? { 'content-type': type } : {} });
     } finally {
-      init?.signal?.removeEventListener('abort', stop);
       signal.removeEventListener('abort', stop);
     }
   };
