@@ -74,6 +74,7 @@ export class Services {
     return createActivities({
       directory: this.agents,
       definitions: this.definitions,
+      credentials: this.settings.agentCredentials,
       ...(checkBytes !== undefined ? { claims: this.claims, claimCheckBytes: checkBytes, maxReplyBytes: maxBytes } : {}),
     });
   }
