@@ -6,6 +6,7 @@ import { formatProblem, parseDefinition } from '../dsl/loader';
 import { problemJson, type LintProblemJson } from './lint';
 import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
 import { services } from '../services';
+import { a2aCardToPallet, fetchA2aCardJson, isA2aCard } from '../agents/a2a';
 import { agentCardSchema, type AgentCard } from '../agents/card';
 import { AgentDirectory, fetchAgentCard, sharedSkills, UrlAgentSource, type AgentEntry, type AgentSource } from '../sources/agents';
 import { DirectoryStore } from '../sources/definitions';
@@ -26,7 +27,7 @@ export function registerRegistryCommands(program: Command): void {
 
   program
     .command('publish-agent')
-    .description('push agent cards to the registry as agents/<agent>:v1: card JSON files, or agent URLs whose /agent-card is published')
+    .description('push agent cards to the registry as agents/<agent>:v1: card JSON files (Pallet or A2A), or agent URLs whose card is published')
     .argument('<cards...>', 'agent card JSON files or agent base URLs')
     .option('--json', 'print what was pushed as a JSON array of {source, agent, skills, status, ref, digest} (status pushed or unchanged)')
     .action(async (cards: string[], opts: { json?: boolean }) => {
@@ -216,9 +217,20 @@ async function publishedCardWarnings(repositories: string[]): Promise<string[]> 
   return warnings;
 }
 
+/** The card a running agent serves: Pallet's `/agent-card`, else its A2A card, pushed as the agent serves it. */
 async function servedCard(url: string): Promise<{ card: AgentCard; text: string }> {
-  const card = await fetchAgentCard(url);
-  return { card, text: JSON.stringify(card, null, 2) + '\n' };
+  try {
+    const card = await fetchAgentCard(url);
+    return { card, text: JSON.stringify(card, null, 2) + '\n' };
+  } catch (palletError) {
+    let data: unknown;
+    try {
+      data = await fetchA2aCardJson(url, AbortSignal.timeout(5_000));
+    } catch (a2aError) {
+      throw new Error(`${(palletError as Error).message}; nor as ${(a2aError as Error).message}`);
+    }
+    return { card: parseCardFile(url, data), text: JSON.stringify(data, null, 2) + '\n' };
+  }
 }
 
 async function readCard(file: string): Promise<{ card: AgentCard; text: string }> {
@@ -233,10 +245,17 @@ async function readCard(file: string): Promise<{ card: AgentCard; text: string }
   return { card: parseCardFile(file, data), text };
 }
 
-/** A card file's JSON as a card, or an error naming the file and each wrong field. */
+/** A card file's JSON as a card (Pallet's, or an A2A card told by its shape), or an error naming the file and each wrong field. */
 export function parseCardFile(file: string, data: unknown): AgentCard {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new Error(`${file}: the card must be a JSON object, not ${Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`}`);
+  }
+  if (isA2aCard(data)) {
+    try {
+      return a2aCardToPallet(data);
+    } catch (err) {
+      throw new Error(`${file}: not a valid A2A agent card: ${(err as Error).message}`);
+    }
   }
   const card = agentCardSchema.safeParse(data);
   if (!card.success)

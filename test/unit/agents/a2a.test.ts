@@ -13,6 +13,7 @@ import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecuto
 import { agentCardHandler, jsonRpcHandler, restHandler, UserBuilder } from '@a2a-js/sdk/server/express';
 import { a2aCardToPallet, a2aProtocol, A2A_PROTOCOL, isA2aCard } from '../../../src/agents/a2a';
 import type { AgentCard } from '../../../src/agents/card';
+import { parseCardFile } from '../../../src/cli/registry';
 import { InputRequired, type CallOptions, type TaskRef } from '../../../src/agents/protocol';
 import { FailureTypes } from '../../../src/contract';
 import type { PalletRegistry } from '../../../src/registry';
@@ -317,6 +318,13 @@ describe('A2A protocol (official SDK server)', function () {
       assert.equal(card.a2a?.interfaces[0].url, 'http://old.example/a2a');
       assert.match(card.a2a?.interfaces[0].protocolVersion ?? '', /^0\.3/);
       assert.ok(!isA2aCard({ name: 'pallet', url: 'http://x', skills: [] }), "Pallet's card is not taken for A2A's");
+    });
+
+    it('publish-agent takes an A2A card file by its shape, and names the file when it is not a valid one', () => {
+      assert.equal(parseCardFile('agent.json', agent.servedCard).name, 'test-a2a-agent');
+      assert.deepEqual(parseCardFile('agent.json', agent.servedCard).a2a?.interfaces[0].url, `${agent.url}/`);
+      const noInterface = { ...agent.servedCard, supportedInterfaces: [{ url: 'grpc://x', protocolBinding: 'GRPC', protocolVersion: '1.0' }] };
+      assert.throws(() => parseCardFile('agent.json', noInterface), /^Error: agent\.json: not a valid A2A agent card: .*no JSONRPC or HTTP\+JSON interface/);
     });
 
     it('refuses a card naming an interface at a cloud metadata address or that is not a plain base URL, naming the URL', async () => {
