@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { parseAgentCredentials } from '../../../src/agents/credentials';
 import type { TaskRef } from '../../../src/agents/protocol';
 import { createCallAgent } from '../../../src/activities/call-agent';
-import type { CallAgentRequest } from '../../../src/activities/contract';
+import type { CallAgentReply, CallAgentRequest } from '../../../src/activities/contract';
 import { AgentDirectory, UrlAgentSource } from '../../../src/sources/agents';
 import { startAgent, type TestAgent } from '../agents/a2a-test-agent';
 
@@ -36,7 +36,7 @@ describe('callAgent activity: long A2A tasks', function () {
     );
     const beats: { task?: TaskRef }[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d as { task?: TaskRef }));
-    return { env, beats, run: () => env.run(callAgent, { stepId: 'the_step', inputs: { text: 'hi' }, ...req }) };
+    return { env, beats, run: (): Promise<CallAgentReply> => env.run(callAgent, { stepId: 'the_step', inputs: { text: 'hi' }, ...req }) };
   }
 
   it('heartbeats the task at once; the attempt after a crash follows it from the heartbeat details, one send in all', async () => {
