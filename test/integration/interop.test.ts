@@ -176,9 +176,11 @@ describe('interop: Python a2a-sdk agent and mcp server, called from workflows (r
     });
   });
 
-  // Pending: the agent never receives CancelTask. src/agents/a2a.ts sends it through the call's
-  // guardedFetch, whose signal is the activity's, already aborted by the cancellation, so the
-  // request is aborted before it leaves (the fixture's log shows the gets stop and no cancel).
+  // Pending: the agent never receives CancelTask. The interpreter cancels the agent call with
+  // the default TRY_CANCEL, so the run is closed (WorkflowExecutionCanceled in the same workflow
+  // task as ActivityTaskCancelRequested) before the activity's next heartbeat; that heartbeat
+  // finds no activity, the abort reason is NOT_FOUND rather than CANCELLED, and a2a.ts (rightly)
+  // does not cancel the task on it. Needs WAIT_CANCELLATION_COMPLETED for agent calls (behind a patch).
   it.skip('`pallet cancel` of a run whose A2A task works: the agent gets CancelTask and the task is canceled', async () => {
     const env = await temporalEnv();
     await withWorker({ agentUrls: [], directory: directory() }, async ({ start, taskQueue }) => {
