@@ -3,6 +3,7 @@
 // workflows are child workflows, parallel branches share a cancellation scope.
 // Sandbox code: no I/O, clocks or randomness here; see eslint.config.mjs.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -38,7 +39,7 @@ import {
 import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialStep, type Step, type WorkflowDefinition } from '../dsl/types';
 import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
-import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD_DEFINITIONS, STATE_BY_REFERENCE } from './patches';
+import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD_DEFINITIONS, STATE_BY_REFERENCE, WAIT_FOR_CANCELLED_CALLS } from './patches';
 import { outputsRead, segmentsOf } from './state';
 import { progressText } from './progress';
 import { Questions } from './questions';
@@ -372,6 +373,9 @@ function temporalEffects({ callsOf, owner, lineage }: RunContext, historyLimit: 
               scheduleToCloseTimeout: retry?.deadline ?? stepDeadlineMs(step.timeout),
               ...(retry ? { retry: retryPolicy(retry) } : {}),
               heartbeatTimeout: timeoutMs > HEARTBEAT_TIMEOUT_MS ? HEARTBEAT_TIMEOUT_MS : undefined,
+              // A cancelled run waits until its agent calls have stopped, so an agent's task is cancelled
+              // too (A2A CancelTask); runs recorded before this let go of them at once.
+              ...(patched(WAIT_FOR_CANCELLED_CALLS) ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
             },
             args,
           ),

@@ -18,3 +18,5 @@ export const WAITING_MEMO = 'waiting-memo';
 export const BATCHES_IN_LOOPS = 'batches-in-loops';
 /** A generation whose carried state is large keeps it in the data store, a reference in the next history. */
 export const STATE_BY_REFERENCE = 'state-by-reference';
+/** A cancelled run waits for its agent calls to stop (an A2A agent's task is cancelled with it). */
+export const WAIT_FOR_CANCELLED_CALLS = 'wait-for-cancelled-calls';
