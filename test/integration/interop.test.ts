@@ -176,12 +176,8 @@ describe('interop: Python a2a-sdk agent and mcp server, called from workflows (r
     });
   });
 
-  // Pending: the agent never receives CancelTask. The interpreter cancels the agent call with
-  // the default TRY_CANCEL, so the run is closed (WorkflowExecutionCanceled in the same workflow
-  // task as ActivityTaskCancelRequested) before the activity's next heartbeat; that heartbeat
-  // finds no activity, the abort reason is NOT_FOUND rather than CANCELLED, and a2a.ts (rightly)
-  // does not cancel the task on it. Needs WAIT_CANCELLATION_COMPLETED for agent calls (behind a patch).
-  it.skip('`pallet cancel` of a run whose A2A task works: the agent gets CancelTask and the task is canceled', async () => {
+  // Agent calls are cancelled with WAIT_CANCELLATION_COMPLETED: the activity sees CANCELLED and sends CancelTask.
+  it('`pallet cancel` of a run whose A2A task works: the agent gets CancelTask and the task is canceled', async () => {
     const env = await temporalEnv();
     await withWorker({ agentUrls: [], directory: directory() }, async ({ start, taskQueue }) => {
       const handle = await start({ definition: def(SLOW), input: {} });
