@@ -4,12 +4,13 @@
 // and several gets" is what the agent saw, not what our client believes it sent.
 import assert from 'node:assert/strict';
 import type { WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
-import { stateQuery, type RunState } from '../../src/contract';
+import { replyUpdate, stateQuery, type RunState } from '../../src/contract';
 import type { RunResult } from '../../src/dsl/types';
 import { callId, callsOfRun } from '../../src/history/ids';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { McpAgentSource } from '../../src/sources/mcp-servers';
 import { palletWorkflow } from '../../src/workflows';
+import { startTestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
 import { startA2aFixture, startMcpFixture, type A2aFixture, type McpFixture } from '../helpers/interop';
 import { exited, startWorkerProcess, until } from '../helpers/processes';
@@ -77,6 +78,34 @@ describe('interop: Python a2a-sdk agent and mcp server, called from workflows (r
 
   /** Sends of a step's first message (its call id as messageId) the agent received. */
   const firstSends = (messageId: string) => a2a.records().filter((r) => r.kind === 'send' && r.messageId === messageId);
+
+  it('one workflow mixing a Pallet agent, the Python A2A agent (a long task and a question) and the Python MCP tool holds all their outputs', async () => {
+    const pallet = await startTestAgent('planner', { plan: (p) => ({ steps: Number(p.n) * 2 }) });
+    try {
+      const mixed = def(`
+metadata: { id: interop-mixed, name: Interop mixed, version: "1" }
+steps:
+  - { id: plan, skill: plan, inputs: { n: 2 } }
+  - { id: work, skill: long_task, inputs: { seconds: 2 }, timeout: 120 }
+  - { id: greet, skill: ask_name, inputs: {}, timeout: 60, reply_timeout: 1h }
+  - { id: total, skill: ${MCP_SERVER}.add, inputs: { a: "\${{ steps.plan.outputs.steps }}", b: 1 } }
+`);
+      const dir = new AgentDirectory([new UrlAgentSource([pallet.url, a2a.url]), new McpAgentSource([{ name: MCP_SERVER, url: mcp.url }])], 60_000);
+      const result = await withWorker({ agentUrls: [], directory: dir }, async ({ start }) => {
+        const handle = await start({ definition: mixed, input: {} });
+        await stateWhen(handle, (s) => (s.asking ?? []).some((a) => a.step === 'greet'), 'the question');
+        await handle.executeUpdate(replyUpdate, { args: [{ step: 'greet', text: 'Grace' }] });
+        return (await handle.result()) as RunResult;
+      });
+      assert.deepEqual(Object.keys(result.step_outputs), ['plan', 'work', 'greet', 'total']);
+      assert.deepEqual(result.step_outputs.plan.outputs, { steps: 4 }, 'the Pallet agent');
+      assert.deepEqual(result.step_outputs.work.outputs, { done: true, seconds: 2 }, 'the A2A long task');
+      assert.deepEqual(result.step_outputs.greet.outputs, { greeting: 'Hello, Grace' }, 'the A2A question, answered');
+      assert.deepEqual(result.step_outputs.total.outputs, { sum: 5 }, 'the MCP tool');
+    } finally {
+      await pallet.close();
+    }
+  });
 
   it('a long A2A task: the step completes with the artifact, sent once and followed with gets', async () => {
     const { result, messageId } = await withWorker({ agentUrls: [], directory: directory() }, async ({ start }) => {
