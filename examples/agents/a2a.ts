@@ -115,18 +115,21 @@ class SkillExecutor implements AgentExecutor {
     const update = (state: TaskState, text?: string) =>
       bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: statusOf(taskId, contextId, state, text), metadata: undefined }));
 
-    // A task's first event is the task; a follow-up turn publishes the task it continues.
+    // A task's first event is the task; a follow-up turn publishes the task it continues, already
+    // working (a caller that does not block reads this first state: not the question answered).
     const earlier = request.task ? this.waiting.get(taskId) : undefined;
     bus.publish(
       AgentEvent.task(
-        request.task ?? {
-          id: taskId,
-          contextId,
-          status: statusOf(taskId, contextId, TaskState.TASK_STATE_SUBMITTED),
-          artifacts: [],
-          history: [message],
-          metadata: undefined,
-        },
+        request.task
+          ? { ...request.task, status: statusOf(taskId, contextId, TaskState.TASK_STATE_WORKING) }
+          : {
+              id: taskId,
+              contextId,
+              status: statusOf(taskId, contextId, TaskState.TASK_STATE_SUBMITTED),
+              artifacts: [],
+              history: [message],
+              metadata: undefined,
+            },
       ),
     );
     if (request.task && !earlier) return update(TaskState.TASK_STATE_REJECTED, `task ${taskId} is not waiting for input`);
