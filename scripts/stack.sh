@@ -9,7 +9,7 @@
 #   bash scripts/stack.sh down                (npm stop)   stop what `up` started, and nothing else.
 #   bash scripts/stack.sh status                           show what is running.
 #
-# Ports (override with the variables): Temporal 7233, Web UI 8233, registry 5000, agents 8001-8005.
+# Ports (override with the variables): Temporal 7233, Web UI 8233, registry 5000, agents 8001-8005, MCP 8006.
 # The dev server registers Pallet's search attributes (PalletDefinitionId, ..., PalletStatus).
 set -euo pipefail
 
@@ -120,10 +120,11 @@ EOF
 
 start_agents() {
   if agents_ok "$AGENTS_BASE_PORT"; then log "agents: reusing the ones on :$AGENTS_BASE_PORT..."; return; fi
-  for p in $(seq "$AGENTS_BASE_PORT" $((AGENTS_BASE_PORT + 4))); do
+  # The five agents (Pallet's protocol and A2A on each port), then the examples' MCP server.
+  for p in $(seq "$AGENTS_BASE_PORT" $((AGENTS_BASE_PORT + 5))); do
     if port_open "$p"; then taken "the example agents" "$p" AGENTS_BASE_PORT; fi
   done
-  log "agents: starting the example agents on :$AGENTS_BASE_PORT-$((AGENTS_BASE_PORT + 4))"
+  log "agents: starting the example agents on :$AGENTS_BASE_PORT-$((AGENTS_BASE_PORT + 4)) (A2A at /a2a), their MCP server on :$((AGENTS_BASE_PORT + 5))"
   start_bg agents node "$root/bin/pallet.js" agents --base-port "$AGENTS_BASE_PORT"
   wait_for "agents" http_ok "http://127.0.0.1:$((AGENTS_BASE_PORT + 4))/agent-card"
 }
