@@ -38,7 +38,7 @@ async function invokeSkill(
   agent: AgentTarget,
   skill: string,
   params: Record<string, unknown>,
-  { callId, signal, maxReplyBytes }: CallOptions,
+  { callId, signal, maxReplyBytes, headers }: CallOptions,
 ): Promise<unknown> {
   const who = `agent ${agent.card.name} (${agent.url})`;
   // Aborted when the activity is cancelled, and by us to stop a reply that is too big.
@@ -51,7 +51,8 @@ async function invokeSkill(
     try {
       response = await fetch(`${agent.url}/execute`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': callId },
+        // Credentials (PALLET_AGENT_CREDENTIALS) first: they may not replace what the protocol needs.
+        headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': callId },
         body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
         signal: request.signal,
         // Step data goes only to the URL that was checked (see PALLET_AGENT_HOSTS), never on.

@@ -44,9 +44,9 @@ export function registerOpsCommands(program: Command): void {
 
   program
     .command('agents')
-    .description('serve the example agents (plan, build, test, analysis, router) until Ctrl-C')
+    .description("serve the example agents (plan, build, test, analysis, router; Pallet's protocol and A2A at /a2a) and the example MCP server until Ctrl-C")
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--base-port <port>', 'port of plan-agent; the others follow (+1..+4); 0 for free ports', '8001')
+    .option('--base-port <port>', 'port of plan-agent; the others follow (+1..+4), the MCP server at +5; 0 for free ports', '8001')
     .option('--only <names>', 'comma-separated agent names to start (plan,build,test,analysis,router)')
     .option('--public-host <host>', 'host name written into the agent cards (e.g. a container name)')
     .option('--quiet', 'do not log each call')
