@@ -9,6 +9,8 @@ export interface RecordedCall {
   skill: string;
   params: Record<string, unknown>;
   id: unknown;
+  /** The Authorization header the call came with, if any. */
+  authorization?: string;
 }
 
 export interface TestAgent {
@@ -53,7 +55,12 @@ export async function startTestAgent(name: string, skills: Record<string, SkillF
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       const rpc = JSON.parse(raw) as { method: string; params: Record<string, unknown>; id: unknown };
-      const call = { skill: rpc.method, params: rpc.params, id: rpc.id };
+      const call: RecordedCall = {
+        skill: rpc.method,
+        params: rpc.params,
+        id: rpc.id,
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      };
       calls.push(call);
       const fn = skills[rpc.method];
       if (!fn) return send(404, { jsonrpc: '2.0', error: { code: -32601, message: `unknown skill ${rpc.method}` }, id: rpc.id });
