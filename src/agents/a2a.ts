@@ -13,7 +13,7 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { FailureTypes } from '../contract';
 import { checkBaseUrl, quoteUrl, refusedHost, type HostPattern } from '../sources/agent-hosts';
 import type { AgentCard, A2aInterface } from './card';
-import { brokenReason, cancellation, contentLength, networkReason, readCapped, snippet, tooLarge } from './http-reply';
+import { cancellation, networkReason, readCapped, readReplyText, snippet } from './http-reply';
 import { InputRequired, type AgentProtocol, type AgentTarget, type CallOptions, type TaskRef } from './protocol';
 
 export const A2A_PROTOCOL = 'a2a';
@@ -387,19 +387,9 @@ export function guardedFetch(who: string, { headers, maxReplyBytes }: GuardOptio
         throw ApplicationFailure.nonRetryable(`${who} rejected the request with HTTP ${response.status}${suffix}`, FailureTypes.agentRejected);
       }
       if (response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
-      const announced = contentLength(response);
-      if (announced !== undefined && announced > maxReplyBytes) {
-        request.abort();
-        throw tooLarge(who, maxReplyBytes, `its Content-Length is ${announced}`);
-      }
-      const read = await readCapped(response, maxReplyBytes, request);
-      if (signal.aborted) throw cancellation(signal);
-      if (read.over) throw tooLarge(who, maxReplyBytes, `stopped reading after ${read.bytes} bytes`);
-      if (read.error !== undefined) {
-        throw ApplicationFailure.retryable(`${who} broke off its reply after ${read.bytes} bytes (${brokenReason(read.error)})`, FailureTypes.agentUnavailable);
-      }
+      const text = await readReplyText(response, who, maxReplyBytes, request, signal);
       const type = response.headers.get('content-type');
-      return new Response(read.text(), { status: response.status, statusText: response.statusText, headers: type ? { 'content-type': type } : {} });
+      return new Response(text, { status: response.status, statusText: response.statusText, headers: type ? { 'content-type': type } : {} });
     } finally {
       signal.removeEventListener('abort', stop);
     }

@@ -66,6 +66,27 @@ export function tooLarge(who: string, limit: number, how: string): ApplicationFa
   );
 }
 
+/**
+ * A successful reply's body as text, read with the cap: refused by its announced length before
+ * anything is read (a compressed body's length says nothing: that one is capped as it is read),
+ * ResultTooLarge past the cap, AgentUnavailable (retryable) when it broke off, the signal's
+ * reason when the call was cancelled meanwhile.
+ */
+export async function readReplyText(response: Response, who: string, maxReplyBytes: number, request: AbortController, signal: AbortSignal): Promise<string> {
+  const announced = contentLength(response);
+  if (announced !== undefined && announced > maxReplyBytes) {
+    request.abort();
+    throw tooLarge(who, maxReplyBytes, `its Content-Length is ${announced}`);
+  }
+  const read = await readCapped(response, maxReplyBytes, request);
+  if (signal.aborted) throw cancellation(signal);
+  if (read.over) throw tooLarge(who, maxReplyBytes, `stopped reading after ${read.bytes} bytes`);
+  // The connection broke mid-reply: a transport failure, worth another attempt.
+  if (read.error !== undefined)
+    throw ApplicationFailure.retryable(`${who} broke off its reply after ${read.bytes} bytes (${brokenReason(read.error)})`, FailureTypes.agentUnavailable);
+  return read.text();
+}
+
 /** What to throw when the activity was cancelled: the reason the SDK gave (a CancelledFailure). */
 export function cancellation(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('the call was cancelled');

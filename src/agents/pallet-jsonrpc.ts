@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../contract';
 import { agentCardSchema, type AgentCard } from './card';
-import { brokenReason, cancellation, contentLength, networkReason, readCapped, snippet, tooLarge } from './http-reply';
+import { cancellation, networkReason, readCapped, readReplyText, snippet } from './http-reply';
 import { PALLET_PROTOCOL, type AgentProtocol, type AgentTarget, type CallOptions } from './protocol';
 
 /** Of an error reply (HTTP 4xx, 5xx) only the start is read, for its message. */
@@ -85,21 +85,7 @@ async function invokeSkill(
       throw ApplicationFailure.nonRetryable(`${who} rejected the call with HTTP ${response.status}${errorSuffix(text)}`, FailureTypes.agentRejected);
     }
 
-    // Refuse by the announced length before reading anything. A compressed body's length says
-    // nothing about the decompressed size: that one is capped as it is read.
-    const announced = contentLength(response);
-    if (announced !== undefined && announced > maxReplyBytes) {
-      request.abort();
-      throw tooLarge(who, maxReplyBytes, `its Content-Length is ${announced}`);
-    }
-    const read = await readCapped(response, maxReplyBytes, request);
-    if (signal.aborted) throw cancellation(signal);
-    if (read.over) throw tooLarge(who, maxReplyBytes, `stopped reading after ${read.bytes} bytes`);
-    if (read.error !== undefined) {
-      // The connection broke mid-reply: a transport failure, worth another attempt.
-      throw ApplicationFailure.retryable(`${who} broke off its reply after ${read.bytes} bytes (${brokenReason(read.error)})`, FailureTypes.agentUnavailable);
-    }
-    return parseReply(who, read.text(), callId);
+    return parseReply(who, await readReplyText(response, who, maxReplyBytes, request, signal), callId);
   } finally {
     signal.removeEventListener('abort', cancelled);
   }
