@@ -4,7 +4,7 @@
 // without one this says so after a few seconds, and sends nothing.
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { connectClient, uiLink, type PalletClient } from '../client';
+import { uiLink, type PalletClient } from '../client';
 import {
   eventUpdate,
   NOT_WAITING,
@@ -18,7 +18,7 @@ import {
   type RunState,
   type WaitingStep,
 } from '../contract';
-import { services as processServices } from '../services';
+import { withServices } from './runs';
 
 /** How long the run's worker has to answer the `state` query (as `status` waits). */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -44,14 +44,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--by <name>', "who answers, recorded as the wait step's `by`")
     .option('--run-id <runId>')
     .option('--json', 'print the outcome as JSON')
-    .action(async (workflowId: string, event: string, opts: ApproveOptions) => {
-      const services = processServices();
-      try {
-        await approveCommand(await connectClient(services), workflowId, event, opts);
-      } finally {
-        await services.close();
-      }
-    });
+    .action(withServices(approveCommand));
 
   program
     .command('reply')
@@ -63,14 +56,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--by <name>', 'who answers')
     .option('--run-id <runId>')
     .option('--json', 'print the outcome as JSON')
-    .action(async (workflowId: string, step: string, opts: ReplyOptions) => {
-      const services = processServices();
-      try {
-        await replyCommand(await connectClient(services), workflowId, step, opts);
-      } finally {
-        await services.close();
-      }
-    });
+    .action(withServices(replyCommand));
 }
 
 export interface ReplyOptions {
@@ -100,7 +86,12 @@ export async function replyCommand(pc: PalletClient, workflowId: string, step: s
     }
   }
   if (opts.by !== undefined) reply.by = opts.by;
-  const { handle, runId, state, connection } = await runningState(pc, workflowId, opts.runId, 'a reply');
+  const { handle, runId, state, connection } = await runningState(pc, workflowId, opts.runId, {
+    closed: 'takes a reply',
+    what: 'a reply',
+    again: 'send it again',
+    loading: 'no step is asking yet',
+  });
   const asking = state.asking ?? [];
   if (!asking.some((a) => a.step === step)) throw new Error(`${workflowId} is not asking at step "${step}": ${describeAsking(asking)}. Nothing was sent.`);
   let receipt: ReplyReceipt;
@@ -132,26 +123,38 @@ export async function replyCommand(pc: PalletClient, workflowId: string, step: s
   console.log(`${workflowId}: answered step "${receipt.step}"${reply.by ? ` (by ${reply.by})` : ''}; its agent's task goes on\n  ${link}`);
 }
 
+/** How runningState words its refusals: for an event (`approve`) or a reply. */
+interface Wording {
+  /** After "only a running run ": `waits for events`. */
+  closed: string;
+  /** What the worker takes: `an event`. */
+  what: string;
+  /** How to try again: `approve again`. */
+  again: string;
+  /** Why nothing can be answered while the definition loads: `no wait step is waiting yet`. */
+  loading: string;
+}
+
 /** A running run's live state (the `state` query): it needs the run's worker, as an update does. */
-async function runningState(pc: PalletClient, workflowId: string, runId: string | undefined, what: string) {
+async function runningState(pc: PalletClient, workflowId: string, runId: string | undefined, wording: Wording) {
   const handle = pc.client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe().catch((err: Error) => {
     if (err.name === 'WorkflowNotFoundError') throw new Error(`no run ${workflowId}${runId ? ` (run ${runId})` : ''} on the server`);
     throw err;
   });
   const status = description.status.name;
-  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}: only a running run takes ${what}`);
+  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}: only a running run ${wording.closed}`);
   const { connection } = await pc.services.temporal();
   let state: RunState | null;
   try {
     state = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
   } catch (err) {
     throw new Error(
-      `no worker answered ${workflowId} within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}): ${what} is taken by the run's worker; ` +
-        'start one (`npx pallet worker`) and send it again. Nothing was sent.',
+      `no worker answered ${workflowId} within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}): ${wording.what} is taken by the run's worker; ` +
+        `start one (\`npx pallet worker\`) and ${wording.again}. Nothing was sent.`,
     );
   }
-  if (state === null) throw new Error(`${workflowId} is still loading its definition. Nothing was sent.`);
+  if (state === null) throw new Error(`${workflowId} is still loading its definition: ${wording.loading}. Nothing was sent.`);
   return { handle: pc.client.workflow.getHandle(workflowId, description.runId), runId: description.runId, state, connection };
 }
 
@@ -172,26 +175,13 @@ export async function approveCommand(pc: PalletClient, workflowId: string, name:
   }
   if (opts.by !== undefined) event.by = opts.by;
 
-  const handle = pc.client.workflow.getHandle(workflowId, opts.runId);
-  const description = await handle.describe().catch((err: Error) => {
-    if (err.name === 'WorkflowNotFoundError') throw new Error(`no run ${workflowId}${opts.runId ? ` (run ${opts.runId})` : ''} on the server`);
-    throw err;
-  });
-  const status = description.status.name;
-  if (status !== 'RUNNING') throw new Error(`${workflowId} is ${status.toLowerCase().replace(/_/g, ' ')}: only a running run waits for events`);
-
   // The live state first: it needs the worker the event needs, and names what the run waits for.
-  const { connection } = await pc.services.temporal();
-  let state: RunState | null;
-  try {
-    state = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(stateQuery));
-  } catch (err) {
-    throw new Error(
-      `no worker answered ${workflowId} within ${QUERY_TIMEOUT_MS / 1000} s (${(err as Error).message.split('\n')[0]}): an event is taken by the run's worker; ` +
-        'start one (`npx pallet worker`) and approve again. Nothing was sent.',
-    );
-  }
-  if (state === null) throw new Error(`${workflowId} is still loading its definition: no wait step is waiting yet. Nothing was sent.`);
+  const { handle, runId, state, connection } = await runningState(pc, workflowId, opts.runId, {
+    closed: 'waits for events',
+    what: 'an event',
+    again: 'approve again',
+    loading: 'no wait step is waiting yet',
+  });
   const waiting = state.waiting ?? [];
   if (!waiting.some((w) => w.event === name || w.step === name))
     throw new Error(`${workflowId} is not waiting for "${name}": ${describeWaiting(waiting)}. Nothing was sent.`);
@@ -201,13 +191,13 @@ export async function approveCommand(pc: PalletClient, workflowId: string, name:
     () => connection.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => handle.executeUpdate(eventUpdate, { args: [event] })),
     workflowId,
   );
-  const link = uiLink(pc, workflowId, description.runId);
+  const link = uiLink(pc, workflowId, runId);
   if (opts.json) {
     console.log(
       JSON.stringify(
         {
           workflow_id: workflowId,
-          run_id: description.runId,
+          run_id: runId,
           event: name,
           outcome: receipt.outcome,
           steps: receipt.steps,

@@ -76,7 +76,7 @@ export function registerRunCommands(program: Command): void {
 }
 
 /** A command body with a connected client; the connection is closed when it returns. */
-function withServices<A extends unknown[]>(body: (pc: PalletClient, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function withServices<A extends unknown[]>(body: (pc: PalletClient, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const services = processServices();
     try {
