@@ -59,13 +59,12 @@ export interface StoreStateRequest {
   segment: StateSegment;
 }
 
-/** A run's step outputs to assemble from its stored state: ids in Pallet's order, each in a segment (`index`) or `inline`. */
+/** A run's step outputs to assemble from its stored state: ids in Pallet's order, each in a segment (`index`). */
 export interface StoreResultRequest {
   owner?: string;
   order: string[];
   segments: ClaimRef[];
   index: Record<string, number>;
-  inline: Record<string, unknown>;
 }
 
 export interface StoreResultReply {

@@ -48,8 +48,7 @@ export function createStateActivities(claims: ClaimStore | undefined) {
         const segments = await Promise.all(req.segments.map(async (ref) => (await resolveClaims(ref, data)) as StateSegment));
         const stepOutputs: Record<string, { outputs: unknown }> = {};
         for (const id of req.order) {
-          const at = req.index[id];
-          const outputs = at === undefined ? (req.inline[id] ?? null) : segments[at].outputs[id];
+          const outputs = segments[req.index[id]].outputs[id];
           Object.defineProperty(stepOutputs, id, { value: { outputs }, enumerable: true, writable: true, configurable: true });
         }
         const last = req.order.length > 0 ? stepOutputs[req.order[req.order.length - 1]].outputs : {};

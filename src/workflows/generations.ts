@@ -19,7 +19,7 @@ import {
 } from '../contract';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type WorkflowDefinition } from '../dsl/types';
 import { CONTINUE_AS_NEW, STATE_BY_REFERENCE } from './patches';
-import { loopOf, readableLater, segmentsOf } from './state';
+import { addSegments, loopOf, readableLater } from './state';
 
 /**
  * History events after which a run moves to a new history, well below Temporal's hard limit of
@@ -155,13 +155,7 @@ async function storeUnread(next: PalletWorkflowInput, carry: GenerationCarry, de
   const moving = Object.entries(carried).filter(([id]) => !keep(id));
   if (moving.length === 0) return;
   const keys = next.keys ?? {};
-  const stored = { segments: [...(next.stored?.segments ?? [])], index: { ...(next.stored?.index ?? {}) } };
-  const segments = segmentsOf(moving, keys);
-  const refs = await Promise.all(segments.map((segment) => carry.storeSegment(segment)));
-  segments.forEach((segment, i) => {
-    for (const id of Object.keys(segment.outputs)) stored.index[id] = stored.segments.length + i;
-  });
-  stored.segments.push(...refs);
+  const stored = await addSegments(next.stored, moving, keys, carry.storeSegment);
   next.stored = stored;
   next.carried = Object.fromEntries(Object.entries(carried).filter(([id]) => keep(id)));
   const kept = Object.fromEntries(Object.entries(keys).filter(([id]) => !(id in stored.index)));

@@ -40,7 +40,7 @@ import { MAX_PAYLOAD_BYTES, type RetrySettings, type RunResult, type SequentialS
 import { continueRun, Generation, GenerationEnd, MAX_HISTORY_EVENTS, nextGeneration } from './generations';
 import { CallGate, checkPayload } from './limits';
 import { BATCHED_PARALLEL, BATCHES_IN_LOOPS, PALLET_SEARCH_ATTRIBUTES, PIN_CHILD_DEFINITIONS, STATE_BY_REFERENCE, WAIT_FOR_CANCELLED_CALLS } from './patches';
-import { outputsRead, segmentsOf } from './state';
+import { addSegments, outputsRead } from './state';
 import { progressText } from './progress';
 import { Questions } from './questions';
 import { Waits } from './waits';
@@ -237,25 +237,17 @@ async function finalResult(
       FailureTypes.resultTooLarge,
     );
   }
-  const segments = [...(args.stored?.segments ?? [])];
-  const index: Record<string, number> = {};
+  // Outputs kept in the data store are indexed in args.stored already; the others are stored now.
   const inline = entries.filter(([, { outputs }]) => !isStateRef(outputs)).map(([id, { outputs }]): [string, unknown] => [id, outputs]);
-  for (const [id, { outputs }] of entries)
-    if (isStateRef(outputs)) index[id] = segments.findIndex((ref) => ref.$pallet_ref === outputs.$pallet_state.$pallet_ref);
   const what =
     size === undefined
       ? `the run's result (${entries.length} step outputs, some kept in the data store)`
       : `the run's result (all step outputs) is ${size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload,`;
   try {
-    const parts = segmentsOf(inline, {});
-    const refs = await Promise.all(parts.map(storeSegment));
-    parts.forEach((part, i) => {
-      for (const id of Object.keys(part.outputs)) index[id] = segments.length + i;
-    });
-    segments.push(...refs);
+    const { segments, index } = await addSegments(args.stored, inline, {}, storeSegment);
     const stored = await activities.storeResult.executeWithOptions(
       { summary: `store the result (${entries.length} step outputs)`, scheduleToCloseTimeout: STATE_STORE_DEADLINE },
-      [{ owner: context.owner, order: entries.map(([id]) => id), segments, index, inline: {} }],
+      [{ owner: context.owner, order: entries.map(([id]) => id), segments, index }],
     );
     return { ...result, step_outputs: stored.step_outputs as unknown as RunResult['step_outputs'], final_output: stored.final_output };
   } catch (err) {

@@ -8,10 +8,7 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import { NOT_ASKING, replyUpdate, type AskingStep, type PalletReply, type ReplyReceipt } from '../contract';
 import { showDuration } from '../dsl/durations';
-
-// eslint-disable-next-line no-restricted-properties
-const workflowNow = (): number => Date.now();
-const iso = (ms: number) => new Date(ms).toISOString();
+import { iso, workflowNow } from './waits';
 
 interface Pending extends AskingStep {
   answer?: PalletReply;

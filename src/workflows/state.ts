@@ -3,7 +3,7 @@
 // not finished may read it; every other finished output can wait in the data store, in a
 // segment written when its generation ended, for the run's result and for `pallet retry`.
 // Sandbox code: pure functions of the definition and the outputs.
-import { payloadSize, type StateSegment } from '../contract';
+import { payloadSize, type ClaimRef, type StateSegment, type StoredState } from '../contract';
 import { STEP_KINDS, walkSteps } from '../dsl/step-kinds';
 import { findExpressions, findTemplates, parseTemplatePath } from '../dsl/templates';
 import type { Step, WorkflowDefinition } from '../dsl/types';
@@ -62,7 +62,7 @@ export function loopOf(stepId: string): string | undefined {
 export const SEGMENT_BYTES = 1_000_000;
 
 /** Splits outputs (and their keys) into segments of at most SEGMENT_BYTES each, in the order given. */
-export function segmentsOf(outputs: [string, unknown][], keys: Record<string, string>): StateSegment[] {
+function segmentsOf(outputs: [string, unknown][], keys: Record<string, string>): StateSegment[] {
   const segments: StateSegment[] = [];
   let current: StateSegment = { outputs: {}, keys: {} };
   let bytes = 0;
@@ -79,4 +79,21 @@ export function segmentsOf(outputs: [string, unknown][], keys: Record<string, st
   }
   if (bytes > 0) segments.push(current);
   return segments;
+}
+
+/** Stores outputs (and their keys) as segments after those of `stored`; returns the state with them indexed. */
+export async function addSegments(
+  stored: StoredState | undefined,
+  entries: [string, unknown][],
+  keys: Record<string, string>,
+  storeSegment: (segment: StateSegment) => Promise<ClaimRef>,
+): Promise<StoredState> {
+  const next: StoredState = { segments: [...(stored?.segments ?? [])], index: { ...(stored?.index ?? {}) } };
+  const parts = segmentsOf(entries, keys);
+  const refs = await Promise.all(parts.map(storeSegment));
+  parts.forEach((part, i) => {
+    for (const id of Object.keys(part.outputs)) next.index[id] = next.segments.length + i;
+  });
+  next.segments.push(...refs);
+  return next;
 }

@@ -20,8 +20,9 @@ interface Pending extends WaitingStep {
 
 /** The workflow's clock: Temporal's sandbox gives the time of the current workflow task, the same on every replay. */
 // eslint-disable-next-line no-restricted-properties
-const workflowNow = (): number => Date.now();
-const iso = (ms: number) => new Date(ms).toISOString();
+export const workflowNow = (): number => Date.now();
+/** A time as RFC 3339, as the state query and the memo show it. */
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 export class Waits {
   /** Wait steps waiting now, in the order they started. */
