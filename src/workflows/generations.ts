@@ -116,23 +116,26 @@ export async function nextGeneration(
     ...(args.lineage ? { lineage: args.lineage } : {}),
     ...(args.owner ? { owner: args.owner } : {}),
   };
+  // A large state goes to the data store; one the store cannot take (a worker without a data
+  // store, a registry down past the deadline) is carried as it is while it fits one payload.
+  let notStored: unknown;
   if (payloadSize(next) > (args.inlineStateBytes ?? INLINE_STATE_BYTES) && patched(STATE_BY_REFERENCE)) {
-    await storeUnread(next, carry, definition).catch((err: unknown) => {
-      throw ApplicationFailure.create({
-        message: `the run's history reached ${info.historyLength} events and storing its state in the data store failed: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`,
-        type: FailureTypes.resultTooLarge,
-        nonRetryable: true,
-        cause: err instanceof Error ? err : undefined,
-      });
-    });
+    notStored = await storeUnread(next, carry, definition).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   }
   // Said, not retried: a state too large to carry cannot become smaller by retrying.
   const size = oversizedPayload(next);
   if (size !== undefined) {
-    throw ApplicationFailure.nonRetryable(
-      `the run's history reached ${info.historyLength} events and the state it must keep in memory (${Object.keys(next.carried ?? {}).length} step outputs that later steps read, ${size} bytes) is over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload, so it cannot continue in a new history: have agents return references instead of large data`,
-      FailureTypes.resultTooLarge,
-    );
+    const why =
+      notStored instanceof Error ? `; storing it in the data store failed: ${(notStored.cause as Error | undefined)?.message ?? notStored.message}` : '';
+    throw ApplicationFailure.create({
+      message: `the run's history reached ${info.historyLength} events and the state it must keep in memory (${Object.keys(next.carried ?? {}).length} step outputs that later steps read, ${size} bytes) is over the ${MAX_PAYLOAD_BYTES}-byte limit of a Temporal payload, so it cannot continue in a new history${why}: have agents return references instead of large data`,
+      type: FailureTypes.resultTooLarge,
+      nonRetryable: true,
+      cause: notStored instanceof Error ? notStored : undefined,
+    });
   }
   return next;
 }

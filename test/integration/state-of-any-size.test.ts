@@ -94,6 +94,25 @@ describe('state of any size across continue-as-new (real server, real registry)'
     );
   });
 
+  it('a worker without a data store carries a large state inline while it fits one payload, as before', async () => {
+    const env = await temporalEnv();
+    const { worker, taskQueue } = await createTestWorker({ agentUrls: [agent.url] });
+    const workflowId = uniqueId('state-inline');
+    const result = (await worker.runUntil(
+      env.client.workflow.execute(palletWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ definition: chain(60), input: {}, historyLimit: 120, inlineStateBytes: 8_000 }],
+      }),
+    )) as RunResult;
+    assert.equal(Object.keys(result.step_outputs).length, 60, 'the result is inline, whole');
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const args = inputOf(history.events![0].workflowExecutionStartedEventAttributes!.input);
+    assert.ok((args.generations ?? []).length >= 2, 'the run continued as new');
+    assert.equal(args.stored, undefined, 'nothing went to a data store');
+    assert.ok(Object.keys(args.carried ?? {}).length > 40, 'every finished step carried inline');
+  });
+
   // npm run test:slow: the run of the measure, 10,000 steps of 1 KB each at the server's own limits.
   (process.env.PALLET_SLOW ? it : it.skip)(
     '10,000 sequential steps of 1 KB outputs complete; the last reads the first; the whole result resolves',
