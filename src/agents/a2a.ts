@@ -13,7 +13,7 @@ import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcT
 import { FailureTypes } from '../contract';
 import { checkBaseUrl, quoteUrl, refusedHost, type HostPattern } from '../sources/agent-hosts';
 import type { AgentCard, A2aInterface } from './card';
-import { cancellation, networkReason, readCapped, readReplyText, snippet } from './http-reply';
+import { cancellation, fetchNoRedirect, readCapped, readReplyText, snippet } from './http-reply';
 import { InputRequired, type AgentProtocol, type AgentTarget, type CallOptions, type TaskRef } from './protocol';
 
 export const A2A_PROTOCOL = 'a2a';
@@ -363,21 +363,7 @@ export function guardedFetch(who: string, { headers, maxReplyBytes }: GuardOptio
     if (signal.aborted) stop();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      let response: Response;
-      try {
-        response = await fetch(input, { ...init, headers: merged, signal: request.signal, redirect: 'manual' });
-      } catch (err) {
-        if (signal.aborted) throw cancellation(signal);
-        throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
-      }
-      if (response.status >= 300 && response.status < 400) {
-        request.abort();
-        const to = response.headers.get('location');
-        throw ApplicationFailure.nonRetryable(
-          `${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); A2A agents are called only at their card's URLs`,
-          FailureTypes.agentRejected,
-        );
-      }
+      const response = await fetchNoRedirect(input, { ...init, headers: merged }, who, "A2A agents are called only at their card's URLs", request, signal);
       if (response.status >= 400) {
         const read = await readCapped(response, ERROR_BODY_BYTES, request);
         if (signal.aborted) throw cancellation(signal);

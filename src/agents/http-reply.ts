@@ -67,6 +67,38 @@ export function tooLarge(who: string, limit: number, how: string): ApplicationFa
 }
 
 /**
+ * One request to an agent that never follows a redirect: the call's data goes only to the URL
+ * that was checked (PALLET_AGENT_HOSTS). Unreachable → AgentUnavailable (retryable); a redirect →
+ * AgentRejected, `calledAt` saying where such agents are called; the signal's reason when the
+ * call was cancelled.
+ */
+export async function fetchNoRedirect(
+  url: string | URL | Request,
+  init: RequestInit,
+  who: string,
+  calledAt: string,
+  request: AbortController,
+  signal: AbortSignal,
+): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: request.signal, redirect: 'manual' });
+  } catch (err) {
+    if (signal.aborted) throw cancellation(signal);
+    throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    request.abort();
+    const to = response.headers.get('location');
+    throw ApplicationFailure.nonRetryable(
+      `${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); ${calledAt}`,
+      FailureTypes.agentRejected,
+    );
+  }
+  return response;
+}
+
+/**
  * A successful reply's body as text, read with the cap: refused by its announced length before
  * anything is read (a compressed body's length says nothing: that one is capped as it is read),
  * ResultTooLarge past the cap, AgentUnavailable (retryable) when it broke off, the signal's

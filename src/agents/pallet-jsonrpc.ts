@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../contract';
 import { agentCardSchema, type AgentCard } from './card';
-import { cancellation, networkReason, readCapped, readReplyText, snippet } from './http-reply';
+import { cancellation, fetchNoRedirect, networkReason, readCapped, readReplyText, snippet } from './http-reply';
 import { PALLET_PROTOCOL, type AgentProtocol, type AgentTarget, type CallOptions } from './protocol';
 
 /** Of an error reply (HTTP 4xx, 5xx) only the start is read, for its message. */
@@ -47,30 +47,19 @@ async function invokeSkill(
   if (signal.aborted) throw cancellation(signal);
   signal.addEventListener('abort', cancelled, { once: true });
   try {
-    let response: Response;
-    try {
-      response = await fetch(`${agent.url}/execute`, {
+    const response = await fetchNoRedirect(
+      `${agent.url}/execute`,
+      {
         method: 'POST',
         // Credentials (PALLET_AGENT_CREDENTIALS) first: they may not replace what the protocol needs.
         headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': callId },
         body: JSON.stringify({ jsonrpc: '2.0', method: skill, params, id: callId }),
-        signal: request.signal,
-        // Step data goes only to the URL that was checked (see PALLET_AGENT_HOSTS), never on.
-        redirect: 'manual',
-      });
-    } catch (err) {
-      if (signal.aborted) throw cancellation(signal);
-      throw ApplicationFailure.retryable(`${who} is unreachable (${networkReason(err)})`, FailureTypes.agentUnavailable);
-    }
-
-    if (response.status >= 300 && response.status < 400) {
-      request.abort();
-      const to = response.headers.get('location');
-      throw ApplicationFailure.nonRetryable(
-        `${who} answered with a redirect (HTTP ${response.status}${to ? ` to ${to.slice(0, 200)}` : ''}); agents are called only at their card's URL`,
-        FailureTypes.agentRejected,
-      );
-    }
+      },
+      who,
+      "agents are called only at their card's URL",
+      request,
+      signal,
+    );
     if (response.status >= 400) {
       // Only the start of an error reply matters (its message); its status decides.
       const read = await readCapped(response, ERROR_BODY_BYTES, request);
