@@ -13,6 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCommand } from './run';
 import { registerRunCommands } from './runs';
+import { registerScheduleCommands } from './schedules';
+import { registerServeCommand } from './serve';
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
@@ -90,6 +92,8 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerOpsCommands(program);
   registerDataCommands(program);
+  registerServeCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 
