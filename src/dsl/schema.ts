@@ -410,6 +410,12 @@ export const metadataSchema = z
     version: z.union([z.string(), z.number()]).transform(String).describe('Version; a YAML number is read as the text written (1.10 stays "1.10").'),
     description: z.string().default('').describe('What the workflow does.'),
     tags: z.array(z.string()).default([]).describe('Free-form tags.'),
+    input_schema: z
+      .record(z.string(), z.unknown(), { error: 'input_schema must be a map: a JSON Schema of the workflow input' })
+      .optional()
+      .describe(
+        'JSON Schema of the workflow input (workflow.input): `pallet run` checks input against it, `pallet serve` gives it to MCP callers. Not in Pallet, which ignores it.',
+      ),
   })
   .describe('What the workflow is: id, name, version.');
 
