@@ -23,6 +23,7 @@ import {
   type RunState,
   type StepFailureDetails,
 } from './contract';
+import { checkInput } from './dsl/input-schema';
 import { loadDefinitionFile } from './dsl/loader';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import { formatReference, workflowReference } from './registry';
@@ -80,6 +81,8 @@ export interface StartOptions {
 
 /** The workflow's input for a run; refused at once when it cannot fit one Temporal payload. */
 export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowInput {
+  // A definition that declares its input (metadata.input_schema) refuses input that does not fit, naming the field.
+  if (target.definition) checkInput(target.definition.metadata, opts.input);
   const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
   // Said here, before anything starts: the server would refuse it with a bare "failed to start".
   const size = payloadSize(args);

@@ -1,12 +1,13 @@
 // Warnings about definitions that are valid but likely not what their author means. `pallet lint` prints them; they never stop a run.
 import { checkExpression, expressionOf } from './expressions';
 import { durationMs } from './durations';
+import { adviseInputSchema } from './input-schema';
 import { STEP_KINDS, walkSteps, type FieldPath, type StepVisit } from './step-kinds';
 import type { Step, WaitStep, WorkflowDefinition } from './types';
 import type { Problem } from './validate';
 
 export function adviseDefinition(def: WorkflowDefinition): Problem[] {
-  const advice: Problem[] = [];
+  const advice: Problem[] = adviseInputSchema(def.metadata);
   adviseSteps(def.steps, advice);
   // Pallet reads no key of error_handling; we read two. Say when others will not be read.
   for (const key of Object.keys(def.error_handling ?? {})) {

@@ -4,6 +4,7 @@
 // is collected with the path of the field it concerns, so the loader can point at file, line
 // and column.
 import { checkExpression, expressionOf, showExpression } from './expressions';
+import { inputSchemaProblems } from './input-schema';
 import { childLists, kindOf, stepsOf, walkSteps, type FieldPath } from './step-kinds';
 import { findExpressions, findTemplates, parseTemplatePath } from './templates';
 
@@ -33,8 +34,8 @@ interface Walk {
  */
 type RawStep = Record<string, unknown>;
 
-export function validateDefinition(def: { steps?: unknown }): Problem[] {
-  const walk: Walk = { problems: [], seen: new Map(), types: new Map(), all: idsIn(def.steps) };
+export function validateDefinition(def: { steps?: unknown; metadata?: unknown }): Problem[] {
+  const walk: Walk = { problems: inputSchemaProblems(def.metadata), seen: new Map(), types: new Map(), all: idsIn(def.steps) };
   if (Array.isArray(def.steps) && def.steps.length === 0) walk.problems.push({ path: ['steps'], message: 'a workflow needs at least one step' });
   checkSteps(stepsOf<RawStep>(def.steps), ['steps'], new Set(), walk);
   return walk.problems;
