@@ -16,6 +16,7 @@ import {
 import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { IterationWalker, type IterationRoot } from './iteration';
+import { noteStepEnd, noteWaitChange } from './metrics';
 import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
 import { withDefaults, type Effects, type Scope, type StepEffects, type Walker } from './steps/types';
@@ -126,10 +127,15 @@ export class WorkflowRun implements IterationRoot {
   async runStepAs(walker: Walker, id: string, step: Step, scope: Scope): Promise<void> {
     this.state.running.push(id);
     this.effects.onChange(this.state);
+    let failure: { error: unknown } | undefined;
     try {
       await runnerOf(step)(walker, step, scope);
+    } catch (error) {
+      failure = { error };
+      throw error;
     } finally {
       this.state.running = this.state.running.filter((r) => r !== id);
+      noteStepEnd(step, id, failure, this.effects);
     }
     this.effects.onChange(this.state);
   }
@@ -217,6 +223,7 @@ export class WorkflowRun implements IterationRoot {
   }
 
   noteWaiting(stepId: string, waiting?: WaitingStep): void {
+    noteWaitChange(this.state.waiting?.some((w) => w.step === stepId) ?? false, waiting !== undefined);
     const others = (this.state.waiting ?? []).filter((w) => w.step !== stepId);
     if (waiting) others.push(waiting);
     if (others.length) this.state.waiting = others;
