@@ -27,6 +27,8 @@ export interface BenchRow {
   /** The goal the issue set, as text: "≤ 1.05", "< 400 MB". */
   target?: string;
   note?: string;
+  /** Anything else measured, kept in the JSON only (e.g. both histories' figures). */
+  details?: Record<string, unknown>;
 }
 
 export interface BenchEnv {
