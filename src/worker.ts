@@ -3,6 +3,7 @@
 // default shutdown signals): in-flight activities finish or are handed back, nothing is lost.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { services as processServices, type Services } from './services';
+import { workerTuning } from './worker-tuning';
 
 export interface WorkerSetup {
   worker: Worker;
@@ -23,6 +24,7 @@ export async function createWorker(services: Services = processServices()): Prom
     taskQueue: services.settings.taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities: services.activities(),
+    ...workerTuning(),
   });
   return { worker, connection };
 }
