@@ -23,6 +23,7 @@ interface Service {
   environment?: Record<string, string | number | boolean | null> | string[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: unknown;
+  env_file?: string | string[];
 }
 
 interface ComposeFile {
@@ -30,8 +31,20 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
+// Compose interpolates `${NAME}` from the `.env` beside the file (a link to deploy/cluster.env, which
+// `npm run cluster` reads too), and `env_file: deploy/cluster.env` adds those variables to a service.
+const clusterEnv: Record<string, string> = Object.fromEntries(
+  readFileSync(path.join(ROOT, 'deploy', 'cluster.env'), 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+);
+const composeText = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8').replace(/(?<!\$)\$\{([A-Z_]+)\}/g, (_, name: string) => {
+  assert.ok(name in clusterEnv, `docker-compose.yml uses \${${name}}, which deploy/cluster.env does not define`);
+  return clusterEnv[name];
+});
 // Compose files use YAML merge keys (`<<: *anchor`), which the yaml package applies with `merge`.
-const compose = YAML.parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const compose = YAML.parse(composeText, { merge: true }) as ComposeFile;
 const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 
 function service(name: string): Service {
@@ -41,10 +54,11 @@ function service(name: string): Service {
 }
 
 function env(svc: Service): Record<string, string> {
+  const fromFile = svc.env_file ? clusterEnv : {};
   if (Array.isArray(svc.environment)) {
-    return Object.fromEntries(svc.environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    return { ...fromFile, ...Object.fromEntries(svc.environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) };
   }
-  return Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  return { ...fromFile, ...Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)])) };
 }
 
 /** Published (host) port -> container port, from short ("8233:8080", "127.0.0.1:5000:5000", ranges) or long syntax. */
