@@ -12,6 +12,7 @@
 // the parts of a result too big for Temporal's history are stored in the registry and
 // replaced by references before the activity returns, and references in a step's inputs are
 // replaced by their data before the agent is called, so agents see real data either way.
+import { context as otelContext, propagation, trace } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -23,6 +24,7 @@ import { MAX_PAYLOAD_BYTES } from '../dsl/types';
 import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES, hasClaims, resolveClaims, storeLargeValues, type ClaimStore } from '../claims';
 import { FailureTypes } from '../contract';
 import { isRetryable, RegistryError } from '../registry';
+import { AgentCallMetrics } from '../telemetry/agent-metrics';
 import type { CallAgentReply, CallAgentRequest } from './contract';
 import { registryFailure } from './failures';
 
@@ -76,12 +78,21 @@ export function createCallAgent({
   return async function callAgent(req: CallAgentRequest): Promise<CallAgentReply> {
     const ctx = Context.current();
     const { workflowExecution, attempt } = ctx.info;
+    const metrics = new AgentCallMetrics(ctx.metricMeter);
     // A retry may be due to an agent that moved or died: look it up afresh.
-    if (attempt > 1) directory.invalidate();
+    if (attempt > 1) {
+      directory.invalidate();
+      metrics.retried(req.skill);
+    }
     let agent: FoundAgent;
     try {
       agent = await directory.find(req.skill);
     } catch (err) {
+      metrics.failed(
+        { skill: req.skill },
+        err instanceof UnknownSkillError ? (err.problems.length > 0 ? FailureTypes.agentUnavailable : FailureTypes.unknownSkill) : 'Error',
+      );
+      ctx.log.warn('agent lookup failed', { step: req.stepId, skill: req.skill, attempt, error: (err as Error).message });
       if (err instanceof UnknownSkillError) {
         // With an agent unreachable the skill may be its: worth retrying. Otherwise it is unknown.
         const details = { skill: err.skill, knownSkills: err.knownSkills, problems: err.problems };
@@ -94,6 +105,11 @@ export function createCallAgent({
       }
       throw err;
     }
+    const labels = { skill: req.skill, agent: agent.card.name };
+    // The SDK's activity span (tracing on): which step, skill and agent it is.
+    trace
+      .getActiveSpan()
+      ?.setAttributes({ 'pallet.step': req.stepId, 'pallet.skill': req.skill, 'pallet.agent': agent.card.name, 'pallet.agent_url': agent.url });
     const protocol = protocolNamed(protocols, agent.protocol);
     if (!protocol) {
       const spoken = protocols.map((p) => p.name).join(', ');
@@ -154,11 +170,13 @@ export function createCallAgent({
         signal,
         maxReplyBytes,
         onTask,
-        ...(credentials ? { headers: credentials.headersFor(agent.url) } : {}),
+        headers: agentHeaders(agent.url, credentials),
         ...(task ? { resume: task } : {}),
         ...(req.answer ? { answer: req.answer } : {}),
       };
+      const callStarted = performance.now();
       const reply = await protocol.call(agent, req.skill, inputs, call).catch((err: unknown) => {
+        metrics.called(labels, performance.now() - callStarted, failureKind(err, slow.aborted && !ctx.cancellationSignal.aborted));
         if (slow.aborted && !ctx.cancellationSignal.aborted) {
           throw ApplicationFailure.retryable(
             `${agent.card.name} (${agent.url}) did not answer within the step's timeout of ${Math.round(ctx.info.startToCloseTimeoutMs / 1000)} s`,
@@ -167,17 +185,30 @@ export function createCallAgent({
         }
         throw err;
       });
-      const result = claims ? await storeResult(reply, req, claims, threshold) : reply;
+      metrics.called(labels, performance.now() - callStarted, 'ok');
+      const result = claims ? await storeResult(reply, req, claims, threshold, (bytes) => metrics.claimStored(req.skill, bytes)) : reply;
       checkSize(result, agent, req, maxResultBytes);
       return { result, agent: agent.url };
     } catch (err) {
       if (err instanceof InputRequired) {
+        metrics.asked(labels);
         return {
           result: null,
           agent: agent.url,
           inputRequired: { task: err.task, question: err.question, ...(err.data !== undefined ? { data: err.data } : {}) },
         };
       }
+      const kind = failureKind(err, false);
+      metrics.failed(labels, kind);
+      ctx.log.warn('agent call failed', {
+        step: req.stepId,
+        skill: req.skill,
+        agent: agent.card.name,
+        agentUrl: agent.url,
+        kind,
+        attempt,
+        error: (err as Error)?.message,
+      });
       if (!(err instanceof ApplicationFailure)) throw err;
       const type = err.type ?? '';
       // The step's retry settings: types that end it at once, types retried although final.
@@ -216,10 +247,12 @@ const STORE_BACKOFF_MS = 1_000;
  * is down is tried again a few times here (the agent's answer would otherwise be lost), then
  * the step fails retryably: never is a value too large for the history kept inline.
  */
-async function storeResult(result: unknown, req: CallAgentRequest, claims: ClaimStore, threshold: number): Promise<unknown> {
+async function storeResult(result: unknown, req: CallAgentRequest, claims: ClaimStore, threshold: number, onStored: (bytes: number) => void): Promise<unknown> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await storeLargeValues(result, claims, threshold, req.owner)).value;
+      const split = await storeLargeValues(result, claims, threshold, req.owner);
+      onStored(split.stored.reduce((sum, ref) => sum + ref.size, 0));
+      return split.value;
     } catch (err) {
       const message = `storing the large values of step "${req.stepId}"'s result in ${claims.location} failed: ${(err as Error).message}`;
       if (!(err instanceof RegistryError)) throw ApplicationFailure.retryable(message, FailureTypes.registryError);
@@ -227,6 +260,24 @@ async function storeResult(result: unknown, req: CallAgentRequest, claims: Claim
       await new Promise((resolve) => setTimeout(resolve, STORE_BACKOFF_MS * attempt));
     }
   }
+}
+
+/**
+ * Headers of an agent call: the W3C trace context of the activity's span (none when tracing is off:
+ * no propagator is registered), then the host's credentials.
+ */
+function agentHeaders(url: string, credentials: AgentCredentials | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(otelContext.active(), headers);
+  return { ...headers, ...credentials?.headersFor(url) };
+}
+
+/** The failure type of an agent call's rejection, for metrics and logs (bounded: FailureTypes or Error/Cancelled). */
+function failureKind(err: unknown, timedOut: boolean): string {
+  if (timedOut) return FailureTypes.agentTimeout;
+  if (err instanceof InputRequired) return 'input_required';
+  if (err instanceof ApplicationFailure) return err.type ?? 'ApplicationFailure';
+  return (err as Error)?.name === 'AbortError' ? 'Cancelled' : 'Error';
 }
 
 /** What an attempt leaves to the next one of the same step. */
