@@ -403,6 +403,26 @@ export const stepSchema: z.ZodType<Step, unknown> = z
   .preprocess((raw) => (isPlainObject(raw) && raw.step_type === undefined ? { ...raw, step_type: 'sequential' } : raw), stepUnion)
   .describe('A step. step_type (default sequential) says which fields it needs.');
 
+/**
+ * `metadata.schedule`: `pallet push` has the workflow run on a Temporal Schedule (docs/schedules.md).
+ * Never read by a run: results do not change. Not in Pallet, which ignores it.
+ */
+const scheduleSchema = z
+  .strictObject({
+    cron: z.string().min(1).optional().describe('When to run, as cron: "0 9 * * MON-FRI" (UTC unless CRON_TZ=<zone> comes first), @daily, @hourly.'),
+    every: durationValue('every', false)
+      .refine((d) => durationMs(d)! >= 1000 && durationMs(d)! % 1000 === 0, 'every must be whole seconds, at least 1s')
+      .optional()
+      .describe(`Run at this interval: ${DURATION_HELP} (whole seconds, at least 1s).`),
+    input: dataMap.optional().describe('The input of every scheduled run.'),
+    overlap: z
+      .enum(['skip', 'buffer', 'allow'], { error: 'overlap must be one of skip, buffer, allow' })
+      .optional()
+      .describe('When a run is due while the last one still runs: skip it (default), buffer one, or allow both.'),
+  })
+  .refine((s) => (s.cron === undefined) !== (s.every === undefined), 'give exactly one of cron and every')
+  .describe('Run this workflow on a schedule: `pallet push` creates (or updates) a Temporal Schedule whose id is the workflow id.');
+
 export const metadataSchema = z
   .object({
     id: z.string().min(1).describe('The workflow id, e.g. code-generation-v1, as `pallet run --workflow` names it (a -vN ending is the registry tag).'),
@@ -416,6 +436,7 @@ export const metadataSchema = z
       .describe(
         'JSON Schema of the workflow input (workflow.input): `pallet run` checks input against it, `pallet serve` gives it to MCP callers. Not in Pallet, which ignores it.',
       ),
+    schedule: scheduleSchema.optional(),
   })
   .describe('What the workflow is: id, name, version.');
 
