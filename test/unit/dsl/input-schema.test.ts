@@ -90,7 +90,7 @@ describe('dsl/input-schema', () => {
     assert.ok(parsed.ok);
     const target = { definition: parsed.definition, source: { ref: '/a.yaml', digest: parsed.digest }, definitionId: 'gen-v1' };
     assert.throws(() => runArgs(target, { input: { requirement: 'typo' } }), /input\.requirements is required/);
-    assert.equal(runArgs(target, { input: { requirements: 'a CLI' } }).input.requirements, 'a CLI');
+    assert.equal(runArgs(target, { input: { requirements: 'a CLI' } }).input?.requirements, 'a CLI');
     const plain = parseDefinition(`metadata: { id: a, name: A, version: "1" }\n${STEPS}`, 'a.yaml');
     assert.ok(plain.ok);
     assert.deepEqual(runArgs({ ...target, definition: plain.definition }, { input: { whatever: true } }).input, { whatever: true });
