@@ -112,6 +112,8 @@ export interface HistoryFigures {
   bytes: number;
   workflowTasks: number;
   activities: number;
+  /** Seconds the worker spent in workflow tasks (each task's started to completed event). */
+  taskSeconds: number;
   /** Events by type, e.g. { ACTIVITY_TASK_SCHEDULED: 100, ... }. */
   byType: Record<string, number>;
 }
@@ -120,7 +122,12 @@ export interface HistoryFigures {
 export async function historyFigures(handle: WorkflowHandleWithFirstExecutionRunId): Promise<HistoryFigures> {
   const history = await handle.fetchHistory();
   const byType: Record<string, number> = {};
+  let taskMs = 0;
+  let taskStarted: number | undefined;
   for (const event of history.events ?? []) {
+    const at = Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+    if (event.workflowTaskStartedEventAttributes) taskStarted = at;
+    if (event.workflowTaskCompletedEventAttributes && taskStarted !== undefined) taskMs += at - taskStarted;
     const name = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
     byType[name] = (byType[name] ?? 0) + 1;
   }
@@ -129,11 +136,12 @@ export async function historyFigures(handle: WorkflowHandleWithFirstExecutionRun
     bytes: temporal.api.history.v1.History.encode(history).finish().length,
     workflowTasks: byType.WORKFLOW_TASK_COMPLETED ?? 0,
     activities: byType.ACTIVITY_TASK_SCHEDULED ?? 0,
+    taskSeconds: taskMs / 1000,
     byType,
   };
 }
 
 /** "6 tasks, 309 events, 305 KB" */
 export function describeHistory(h: HistoryFigures): string {
-  return `${h.workflowTasks} workflow tasks, ${h.events} events, ${(h.bytes / 1024).toFixed(0)} KB`;
+  return `${h.workflowTasks} workflow tasks (${h.taskSeconds.toFixed(3)} s in them), ${h.events} events, ${(h.bytes / 1024).toFixed(0)} KB`;
 }
