@@ -1,14 +1,13 @@
-// pallet serve's MCP server (src/serve/mcp.ts) on a loopback express app, driven by the official
+// pallet serve's MCP server (src/serve/mcp.ts) on a loopback HTTP server, driven by the official
 // TS SDK client, with a test double of WorkflowRuns: tools from the catalog, a call's result,
 // progress, failures, waits, idempotency keys and arguments refused by the input schema.
 // The real runs behind it: test/integration/serve-mcp.test.ts.
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
-import express from 'express';
 import type { ServedRun, ServedWorkflow, WorkflowRuns } from '../../../src/serve/contract';
 import { RunRequestError } from '../../../src/serve/errors';
 import { IDEMPOTENCY_KEY, mcpHandler, RUN_ID_KEY } from '../../../src/serve/mcp';
@@ -70,12 +69,10 @@ describe('serve/mcp: the MCP server of pallet serve', () => {
 
   beforeEach(async () => {
     runs = new FakeRuns();
-    const app = express();
-    app.use(express.json());
-    app.all('/mcp', mcpHandler(runs, { log: () => {} }));
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
+    // No body parser in front: the transport reads the body itself (server.ts's express parses it first, also covered by serve-mcp.test.ts).
+    const handle = mcpHandler(runs, { log: () => {} });
+    server = createServer((req, res) => void handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
   });
   afterEach(async () => {
