@@ -11,6 +11,8 @@ export interface RecordedCall {
   id: unknown;
   /** The Authorization header the call came with, if any. */
   authorization?: string;
+  /** The W3C trace context header the call came with (tracing on), if any. */
+  traceparent?: string;
 }
 
 export interface TestAgent {
@@ -60,6 +62,7 @@ export async function startTestAgent(name: string, skills: Record<string, SkillF
         params: rpc.params,
         id: rpc.id,
         ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}),
       };
       calls.push(call);
       const fn = skills[rpc.method];
