@@ -99,12 +99,12 @@ describe('telemetry', function () {
         if (total(during, 'pallet_steps', completed) >= 1) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-        console.log(
-          during
-            .split('\n')
-            .filter((l) => /pallet|^temporal_workflow_completed/.test(l))
-            .join('\n'),
-        );
+      console.log(
+        during
+          .split('\n')
+          .filter((l) => /pallet|^temporal_workflow_completed/.test(l))
+          .join('\n'),
+      );
       assert.equal(total(during, 'pallet_steps', completed), 1, 'one step finished while the second is held');
       assert.equal(total(during, 'pallet_agent_call_latency_count', { skill: 'first', agent: 'metrics-agent', outcome: 'ok' }), 1);
       // Temporal's own SDK metrics are on the same endpoint.
