@@ -3,7 +3,7 @@
 export interface TelemetryConfig {
   /** host:port the worker serves Prometheus metrics on, at /metrics (Temporal's SDK metrics and Pallet's). */
   metricsAddress?: string;
-  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is: spans go there over OTLP/HTTP. */
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: spans go there over OTLP/HTTP. */
   tracing?: { endpoint: string; serviceName: string };
 }
 
@@ -11,10 +11,11 @@ export function telemetryConfig(env: NodeJS.ProcessEnv = process.env): Telemetry
   const config: TelemetryConfig = {};
   const address = env.PALLET_METRICS_ADDRESS?.trim();
   if (address) config.metricsAddress = checkAddress(address);
-  const endpoint = (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT)?.trim();
-  if (endpoint && env.OTEL_TRACES_EXPORTER?.trim() !== 'none' && env.OTEL_SDK_DISABLED?.trim() !== 'true') {
-    config.tracing = { endpoint, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'pallet-worker' };
-  }
+  // On exactly when OTEL_EXPORTER_OTLP_ENDPOINT is set (the prebuilt bundle with the tracing interceptors is chosen by
+  // the same test, worker-tuning.ts); the exporter itself also reads OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and headers.
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  if (endpoint)
+    config.tracing = { endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || endpoint, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'pallet-worker' };
   return config;
 }
 
