@@ -5,7 +5,18 @@
 //   GET  /.well-known/agent-card.json   the card (public: callers read it first; it names the security schemes)
 //   POST /                              A2A JSON-RPC 1.0 (SendMessage, SendStreamingMessage, GetTask, CancelTask, SubscribeToTask), and 0.3's message/send...
 import { createHash, randomUUID } from 'node:crypto';
-import { Role, TaskState, type AgentCard, type Message, type Part, type SecurityScheme, type StreamResponse, type SubscribeToTaskRequest, type CancelTaskRequest, type Task } from '@a2a-js/sdk';
+import {
+  Role,
+  TaskState,
+  type AgentCard,
+  type Message,
+  type Part,
+  type SecurityScheme,
+  type StreamResponse,
+  type SubscribeToTaskRequest,
+  type CancelTaskRequest,
+  type Task,
+} from '@a2a-js/sdk';
 import { RequestMalformedError, TaskNotCancelableError, TaskNotFoundError, UnsupportedOperationError } from '@a2a-js/sdk/errors';
 import {
   AgentEvent,
@@ -35,7 +46,9 @@ export interface A2aOptions {
 export function a2aCard(workflows: ServedWorkflow[], opts: Pick<A2aOptions, 'url' | 'authenticated'>): AgentCard {
   const schemes: Record<string, SecurityScheme> = opts.authenticated
     ? {
-        bearer: { scheme: { $case: 'httpAuthSecurityScheme' as const, value: { description: 'a token of PALLET_SERVE_TOKENS', scheme: 'Bearer', bearerFormat: '' } } },
+        bearer: {
+          scheme: { $case: 'httpAuthSecurityScheme' as const, value: { description: 'a token of PALLET_SERVE_TOKENS', scheme: 'Bearer', bearerFormat: '' } },
+        },
         apiKey: {
           scheme: { $case: 'apiKeySecurityScheme' as const, value: { description: 'a token of PALLET_SERVE_TOKENS', location: 'header', name: 'X-API-Key' } },
         },
@@ -73,7 +86,14 @@ export function a2aCard(workflows: ServedWorkflow[], opts: Pick<A2aOptions, 'url
 
 /** The task a run is, as Temporal knows it: the task id and context id are the workflow id. */
 export function taskOf(run: ServedRun, history: Message[] = []): Task {
-  return { id: run.runId, contextId: run.runId, status: statusOf(run), artifacts: run.status === 'completed' ? [resultArtifact(run.result)] : [], history, metadata: { workflow: run.workflow } };
+  return {
+    id: run.runId,
+    contextId: run.runId,
+    status: statusOf(run),
+    artifacts: run.status === 'completed' ? [resultArtifact(run.result)] : [],
+    history,
+    metadata: { workflow: run.workflow },
+  };
 }
 
 const STATES: Record<ServedRun['status'], TaskState> = {
@@ -86,10 +106,15 @@ const STATES: Record<ServedRun['status'], TaskState> = {
 
 function statusOf(run: ServedRun) {
   let parts: Part[] = [];
-  if (run.status === 'waiting') parts = [textPart(waitingQuestion(run.waiting ?? [])), dataPart({ waiting: run.waiting ?? [], expects: { outcome: ['approved', 'rejected'] } })];
+  if (run.status === 'waiting')
+    parts = [textPart(waitingQuestion(run.waiting ?? [])), dataPart({ waiting: run.waiting ?? [], expects: { outcome: ['approved', 'rejected'] } })];
   else if (run.status === 'failed' || run.status === 'cancelled') parts = [textPart(run.error ?? `the run ${run.status}`)];
   else if (run.status === 'running' && run.progress)
-    parts = [textPart(`${run.progress.done} step${run.progress.done === 1 ? '' : 's'} done${run.progress.running.length ? `; running: ${run.progress.running.join(', ')}` : ''}`)];
+    parts = [
+      textPart(
+        `${run.progress.done} step${run.progress.done === 1 ? '' : 's'} done${run.progress.running.length ? `; running: ${run.progress.running.join(', ')}` : ''}`,
+      ),
+    ];
   return { state: STATES[run.status], message: parts.length ? agentMessage(run.runId, parts) : undefined, timestamp: new Date().toISOString() };
 }
 
@@ -107,7 +132,12 @@ function agentMessage(taskId: string, parts: Part[]): Message {
 }
 
 const textPart = (value: string): Part => ({ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-const dataPart = (value: unknown): Part => ({ content: { $case: 'data', value: value ?? null }, metadata: undefined, filename: '', mediaType: 'application/json' });
+const dataPart = (value: unknown): Part => ({
+  content: { $case: 'data', value: value ?? null },
+  metadata: undefined,
+  filename: '',
+  mediaType: 'application/json',
+});
 
 /** The run's result (`step_outputs`, `final_output`...) as the artifact `result`: one data part. */
 function resultArtifact(value: unknown) {
@@ -237,7 +267,16 @@ function statusEvent(run: ServedRun) {
 /** A followed run's end: its result as the artifact first, then its final (or input-required) state. */
 function publishEnd(bus: ExecutionEventBus, run: ServedRun): void {
   if (run.status === 'completed') {
-    bus.publish(AgentEvent.artifactUpdate({ taskId: run.runId, contextId: run.runId, artifact: resultArtifact(run.result), append: false, lastChunk: true, metadata: undefined }));
+    bus.publish(
+      AgentEvent.artifactUpdate({
+        taskId: run.runId,
+        contextId: run.runId,
+        artifact: resultArtifact(run.result),
+        append: false,
+        lastChunk: true,
+        metadata: undefined,
+      }),
+    );
   }
   bus.publish(statusEvent(run));
 }
@@ -255,7 +294,9 @@ export class ServedRequestHandler extends DefaultRequestHandler {
     log?: (line: string) => void,
   ) {
     // No bus outlives its request: the next message on a task is answered from Temporal.
-    super(card, new TemporalTaskStore(runs), new WorkflowExecutor(runs, log), undefined, undefined, undefined, undefined, undefined, { keepBusAliveStates: [] });
+    super(card, new TemporalTaskStore(runs), new WorkflowExecutor(runs, log), undefined, undefined, undefined, undefined, undefined, {
+      keepBusAliveStates: [],
+    });
   }
 
   override async *resubscribe(params: SubscribeToTaskRequest, _context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
@@ -263,7 +304,8 @@ export class ServedRequestHandler extends DefaultRequestHandler {
     if (!params.id) throw new RequestMalformedError('name the task to subscribe to (id)');
     const run = await this.runs.get(params.id);
     if (!run) throw new TaskNotFoundError(`Task not found: ${params.id}`);
-    if (TERMINAL.includes(run.status)) throw new UnsupportedOperationError(`Task ${params.id} is ${run.status} and cannot be subscribed to: read it with GetTask`);
+    if (TERMINAL.includes(run.status))
+      throw new UnsupportedOperationError(`Task ${params.id} is ${run.status} and cannot be subscribed to: read it with GetTask`);
     yield { payload: { $case: 'task', value: taskOf(run) } };
     if (run.status === 'waiting') return;
     const stop = new AbortController();
@@ -298,7 +340,14 @@ export class ServedRequestHandler extends DefaultRequestHandler {
             yield {
               payload: {
                 $case: 'artifactUpdate',
-                value: { taskId: ended.runId, contextId: ended.runId, artifact: resultArtifact(ended.result), append: false, lastChunk: true, metadata: undefined },
+                value: {
+                  taskId: ended.runId,
+                  contextId: ended.runId,
+                  artifact: resultArtifact(ended.result),
+                  append: false,
+                  lastChunk: true,
+                  metadata: undefined,
+                },
               },
             };
           }
@@ -322,7 +371,8 @@ export class ServedRequestHandler extends DefaultRequestHandler {
     if (run.status === 'cancelled') return taskOf(run);
     if (TERMINAL.includes(run.status)) throw new TaskNotCancelableError(`Task ${params.id} is ${run.status}: it cannot be cancelled`);
     const after = await this.runs.cancel(params.id);
-    if (after.status === 'completed' || after.status === 'failed') throw new TaskNotCancelableError(`Task ${params.id} ${after.status} before it could be cancelled`);
+    if (after.status === 'completed' || after.status === 'failed')
+      throw new TaskNotCancelableError(`Task ${params.id} ${after.status} before it could be cancelled`);
     return taskOf(after);
   }
 }

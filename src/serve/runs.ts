@@ -3,7 +3,12 @@
 // (describe, the `state` query, the result), so any `pallet serve` instance answers for any run.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import YAML from 'yaml';
 import { hasClaims, resolveClaims } from '../claims';
 import { connectClient, failureOf, resolveTarget, startRun, type PalletClient } from '../client';
@@ -165,7 +170,10 @@ export class TemporalWorkflowRuns implements WorkflowRuns {
         throw new RunRequestError(kind, `${runId} refused the event: ${cause?.message ?? err.message}. Nothing was taken.`);
       }
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-        throw new RunRequestError('unavailable', `no worker took the event "${event.event}" for ${runId} within ${UPDATE_TIMEOUT_MS / 1000} s; check the task before answering again`);
+        throw new RunRequestError(
+          'unavailable',
+          `no worker took the event "${event.event}" for ${runId} within ${UPDATE_TIMEOUT_MS / 1000} s; check the task before answering again`,
+        );
       }
       throw err;
     }
