@@ -35,9 +35,9 @@ export function workerTuning(env: Env = process.env): Partial<WorkerOptions> {
     }
   }
   // The bundle made at build time, unless turned off; the one with the tracing interceptors
-  // when tracing is on (src/telemetry). None usable: the SDK bundles workflowsPath at start.
+  // when tracing is on (src/telemetry/config.ts: OTEL_EXPORTER_OTLP_ENDPOINT set). None usable: the SDK bundles workflowsPath at start.
   if (!/^(0|false|no|off)$/i.test(env.PALLET_PREBUILT_BUNDLE?.trim() ?? '')) {
-    const found = findPrebuiltBundle(!!env.OTEL_EXPORTER_OTLP_ENDPOINT);
+    const found = findPrebuiltBundle(!!env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
     if ('bundle' in found) {
       options.workflowBundle = { codePath: found.bundle.codePath };
       // Cleared: the SDK warns when it is given both.
