@@ -24,20 +24,23 @@ import {
   type StepFailureDetails,
 } from './contract';
 import { checkInput } from './dsl/input-schema';
-import { loadDefinitionFile } from './dsl/loader';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
-import { formatReference, workflowReference } from './registry';
-import type { Services } from './services';
-import { loadFromStore } from './sources/definitions';
-import { palletWorkflow } from './workflows';
+import type { ClientServices } from './client-services';
+import type { palletWorkflow } from './workflows';
+
+/**
+ * The interpreter's workflow type, by name: importing the workflow module for it would load the
+ * DSL and the interpreter into every client (and `pallet status`). test/unit/cli checks it.
+ */
+export const PALLET_WORKFLOW_TYPE = 'palletWorkflow';
 
 /** A connected client and the services it was built from. */
 export interface PalletClient {
   client: Client;
-  services: Services;
+  services: ClientServices;
 }
 
-export async function connectClient(services: Services): Promise<PalletClient> {
+export async function connectClient(services: ClientServices): Promise<PalletClient> {
   const { client } = await services.temporal();
   return { client, services };
 }
@@ -51,20 +54,25 @@ export interface RunTarget {
 }
 
 /** Resolves `--file` / `--workflow` into something a run can start from. */
-export async function resolveTarget(opts: { file?: string; workflow?: string }, services: Services): Promise<RunTarget> {
+export async function resolveTarget(opts: { file?: string; workflow?: string }, services: ClientServices): Promise<RunTarget> {
+  // The loader (zod, YAML) and the registry client are loaded only by the verbs that start runs.
   if (opts.file) {
+    const { loadDefinitionFile } = await import('./dsl/loader');
     const { definition, digest } = await loadDefinitionFile(opts.file);
     return { definition, source: { ref: path.resolve(opts.file), digest }, definitionId: definition.metadata.id };
   }
   const ref = opts.workflow ?? 'code-generation-v1';
   if (services.settings.workflowsDir) {
-    const { definition, source } = await loadFromStore(services.definitions, ref);
+    // The folder as services.ts's `definitions` reads it: the client has no Services of its own.
+    const { DirectoryStore, loadFromStore } = await import('./sources/definitions');
+    const { definition, source } = await loadFromStore(new DirectoryStore(services.settings.workflowsDir), ref);
     return { definition, source, definitionId: definition.metadata.id };
   }
   // Registry: pin the tag to its digest now, so the run (and any retry or replay) executes
   // exactly this definition even if the tag moves; the worker pulls it in an activity.
   // The reference is recorded without the registry host: the worker reaches the registry
   // by its own PALLET_REGISTRY, which may name it differently (a container, a cluster).
+  const { formatReference, workflowReference } = await import('./registry');
   const parsed = workflowReference(ref, services.settings.registry.registry);
   const { digest } = await services.registry.client.resolve(formatReference(parsed));
   return {
@@ -134,7 +142,7 @@ export async function startRun(pc: PalletClient, target: RunTarget, opts: StartO
     digest: target.source.digest || undefined,
   });
   const args: PalletWorkflowInput = { ...runArgs(target, opts), ...(typedSearchAttributes ? { searchAttributes: true as const } : {}) };
-  return pc.client.workflow.start(palletWorkflow, {
+  return pc.client.workflow.start<typeof palletWorkflow>(PALLET_WORKFLOW_TYPE, {
     taskQueue: pc.services.settings.taskQueue,
     workflowId,
     args: [args],

@@ -2,7 +2,6 @@
 // contract.ts); `pallet reply`: answers an agent's question (the `reply` update). The run's worker takes it, or refuses it when no wait step of the run is
 // waiting for that event now; the sender learns which at once. An update needs a worker:
 // without one this says so after a few seconds, and sends nothing.
-import type { Command } from 'commander';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { uiLink, type PalletClient } from '../client';
 import {
@@ -18,7 +17,6 @@ import {
   type RunState,
   type WaitingStep,
 } from '../contract';
-import { withServices } from './runs';
 
 /** How long the run's worker has to answer the `state` query (as `status` waits). */
 const QUERY_TIMEOUT_MS = 5_000;
@@ -31,32 +29,6 @@ export interface ApproveOptions {
   by?: string;
   runId?: string;
   json?: boolean;
-}
-
-export function registerApprovalCommands(program: Command): void {
-  program
-    .command('approve')
-    .description('answer a wait step of a running run: approve it (or --reject it), with optional data; a worker must be running')
-    .argument('<workflowId>')
-    .argument('<event>', "the wait step's event name (its `event`, by default its step id), or its step id")
-    .option('--reject', 'reject instead of approving')
-    .option('--data <json>', 'a JSON value the wait step records as its `data` (default: null)')
-    .option('--by <name>', "who answers, recorded as the wait step's `by`")
-    .option('--run-id <runId>')
-    .option('--json', 'print the outcome as JSON')
-    .action(withServices(approveCommand));
-
-  program
-    .command('reply')
-    .description("answer an agent's question (an A2A task gone input-required) in a running run: the step's task goes on with it; a worker must be running")
-    .argument('<workflowId>')
-    .argument('<step>', "the asking step's id (a loop body step: loop[3].step), as `pallet status` shows it")
-    .option('--text <text>', 'the answer as text')
-    .option('--data <json>', 'the answer as a JSON value (a data part)')
-    .option('--by <name>', 'who answers')
-    .option('--run-id <runId>')
-    .option('--json', 'print the outcome as JSON')
-    .action(withServices(replyCommand));
 }
 
 export interface ReplyOptions {

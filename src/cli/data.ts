@@ -1,7 +1,6 @@
 // `pallet data list` and `pallet data prune`: the run data kept in the registry (large values,
 // docs/large-data.md#retention), by owner, and the deletion of closed runs' data. Temporal is
 // asked about each owner's workflow id; no worker is needed.
-import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { formatBytes } from '../claims';
@@ -9,49 +8,37 @@ import { durationMs, DURATION_HELP, showDuration } from '../dsl/durations';
 import { dataInventory, DataStore, pruneData, RegistryClient, type OwnerData, type OwnerRun, type OwnerVerdict, type PruneReport } from '../registry';
 import { services } from '../services';
 
-export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description("the run data kept in the registry (large values): list it by run, prune closed runs' data");
+/** `pallet data list`. */
+export async function dataListCommand(opts: { json?: boolean }): Promise<void> {
+  await withTemporal(async (lookup) => {
+    const inventory = await dataInventory(dataStore());
+    const runs = await Promise.all(inventory.owners.map((o) => lookup(o.owner)));
+    const rows = inventory.owners.map((o, i) => ownerJson(o, runs[i]));
+    if (opts.json) {
+      const other = inventory.other.map((o) => ({ tag: o.tag, problem: o.problem }));
+      return console.log(
+        JSON.stringify({ repository: inventory.location, owners: rows, unowned_values: inventory.unowned.length, other_tags: other }, null, 2),
+      );
+    }
+    if (rows.length === 0) console.log(`no run data with an owner in ${inventory.location}`);
+    else
+      printTable([
+        ['OWNER', 'RUN', 'VALUES', 'SIZE', 'LAST STORED'],
+        ...inventory.owners.map((o, i) => [o.owner, runText(runs[i]), String(o.values.length), formatBytes(o.bytes), time(o.newest)]),
+      ]);
+    printLeftAlone(inventory.unowned.length, inventory.other.length);
+  });
+}
 
-  data
-    .command('list')
-    .description('list the stored data by owner (the root run that wrote it): its run state, values, bytes, when last stored')
-    .option('--json', 'print {repository, owners: [{owner, run, values, bytes, last_stored}], unowned_values, other_tags} as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      await withTemporal(async (lookup) => {
-        const inventory = await dataInventory(dataStore());
-        const runs = await Promise.all(inventory.owners.map((o) => lookup(o.owner)));
-        const rows = inventory.owners.map((o, i) => ownerJson(o, runs[i]));
-        if (opts.json) {
-          const other = inventory.other.map((o) => ({ tag: o.tag, problem: o.problem }));
-          return console.log(
-            JSON.stringify({ repository: inventory.location, owners: rows, unowned_values: inventory.unowned.length, other_tags: other }, null, 2),
-          );
-        }
-        if (rows.length === 0) console.log(`no run data with an owner in ${inventory.location}`);
-        else
-          printTable([
-            ['OWNER', 'RUN', 'VALUES', 'SIZE', 'LAST STORED'],
-            ...inventory.owners.map((o, i) => [o.owner, runText(runs[i]), String(o.values.length), formatBytes(o.bytes), time(o.newest)]),
-          ]);
-        printLeftAlone(inventory.unowned.length, inventory.other.length);
-      });
-    });
-
-  data
-    .command('prune')
-    .description("delete the data of runs closed longer ago than --older-than; keeps open runs' data and data another run still uses")
-    .requiredOption('--older-than <duration>', `keep the data of runs closed less than this long ago: ${DURATION_HELP}`)
-    .option('--dry-run', 'say what would be deleted, delete nothing')
-    .option('--json', 'print {repository, dry_run, older_than, cutoff, removed, shared_blobs_kept, owners, unowned_values, other_tags} as JSON')
-    .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }) => {
-      const olderThanMs = durationMs(opts.olderThan);
-      if (olderThanMs === undefined) throw new Error(`--older-than must be ${DURATION_HELP}, not "${opts.olderThan}"`);
-      await withTemporal(async (lookup, retentionMs) => {
-        const report = await pruneData(dataStore(), { olderThanMs, retentionMs, lookup, dryRun: opts.dryRun });
-        if (opts.json) return console.log(JSON.stringify(pruneJson(report, opts.olderThan), null, 2));
-        printPrune(report, olderThanMs, retentionMs);
-      });
-    });
+/** `pallet data prune`. */
+export async function dataPruneCommand(opts: { olderThan: string; dryRun?: boolean; json?: boolean }): Promise<void> {
+  const olderThanMs = durationMs(opts.olderThan);
+  if (olderThanMs === undefined) throw new Error(`--older-than must be ${DURATION_HELP}, not "${opts.olderThan}"`);
+  await withTemporal(async (lookup, retentionMs) => {
+    const report = await pruneData(dataStore(), { olderThanMs, retentionMs, lookup, dryRun: opts.dryRun });
+    if (opts.json) return console.log(JSON.stringify(pruneJson(report, opts.olderThan), null, 2));
+    printPrune(report, olderThanMs, retentionMs);
+  });
 }
 
 /** The data repository, through a client whose blob limit and timeout suit large data (as the worker's). */

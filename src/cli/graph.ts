@@ -1,14 +1,17 @@
 // `pallet graph FILE`: the Mermaid flowchart of a definition (src/dsl/graph.ts), on stdout.
 // An invalid file gets the problems `pallet lint` prints (FILE:LINE:COL: message, on stderr)
 // and exit code 1.
+// The chart and the loader are imported when the verb runs, so that defining it loads no DSL.
 import { Command, Option } from 'commander';
-import { markdownGraph, workflowGraph } from '../dsl/graph';
-import { DefinitionError, formatProblem, loadDefinitionFile } from '../dsl/loader';
 
 export type GraphFormat = 'text' | 'markdown';
 
 /** Prints the chart of a file; false (after printing its problems) when the file is invalid. */
 export async function graphFile(file: string, format: GraphFormat = 'text'): Promise<boolean> {
+  const [{ markdownGraph, workflowGraph }, { DefinitionError, formatProblem, loadDefinitionFile }] = await Promise.all([
+    import('../dsl/graph'),
+    import('../dsl/loader'),
+  ]);
   let definition;
   try {
     ({ definition } = await loadDefinitionFile(file));

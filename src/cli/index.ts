@@ -1,18 +1,17 @@
 // The `pallet` command: the program and its subcommands, each a thin front end to
-// client.ts, worker.ts, the DSL loader or the registry.
-import { ServiceError } from '@temporalio/client';
+// client.ts, worker.ts, the DSL loader or the registry. Only commander is loaded to define
+// them: each verb loads its implementation when it runs (verbs/lazy.ts), so that `--help`
+// and the light verbs start fast (docs/cli.md#start-up).
 import { Command, CommanderError } from 'commander';
-import { loadSettings } from '../settings';
-import { registerApprovalCommands } from './approvals';
-import { registerDataCommands } from './data';
 import { registerGraphCommand } from './graph';
-import { lintFiles } from './lint';
-import { registerOpsCommands } from './ops';
-import { registerRegistryCommands } from './registry';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCommand } from './run';
-import { registerRunCommands } from './runs';
+import { registerApprovalCommands } from './verbs/approvals';
+import { registerDataCommands } from './verbs/data';
+import { lazy } from './verbs/lazy';
+import { registerOpsCommands } from './verbs/ops';
+import { registerRegistryCommands } from './verbs/registry';
+import { registerRunCommands } from './verbs/runs';
 import { registerScheduleCommands } from './schedules';
 import { registerServeCommand } from './serve';
 
@@ -22,16 +21,23 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    throw serverErrorExplained(err);
+    if (!isServiceError(err)) throw err;
+    const { loadSettings } = await import('../settings');
+    throw serverErrorExplained(err, loadSettings(process.env).temporal.connection.address);
   }
+}
+
+/** The SDK's ServiceError, told by its name (the SDK marks it so) without loading the client. */
+function isServiceError(err: unknown): err is Error & { cause?: unknown } {
+  return err instanceof Error && err.name === 'ServiceError';
 }
 
 /**
  * A gRPC error the server (or whatever answered at its address) gave, as a line that names
  * the address and the reason, instead of the SDK's bare "Failed to describe workflow".
  */
-export function serverErrorExplained(err: unknown, address = loadSettings(process.env).temporal.connection.address): unknown {
-  if (!(err instanceof ServiceError)) return err;
+export function serverErrorExplained(err: unknown, address: string): unknown {
+  if (!isServiceError(err)) return err;
   const details = (err.cause as { details?: string } | undefined)?.details;
   const http = details && /Received HTTP status code|Received HTTP|protocol/i.test(details);
   const why = http
@@ -66,7 +72,7 @@ export function buildProgram(): Command {
       '--app-writer <module>',
       "module that writes workflow-specific files into the run's folder, e.g. lib/examples/code-generation/app-files.js (default: PALLET_APP_WRITER)",
     )
-    .action(runCommand);
+    .action(lazy(async () => (await import('./run')).runCommand));
 
   program
     .command('lint')
@@ -75,6 +81,7 @@ export function buildProgram(): Command {
     .option('--check-agents', "also check skills and required inputs against the registry's agent cards")
     .option('--json', 'print the problems as a JSON array of {file, line, column, field, message, severity} on stdout')
     .action(async (files: string[], opts: { checkAgents?: boolean; json?: boolean }) => {
+      const { lintFiles } = await import('./lint');
       process.exitCode = (await lintFiles(files, opts)) ? 0 : 1;
     });
 

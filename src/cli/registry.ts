@@ -1,5 +1,4 @@
 // Registry commands: `push` definitions, `publish-agent` cards, `list` workflows, `show` one.
-import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
@@ -12,99 +11,82 @@ import { AgentDirectory, fetchAgentCard, sharedSkills, UrlAgentSource, type Agen
 import { DirectoryStore } from '../sources/definitions';
 import { RegistryAgentSource } from '../sources/registry-agents';
 
+/** What `push` pushes without files (verbs/registry.ts says so in its help). */
 const DEFAULT_DIR = 'pallet-workflows';
 
-export function registerRegistryCommands(program: Command): void {
-  program
-    .command('push')
-    .description(`validate and push definitions to the registry as workflows/<name>:<tag> (default: all of ${DEFAULT_DIR}/)`)
-    .argument('[files...]')
-    .option('-t, --tag <tag>', 'tag to push (default: the -vN suffix of the workflow id, else v1)')
-    .option('--json', 'print what happened to each file as a JSON array of {file, id, status, ref, digest} (status pushed, unchanged, invalid or unreadable)')
-    .action(async (files: string[], opts: { tag?: string; json?: boolean }) => {
-      process.exitCode = (await pushCommand(files, opts)) ? 0 : 1;
-    });
+/** `pallet push`: exit code 1 when a file was not pushed. */
+export async function pushAction(files: string[], opts: { tag?: string; json?: boolean }): Promise<void> {
+  process.exitCode = (await pushCommand(files, opts)) ? 0 : 1;
+}
 
-  program
-    .command('publish-agent')
-    .description('push agent cards to the registry as agents/<agent>:v1: card JSON files (Pallet or A2A), or agent URLs whose card is published')
-    .argument('<cards...>', 'agent card JSON files or agent base URLs')
-    .option('--json', 'print what was pushed as a JSON array of {source, agent, skills, status, ref, digest} (status pushed or unchanged)')
-    .action(async (cards: string[], opts: { json?: boolean }) => {
-      const registry = services().registry;
-      const pushedRepositories: string[] = [];
-      const rows: PublishedCard[] = [];
-      for (const source of cards) {
-        // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
-        const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
-        const ref = formatReference(agentReference(card.name, registry.registry), false);
-        const skills = card.skills.map((s) => s.id);
-        const same = await unchangedDigest(registry, ref, text);
-        if (same) {
-          rows.push({ source, agent: card.name, skills, status: 'unchanged', ref: `${registry.registry}/${ref}`, digest: same });
-          if (!opts.json) console.log(`${source} (${card.name}) = ${registry.registry}/${ref} ${same} (unchanged)`);
-          continue;
-        }
-        const pushed = await registry.pushAgentCard(card.name, text);
-        rows.push({ source, agent: card.name, skills, status: 'pushed', ref: pushed.reference, digest: pushed.digest });
-        if (!opts.json) console.log(`${source} (${card.name}, ${skills.join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
-        pushedRepositories.push(agentReference(card.name, registry.registry).repository);
-      }
-      if (opts.json) console.log(JSON.stringify(rows, null, 2));
-      // Warnings only: what was pushed stays pushed, and the exit code does not change.
-      if (pushedRepositories.length > 0) for (const warning of await publishedCardWarnings(pushedRepositories)) console.error(`warning: ${warning}`);
-    });
+/** `pallet publish-agent`. */
+export async function publishAgentCommand(cards: string[], opts: { json?: boolean }): Promise<void> {
+  const registry = services().registry;
+  const pushedRepositories: string[] = [];
+  const rows: PublishedCard[] = [];
+  for (const source of cards) {
+    // A file is pushed byte for byte; a card fetched from a running agent is pushed as served.
+    const { card, text } = /^https?:\/\//.test(source) ? await servedCard(source) : await readCard(source);
+    const ref = formatReference(agentReference(card.name, registry.registry), false);
+    const skills = card.skills.map((s) => s.id);
+    const same = await unchangedDigest(registry, ref, text);
+    if (same) {
+      rows.push({ source, agent: card.name, skills, status: 'unchanged', ref: `${registry.registry}/${ref}`, digest: same });
+      if (!opts.json) console.log(`${source} (${card.name}) = ${registry.registry}/${ref} ${same} (unchanged)`);
+      continue;
+    }
+    const pushed = await registry.pushAgentCard(card.name, text);
+    rows.push({ source, agent: card.name, skills, status: 'pushed', ref: pushed.reference, digest: pushed.digest });
+    if (!opts.json) console.log(`${source} (${card.name}, ${skills.join(', ')}) -> ${pushed.reference} ${pushed.digest}`);
+    pushedRepositories.push(agentReference(card.name, registry.registry).repository);
+  }
+  if (opts.json) console.log(JSON.stringify(rows, null, 2));
+  // Warnings only: what was pushed stays pushed, and the exit code does not change.
+  if (pushedRepositories.length > 0) for (const warning of await publishedCardWarnings(pushedRepositories)) console.error(`warning: ${warning}`);
+}
 
-  program
-    .command('list')
-    .description("list the registry's workflows: id, name, version, tags, digest")
-    .option('--json', 'print the workflows as a JSON array of {repository, id, name, version, tags, digest, problem?}')
-    .action(async (opts: { json?: boolean }) => {
-      const registry = services().registry;
-      const rows = [];
-      for (const wf of await registry.listWorkflows()) {
-        const parsed = wf.problem ? undefined : parseDefinition(wf.text, wf.repository);
-        const meta = parsed?.ok ? parsed.definition.metadata : undefined;
-        // Why a row is invalid: the artifact could not be read, or the definition's first problem.
-        const problem = wf.problem ?? (parsed && !parsed.ok ? parsed.problems.map(formatProblem)[0] : undefined);
-        rows.push({
-          repository: wf.repository,
-          id: meta?.id ?? '(invalid)',
-          name: meta?.name ?? wf.repository,
-          version: meta?.version ?? '',
-          tags: wf.tags,
-          digest: wf.digest,
-          ...(problem ? { problem } : {}),
-        });
-      }
-      if (opts.json) return console.log(JSON.stringify(rows, null, 2));
-      for (const r of rows) if (r.problem) console.error(`warning: ${r.repository}${r.tags.length ? `:${r.tags.join(',')}` : ''} is invalid: ${r.problem}`);
-      if (rows.length === 0) return console.log(`no workflows in registry ${registry.registry}; push some with \`npx pallet push\``);
-      const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
-      const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-      for (const row of table)
-        console.log(
-          row
-            .map((c, i) => c.padEnd(widths[i]))
-            .join('  ')
-            .trimEnd(),
-        );
+/** `pallet list`. */
+export async function listCommand(opts: { json?: boolean }): Promise<void> {
+  const registry = services().registry;
+  const rows = [];
+  for (const wf of await registry.listWorkflows()) {
+    const parsed = wf.problem ? undefined : parseDefinition(wf.text, wf.repository);
+    const meta = parsed?.ok ? parsed.definition.metadata : undefined;
+    // Why a row is invalid: the artifact could not be read, or the definition's first problem.
+    const problem = wf.problem ?? (parsed && !parsed.ok ? parsed.problems.map(formatProblem)[0] : undefined);
+    rows.push({
+      repository: wf.repository,
+      id: meta?.id ?? '(invalid)',
+      name: meta?.name ?? wf.repository,
+      version: meta?.version ?? '',
+      tags: wf.tags,
+      digest: wf.digest,
+      ...(problem ? { problem } : {}),
     });
+  }
+  if (opts.json) return console.log(JSON.stringify(rows, null, 2));
+  for (const r of rows) if (r.problem) console.error(`warning: ${r.repository}${r.tags.length ? `:${r.tags.join(',')}` : ''} is invalid: ${r.problem}`);
+  if (rows.length === 0) return console.log(`no workflows in registry ${registry.registry}; push some with \`npx pallet push\``);
+  const table = [['ID', 'NAME', 'VERSION', 'TAGS', 'DIGEST'], ...rows.map((r) => [r.id, r.name, r.version, r.tags.join(','), r.digest.slice(0, 19)])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table)
+    console.log(
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
+}
 
-  program
-    .command('show')
-    .description('print a stored definition (id, name:tag or name@sha256:...)')
-    .argument('<ref>')
-    .option('--json', 'print {ref, digest, repository, tag, file, text} as JSON (repository and tag for the registry): text is the definition as stored')
-    .action(async (ref: string, opts: { json?: boolean }) => {
-      const fetched = await services().definitions.fetch(ref);
-      if (opts.json) {
-        console.log(JSON.stringify({ ...fetched.source, file: fetched.file, text: fetched.text }, null, 2));
-        return;
-      }
-      console.error(`# ${fetched.file} ${fetched.source.digest}`);
-      process.stdout.write(fetched.text);
-    });
+/** `pallet show`. */
+export async function showCommand(ref: string, opts: { json?: boolean }): Promise<void> {
+  const fetched = await services().definitions.fetch(ref);
+  if (opts.json) {
+    console.log(JSON.stringify({ ...fetched.source, file: fetched.file, text: fetched.text }, null, 2));
+    return;
+  }
+  console.error(`# ${fetched.file} ${fetched.source.digest}`);
+  process.stdout.write(fetched.text);
 }
 
 /** One card of `publish-agent --json`. */

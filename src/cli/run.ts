@@ -10,6 +10,7 @@ import { FailureTypes, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import type { DefinitionSource, RunResult } from '../dsl/types';
 import { services as processServices } from '../services';
+import { preview } from './preview';
 
 export interface RunOptions {
   file?: string;
@@ -304,9 +305,4 @@ export function progressLine(state: RunState): string {
   });
   if (running.length) parts.push(`running: ${running.join(', ')}`);
   return parts.join('  ');
-}
-
-export function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'null';
-  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }

@@ -1,15 +1,13 @@
 // The run lifecycle from the command line, with or without a worker: `status` (the live
 // `state` query while a worker answers, else the server's history), `result`, `runs`,
 // `cancel` and `terminate`.
-import type { Command } from 'commander';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { connectClient, uiLink, waitForResult, type PalletClient } from '../client';
+import { connectClient, PALLET_WORKFLOW_TYPE, uiLink, waitForResult, type PalletClient } from '../client';
 import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
-import { services as processServices } from '../services';
-import { palletWorkflow } from '../workflows';
+import { clientServices } from '../client-services';
 import { viewFromHistory, type HistoryView, type StepView } from '../history/view';
 import { describeClaims } from '../claims';
-import { appOptions, preview as previewJson, progressLine, reportCompleted, reportFailure } from './run';
+import { preview as previewJson } from './preview';
 
 /** A value's preview, a large value kept in the registry shown as `<52.4 MB at sha256:…>`. */
 function preview(value: unknown): string {
@@ -23,62 +21,10 @@ const CANCEL_WAIT_MS = 10_000;
 /** `runs` sorts at most this many of the newest matching runs by start time. */
 const RUNS_SCAN = 1_000;
 
-export function registerRunCommands(program: Command): void {
-  program
-    .command('status')
-    .description(
-      "print a run's state: status, each step with its state, attempts, duration and output, the failure (a running run: the worker's live state; a closed one: from the server's history, no worker needed)",
-    )
-    .argument('<workflowId>')
-    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
-    .option('--json', 'print the state as JSON')
-    .action(withServices(statusCommand));
-
-  program
-    .command('result')
-    .alias('watch')
-    .description(
-      're-attach to a run: follow it while it runs (progress as `run` shows it), then print and save its result as `run` does; exit 1 with the failure of a failed run',
-    )
-    .argument('<workflowId>')
-    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
-    .option('--json', 'print only the result object (or the failure) as JSON on stdout, and write no files')
-    .option('--app-dir <dir>', "where completed runs' files go, as for `run`: <dir>/<workflow id>/ (default: app)")
-    .option('--app-writer <module>', 'module that writes workflow-specific files (default: PALLET_APP_WRITER)')
-    .action(withServices(resultCommand));
-
-  program
-    .command('runs')
-    .description('list Pallet runs, newest first: id, status, definition, start time, duration')
-    .option('-s, --status <status>', 'only runs with this status (comma-separated): running, completed, failed, cancelled, terminated, timed-out')
-    .option('-n, --limit <n>', 'at most this many runs', '20')
-    .option('-d, --definition <id>', 'only runs of this definition id (e.g. code-generation-v1)')
-    .option('--children', 'also list the child runs of execute_workflow steps')
-    .option('--json', 'print the runs as a JSON array')
-    .action(withServices(runsCommand));
-
-  program
-    .command('cancel')
-    .description('ask a running run to stop: its steps under way are cancelled and it ends CANCELLED (a worker carries the request out)')
-    .argument('<workflowId>')
-    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
-    .option('--json', 'print the outcome as JSON')
-    .action(withServices(cancelCommand));
-
-  program
-    .command('terminate')
-    .description('stop a running run at once, on the server, without a worker: nothing more of it runs')
-    .argument('<workflowId>')
-    .option('--run-id <runId>', 'one run of the workflow id (default: its latest run)')
-    .option('--reason <text>', 'why, recorded in the history')
-    .option('--json', 'print the outcome as JSON')
-    .action(withServices(terminateCommand));
-}
-
 /** A command body with a connected client; the connection is closed when it returns. */
 export function withServices<A extends unknown[]>(body: (pc: PalletClient, ...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    const services = processServices();
+    const services = clientServices();
     try {
       await body(await connectClient(services), ...args);
     } finally {
@@ -299,6 +245,8 @@ export async function resultCommand(
   workflowId: string,
   opts: { runId?: string; json?: boolean; appDir?: string; appWriter?: string },
 ): Promise<void> {
+  // Loaded here: `run`'s reporting (app files, claims) is not needed by the other verbs.
+  const { appOptions, progressLine, reportCompleted, reportFailure } = await import('./run');
   const app = await appOptions(opts, pc.services.settings);
   const description = await describe(pc, workflowId, opts.runId);
   const handle = pc.client.workflow.getHandle(workflowId, description.runId);
@@ -340,7 +288,7 @@ const STATUSES: Record<string, string> = {
  * attribute, so pass it only when the server has it (Services.searchAttributesRegistered).
  */
 export function runsQuery(status?: string, definition?: string): string {
-  let query = `WorkflowType = '${palletWorkflow.name}'`;
+  let query = `WorkflowType = '${PALLET_WORKFLOW_TYPE}'`;
   if (status) {
     const wanted = status
       .split(',')
