@@ -1,8 +1,10 @@
 // What the interpreter tells operators about steps: a counter of finished steps by type and outcome,
-// counters of wait steps starting and ending (their difference is how many wait now), and a log line
-// for a failed step. Through the SDK's workflow `metricMeter` and `log`: neither emits a command, and
-// neither emits during replay, so a history replays the same with or without them. Outside a workflow
-// (the walker's unit tests drive it with plain effects) they do nothing.
+// counters of wait steps starting and ending (their difference is how many wait now), a log line
+// for a failed step, and a span per step when tracing is on. Through the SDK's workflow `metricMeter`
+// and `log` and OpenTelemetry's API: none emits a command, and none emits during replay, so a history
+// replays the same with or without them. Outside a workflow (the walker's unit tests drive it with
+// plain effects) they do nothing.
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { MetricCounter } from '@temporalio/common';
 import { inWorkflowContext, log, metricMeter } from '@temporalio/workflow';
 import type { Step } from '../dsl/types';
@@ -52,4 +54,28 @@ export function noteStepEnd(
 export function noteWaitChange(wasWaiting: boolean, isWaiting: boolean): void {
   if (!inWorkflowContext() || wasWaiting === isWaiting) return;
   (isWaiting ? meters().waitsStarted : meters().waitsEnded).add(1, { kind: 'event' });
+}
+
+/**
+ * Runs a step inside a span of its own when tracing is on (the interceptors register a tracer in the
+ * sandbox, src/workflows/interceptors.ts; otherwise the API's no-op tracer), so the spans of its agent
+ * calls and child workflows are its children. The step's own promise is returned as is: awaiting it
+ * takes the same turns as before, so commands keep their order.
+ */
+export function traceStep(step: Step, id: string, effects: Pick<Effects, 'isGenerationEnd'>, run: () => Promise<void>): Promise<void> {
+  if (!inWorkflowContext()) return run();
+  // Named by the declared id (bounded); the qualified id (loop iterations) is an attribute.
+  return trace
+    .getTracer('pallet-workflow')
+    .startActiveSpan(`Step:${step.id}`, { attributes: { 'pallet.step': id, 'pallet.step_type': step.step_type } }, (span) => {
+      const running = run();
+      running.then(
+        () => span.end(),
+        (error: unknown) => {
+          if (!effects.isGenerationEnd(error)) span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          span.end();
+        },
+      );
+      return running;
+    });
 }
