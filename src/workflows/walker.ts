@@ -16,7 +16,7 @@ import {
 import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { IterationWalker, type IterationRoot } from './iteration';
-import { noteStepEnd, noteWaitChange } from './metrics';
+import { noteStepEnd, noteWaitChange, traceStep } from './metrics';
 import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
 import { withDefaults, type Effects, type Scope, type StepEffects, type Walker } from './steps/types';
@@ -129,7 +129,7 @@ export class WorkflowRun implements IterationRoot {
     this.effects.onChange(this.state);
     let failure: { error: unknown } | undefined;
     try {
-      await runnerOf(step)(walker, step, scope);
+      await traceStep(step, id, this.effects, () => runnerOf(step)(walker, step, scope));
     } catch (error) {
       failure = { error };
       throw error;
