@@ -93,18 +93,12 @@ describe('telemetry', function () {
 
       // Mid-run: the first step is counted (metrics reach the endpoint through the SDK's sink, soon after).
       let during = '';
-      const completed = { step_type: 'sequential', outcome: 'completed', taskQueue: taskQueue };
+      const completed = { step_type: 'sequential', outcome: 'completed', taskQueue };
       for (let tries = 0; tries < 100; tries++) {
         during = await scrape();
         if (total(during, 'pallet_steps', completed) >= 1) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      console.log(
-        during
-          .split('\n')
-          .filter((l) => /pallet|^temporal_workflow_completed/.test(l))
-          .join('\n'),
-      );
       assert.equal(total(during, 'pallet_steps', completed), 1, 'one step finished while the second is held');
       assert.equal(total(during, 'pallet_agent_call_latency_count', { skill: 'first', agent: 'metrics-agent', outcome: 'ok' }), 1);
       // Temporal's own SDK metrics are on the same endpoint.
@@ -119,14 +113,14 @@ describe('telemetry', function () {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(total(after, 'pallet_steps', completed), 3);
-      assert.equal(total(after, 'pallet_steps', { taskQueue: taskQueue, outcome: 'failed' }), 0);
+      assert.equal(total(after, 'pallet_steps', { taskQueue, outcome: 'failed' }), 0);
       const first = { skill: 'first', agent: 'metrics-agent', outcome: 'ok' };
       assert.equal(total(after, 'pallet_agent_call_latency_count', first), 2);
       // Plausible: each call of `first` takes the agent's 50 ms at least, and not minutes.
       const sumMs = total(after, 'pallet_agent_call_latency_sum', first);
       assert.ok(sumMs >= 100 && sumMs < 120_000, `latency sum of two calls of first: ${sumMs} ms`);
       assert.equal(total(after, 'pallet_agent_call_latency_count', { skill: 'second', agent: 'metrics-agent', outcome: 'ok' }), 1);
-      assert.equal(total(after, 'pallet_agent_call_errors', { taskQueue: taskQueue }), 0);
+      assert.equal(total(after, 'pallet_agent_call_errors', { taskQueue }), 0);
       // No workflow ids among the labels.
       assert.ok(!after.includes(handle.workflowId), 'no workflow id in any label');
     } finally {
@@ -176,6 +170,16 @@ describe('telemetry', function () {
       assert.equal(named('StartActivity:callAgent').length, 3, 'a span per scheduled agent call');
       assert.deepEqual(new Set(spans.map((s) => s.spanContext().traceId)), new Set([traceId]), 'every span in the run trace');
       assert.deepEqual(calls.map((s) => s.attributes['pallet.step']).sort(), ['one', 'three', 'two']);
+      // A span per step, the parent of its agent call's span.
+      const steps = named('Step:');
+      assert.deepEqual(steps.map((s) => s.attributes['pallet.step']).sort(), ['one', 'three', 'two']);
+      for (const start of named('StartActivity:callAgent')) {
+        assert.ok(
+          steps.some((s) => s.spanContext().spanId === start.parentSpanId),
+          'an agent call span is a child of its step span',
+        );
+      }
+      assert.ok(steps.every((s) => s.parentSpanId === run[0].spanContext().spanId));
       assert.ok(calls.every((s) => s.attributes['pallet.agent'] === 'traced-agent'));
 
       // Every agent call carried a W3C traceparent of this trace, naming its activity span as parent.
