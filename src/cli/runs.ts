@@ -3,6 +3,7 @@
 // `cancel` and `terminate`.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { connectClient, PALLET_WORKFLOW_TYPE, uiLink, waitForResult, type PalletClient } from '../client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { clientServices } from '../client-services';
 import { viewFromHistory, type HistoryView, type StepView } from '../history/view';
@@ -287,7 +288,7 @@ const STATUSES: Record<string, string> = {
  * The visibility query of `runs`. `definition` filters by the PalletDefinitionId search
  * attribute, so pass it only when the server has it (Services.searchAttributesRegistered).
  */
-export function runsQuery(status?: string, definition?: string): string {
+export function runsQuery(status?: string, definition?: string, schedule?: string): string {
   let query = `WorkflowType = '${PALLET_WORKFLOW_TYPE}'`;
   if (status) {
     const wanted = status
@@ -302,8 +303,12 @@ export function runsQuery(status?: string, definition?: string): string {
     if (values.length) query += ` AND (${[...new Set(values)].join(' OR ')})`;
   }
   if (definition !== undefined) query += ` AND ${PalletSearchAttributes.definitionId.name} = ${quoted(definition)}`;
+  if (schedule !== undefined) query += ` AND ${SCHEDULED_BY.name} = ${quoted(schedule)}`;
   return query;
 }
+
+/** Temporal's own attribute of a run a schedule started: the schedule's id. */
+const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 
 /** A string literal of the visibility query language. */
 function quoted(value: string): string {
@@ -312,7 +317,7 @@ function quoted(value: string): string {
 
 export async function runsCommand(
   pc: PalletClient,
-  opts: { status?: string; limit: string; definition?: string; children?: boolean; json?: boolean },
+  opts: { status?: string; limit: string; definition?: string; schedule?: string; children?: boolean; json?: boolean },
 ): Promise<void> {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number, not "${opts.limit}"`);
@@ -325,7 +330,7 @@ export async function runsCommand(
       `note: the server has no ${PalletSearchAttributes.definitionId.name} search attribute (docs/operations.md#search-attributes); filtering the newest ${RUNS_SCAN} runs by their memo`,
     );
   }
-  const query = runsQuery(opts.status, indexed ? definition : undefined);
+  const query = runsQuery(opts.status, indexed ? definition : undefined, opts.schedule?.trim() || undefined);
   const found = [];
   for await (const info of pc.client.workflow.list({ query, pageSize: 100 })) {
     if (info.parentExecution && !opts.children) continue;
@@ -347,6 +352,8 @@ export async function runsCommand(
     start_time: info.startTime.toISOString(),
     close_time: info.closeTime?.toISOString() ?? null,
     duration_ms: (info.closeTime?.getTime() ?? now) - info.startTime.getTime(),
+    /** The schedule that started the run (docs/schedules.md). */
+    schedule_id: info.typedSearchAttributes?.get(SCHEDULED_BY) ?? null,
     ...(info.parentExecution ? { parent_workflow_id: info.parentExecution.workflowId } : {}),
   }));
   if (opts.json) {
@@ -354,14 +361,19 @@ export async function runsCommand(
     return;
   }
   if (!rows.length) {
-    const filters = [opts.status ? `with status ${opts.status}` : '', definition !== undefined ? `of definition ${definition}` : ''].filter(Boolean);
+    const filters = [
+      opts.status ? `with status ${opts.status}` : '',
+      definition !== undefined ? `of definition ${definition}` : '',
+      opts.schedule ? `of schedule ${opts.schedule}` : '',
+    ].filter(Boolean);
     console.log(`no Pallet runs${filters.length ? ` ${filters.join(' ')}` : ''}`);
     return;
   }
   // The Pallet column only when some run has a PalletStatus (servers without the attribute have none).
   const palletColumn = rows.some((r) => r.pallet_status !== null);
+  const scheduleColumn = rows.some((r) => r.schedule_id !== null);
   const table = [
-    ['ID', 'STATUS', ...(palletColumn ? ['PALLET'] : []), 'DEFINITION', 'STARTED', 'DURATION'],
+    ['ID', 'STATUS', ...(palletColumn ? ['PALLET'] : []), 'DEFINITION', 'STARTED', 'DURATION', ...(scheduleColumn ? ['SCHEDULE'] : [])],
     ...rows.map((r) => [
       r.workflow_id,
       r.status,
@@ -369,6 +381,7 @@ export async function runsCommand(
       [r.definition_id, r.definition_version].filter(Boolean).join(' ') || '-',
       r.start_time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       `${seconds(r.duration_ms)}${r.close_time ? '' : ' (running)'}`,
+      ...(scheduleColumn ? [r.schedule_id ?? '-'] : []),
     ]),
   ];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));

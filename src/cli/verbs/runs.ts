@@ -33,6 +33,7 @@ export function registerRunCommands(program: Command): void {
     .option('-s, --status <status>', 'only runs with this status (comma-separated): running, completed, failed, cancelled, terminated, timed-out')
     .option('-n, --limit <n>', 'at most this many runs', '20')
     .option('-d, --definition <id>', 'only runs of this definition id (e.g. code-generation-v1)')
+    .option('--schedule <id>', 'only runs started by this schedule (pallet schedule list)')
     .option('--children', 'also list the child runs of execute_workflow steps')
     .option('--json', 'print the runs as a JSON array')
     .action(lazyWithClient(async () => (await import('../runs')).runsCommand));
