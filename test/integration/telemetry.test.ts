@@ -2,6 +2,8 @@
 // process of its own: the SDK runtime that serves /metrics is process-global), and the spans of a run caught by
 // an in-memory exporter in an in-process worker, with the agent receiving the activity span's traceparent.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -196,6 +198,64 @@ describe('telemetry', function () {
     } finally {
       await tracing.shutdown();
       await agent.close();
+    }
+  });
+  it("the worker process with OTEL_EXPORTER_OTLP_ENDPOINT sends the run's spans over OTLP/HTTP, in the trace the agent was given", async () => {
+    const env = await temporalEnv();
+    // A loopback OTLP/HTTP collector: the JSON export requests the worker sends.
+    const exports: { url: string; body: string }[] = [];
+    const collector = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        exports.push({ url: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const agent = await startTestAgent('otlp-agent', { first: () => ({ n: 1 }), second: () => ({ n: 2 }) });
+    const taskQueue = uniqueId('otlp');
+    const worker = startWorkerProcess({
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+      PALLET_TASK_QUEUE: taskQueue,
+      PALLET_AGENT_URLS: agent.url,
+      PALLET_WORKFLOWS_DIR: path.join(ROOT, 'pallet-workflows'),
+      PALLET_REGISTRY_DISCOVERY: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_SERVICE_NAME: 'pallet-otlp-test',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    });
+    try {
+      await worker.ready;
+      const handle = await env.client.workflow.start(palletWorkflow, {
+        taskQueue,
+        workflowId: uniqueId('otlp'),
+        args: [{ definition: definition(THREE_STEPS), input: {} }],
+      });
+      await handle.result();
+      const traceId = /^00-([0-9a-f]{32})-/.exec(agent.calls[0]?.traceparent ?? '')?.[1];
+      assert.ok(traceId, `the agent got a traceparent: ${agent.calls[0]?.traceparent}`);
+      assert.ok(
+        agent.calls.every((c) => c.traceparent?.startsWith(`00-${traceId}-`)),
+        'every call in the same trace',
+      );
+      const sent = () => exports.map((e) => e.body).join('\n');
+      await until(
+        () => sent().includes('RunWorkflow:palletWorkflow') && (sent().match(/RunActivity:callAgent/g) ?? []).length >= 3,
+        "the run's spans at the collector",
+      );
+      assert.ok(exports.every((e) => e.url === '/v1/traces'));
+      assert.ok(sent().includes(traceId), "the exported spans are in the agent's trace");
+      assert.ok(sent().includes('pallet-otlp-test'), 'service.name from OTEL_SERVICE_NAME');
+      assert.ok(sent().includes('Step:two'), 'a span per step');
+    } finally {
+      worker.kill('SIGINT');
+      await exited(worker);
+      await agent.close();
+      collector.closeAllConnections();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
     }
   });
 });
