@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, parseDefinition } from '../dsl/loader';
+import type { WorkflowDefinition } from '../dsl/types';
+import type { PushedWorkflow } from '../schedules/publish';
 import { problemJson, type LintProblemJson } from './lint';
 import { agentReference, formatReference, RegistryError, type PalletRegistry } from '../registry';
 import { services } from '../services';
@@ -108,6 +110,8 @@ interface PushedFile {
   digest: string | null;
   problems?: LintProblemJson[];
   error?: string;
+  /** What became of its `metadata.schedule` block (docs/schedules.md). */
+  schedule?: string;
 }
 
 async function pushCommand(files: string[], opts: { tag?: string; json?: boolean }): Promise<boolean> {
@@ -151,13 +155,25 @@ async function pushFiles(files: string[], opts: { tag?: string; json?: boolean }
     if (same) {
       rows.push({ file, id, status: 'unchanged', ref: `${registry.registry}/workflows/${name}:${tag}`, digest: same });
       out(`${file} (${id}) = ${registry.registry}/workflows/${name}:${tag} ${same} (unchanged)`);
+      ok = (await pushSchedule(parsed.definition, { repository: `workflows/${name}`, tag, digest: same }, rows.at(-1)!, out)) && ok;
       continue;
     }
     const pushed = await registry.pushWorkflow(name, path.basename(file), text, tag);
     rows.push({ file, id, status: 'pushed', ref: pushed.reference, digest: pushed.digest });
     out(`${file} (${id}) -> ${pushed.reference} ${pushed.digest}`);
+    ok = (await pushSchedule(parsed.definition, { repository: `workflows/${name}`, tag, digest: pushed.digest }, rows.at(-1)!, out)) && ok;
   }
   return ok;
+}
+
+/** A pushed definition's `metadata.schedule` block, created or updated as a Temporal schedule: its own line (a failure on stderr). */
+async function pushSchedule(definition: WorkflowDefinition, pushed: PushedWorkflow, row: PushedFile, out: (line: string) => void): Promise<boolean> {
+  if (!definition.metadata.schedule) return true;
+  const done = (await (await import('../schedules/publish')).publishSchedule(definition, pushed))!;
+  row.schedule = done.line.trim();
+  if (done.ok) out(done.line);
+  else console.error(done.line.trim());
+  return done.ok;
 }
 
 /**
