@@ -23,10 +23,12 @@ import {
   DefaultRequestHandler,
   type AgentExecutor,
   type ExecutionEventBus,
+  STATE_HEADERS_KEY,
   type RequestContext,
   type ServerCallContext,
   type TaskStore,
 } from '@a2a-js/sdk/server';
+import type http from 'node:http';
 import type { PalletEvent, WaitingStep } from '../contract';
 import type { ServedRun, ServedWorkflow, WorkflowRuns } from './contract';
 import { RunRequestError } from './errors';
@@ -164,6 +166,25 @@ export class TemporalTaskStore implements TaskStore {
   }
 }
 
+/** Each request's signal that its caller has gone, by its headers object (what the SDK keeps of the request in a call's context). */
+const callers = new WeakMap<object, AbortSignal>();
+
+/**
+ * Express middleware before the JSON-RPC handler: when a caller goes (or its answer is sent),
+ * following its run stops. The run goes on in Temporal; nobody is left to tell about it.
+ */
+export function watchCallers(req: http.IncomingMessage, res: http.ServerResponse, next: () => void): void {
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  callers.set(req.headers, gone.signal);
+  next();
+}
+
+function callerSignal(context: ServerCallContext | undefined): AbortSignal | undefined {
+  const headers: unknown = context?.state.get(STATE_HEADERS_KEY);
+  return typeof headers === 'object' && headers !== null ? callers.get(headers) : undefined;
+}
+
 /** Runs each message: a first message starts a run, a message on an input-required task answers its wait step. */
 export class WorkflowExecutor implements AgentExecutor {
   constructor(
@@ -206,10 +227,15 @@ export class WorkflowExecutor implements AgentExecutor {
       if (err instanceof RunRequestError) return refuse(err.message);
       throw err;
     }
-    const end = await this.runs.follow(run.runId, (now) => {
-      if (now.status === 'running') bus.publish(statusEvent(now));
-    });
-    publishEnd(bus, end);
+    const gone = callerSignal(request.context);
+    const end = await this.runs.follow(
+      run.runId,
+      (now) => {
+        if (now.status === 'running') bus.publish(statusEvent(now));
+      },
+      gone,
+    );
+    if (!gone?.aborted) publishEnd(bus, end);
   }
 
   async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
@@ -299,8 +325,7 @@ export class ServedRequestHandler extends DefaultRequestHandler {
     });
   }
 
-  override async *resubscribe(params: SubscribeToTaskRequest, _context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
-    void _context;
+  override async *resubscribe(params: SubscribeToTaskRequest, context: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
     if (!params.id) throw new RequestMalformedError('name the task to subscribe to (id)');
     const run = await this.runs.get(params.id);
     if (!run) throw new TaskNotFoundError(`Task not found: ${params.id}`);
@@ -308,7 +333,9 @@ export class ServedRequestHandler extends DefaultRequestHandler {
       throw new UnsupportedOperationError(`Task ${params.id} is ${run.status} and cannot be subscribed to: read it with GetTask`);
     yield { payload: { $case: 'task', value: taskOf(run) } };
     if (run.status === 'waiting') return;
+    const gone = callerSignal(context);
     const stop = new AbortController();
+    gone?.addEventListener('abort', () => stop.abort(), { once: true });
     const updates: ServedRun[] = [];
     let wake: (() => void) | undefined;
     let ended: ServedRun | undefined;
@@ -335,6 +362,7 @@ export class ServedRequestHandler extends DefaultRequestHandler {
           yield { payload: { $case: 'statusUpdate', value: { taskId: now.runId, contextId: now.runId, status: statusOf(now), metadata: undefined } } };
         }
         if (failed) throw failed;
+        if (ended && stop.signal.aborted) return;
         if (ended) {
           if (ended.status === 'completed') {
             yield {

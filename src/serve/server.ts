@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { AgentCard } from '@a2a-js/sdk';
 import { UserBuilder, agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
 import type { Services } from '../services';
-import { AGENT_CARD_PATH, ServedRequestHandler, a2aCard } from './a2a';
+import { AGENT_CARD_PATH, ServedRequestHandler, a2aCard, watchCallers } from './a2a';
 import type { ServeConfig } from './config';
 import type { WorkflowRuns } from './contract';
 import { mcpHandler } from './mcp';
@@ -101,7 +101,7 @@ function serveApp(runs: WorkflowRuns, config: ServeConfig, url: string, log: (li
   if (authenticated) app.use(requireToken(config.tokens));
   app.use(express.json({ limit: MAX_BODY }));
   app.all(MCP_PATH, mcpHandler(runs, { log }));
-  app.use('/', jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
+  app.use('/', watchCallers, jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   return app;
 }
 

@@ -14,7 +14,7 @@ import { Services } from '../../src/services';
 import { loadSettings } from '../../src/settings';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { loadServeConfig } from '../../src/serve/config';
-import { servedRunId } from '../../src/serve/runs';
+import { servedRunId, TemporalWorkflowRuns } from '../../src/serve/runs';
 import { startServeServer, type ServeServer } from '../../src/serve/server';
 import { gate, startTestAgent, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
@@ -217,28 +217,45 @@ describe('pallet serve over A2A, driven by the Python a2a-sdk client (real serve
     // The task id is the workflow id the message gives; the run is under way (its plan step called) before the first instance goes.
     const env = await temporalEnv();
     const taskId = servedRunId('code-generation-v1', `a2a:${messageId}`);
-    for (let i = 0; i < 600 && !agent.calls.some((c) => c.skill === 'create_plan' && String(c.params.requirements).startsWith('GATED')); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(taskId, 'the gated run started');
+    const planCalled = () => agent.calls.some((c) => c.skill === 'create_plan' && String(c.params.requirements).startsWith('GATED'));
+    for (let i = 0; i < 600 && !planCalled(); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(planCalled(), 'the gated run called its plan step');
     await first.close();
     const cut = await sending;
     assert.ok(cut.error, 'the first instance’s stream ended with it');
 
-    const got = await a2a('get', server.url, ['--task', taskId]);
-    assert.equal(got.task.status.state, 'TASK_STATE_WORKING');
-    assert.match(statusText(got.task), /running: plan/);
-    const subscribing = a2a('subscribe', server.url, ['--task', taskId]);
-    await new Promise((r) => setTimeout(r, 1_000));
-    planGate.open();
-    const followed = await subscribing;
-    assert.equal(followed.error, undefined, followed.error);
-    assert.equal(followed.task.status.state, 'TASK_STATE_COMPLETED');
-    const streamed = (followed.events as Json[]).map((e) => Object.keys(e)[0]);
-    assert.equal(streamed[0], 'task');
-    assert.ok(streamed.includes('artifactUpdate'), `streamed: ${streamed.join(', ')}`);
-    const state = await env.client.workflow.getHandle(taskId).query(stateQuery);
-    assert.deepEqual(followed.task.artifacts[0].parts[0].data.step_outputs, state?.step_outputs);
+    // The second instance: its runs tell the test when a subscriber follows the run, so the gate opens only then.
+    const following = gate();
+    const runs = new TemporalWorkflowRuns(services, { workflows: [], catalogTtlMs: 30_000 });
+    const follow = runs.follow.bind(runs);
+    runs.follow = (id, onChange, signal) => {
+      following.open();
+      return follow(id, onChange, signal);
+    };
+    const second = await startServeServer({
+      services,
+      runs,
+      config: loadServeConfig({ PALLET_SERVE_TOKENS: TOKEN }, { host: '127.0.0.1', port: 0 }),
+      log: () => undefined,
+    });
+    try {
+      const got = await a2a('get', second.url, ['--task', taskId]);
+      assert.equal(got.task.status.state, 'TASK_STATE_WORKING');
+      assert.match(statusText(got.task), /running: plan/);
+      const subscribing = a2a('subscribe', second.url, ['--task', taskId]);
+      await following.promise;
+      planGate.open();
+      const followed = await subscribing;
+      assert.equal(followed.error, undefined, followed.error);
+      assert.equal(followed.task.status.state, 'TASK_STATE_COMPLETED');
+      const streamed = (followed.events as Json[]).map((e) => Object.keys(e)[0]);
+      assert.equal(streamed[0], 'task');
+      assert.ok(streamed.includes('artifactUpdate'), `streamed: ${streamed.join(', ')}`);
+      const state = await env.client.workflow.getHandle(taskId).query(stateQuery);
+      assert.deepEqual(followed.task.artifacts[0].parts[0].data.step_outputs, state?.step_outputs);
+    } finally {
+      await second.close();
+    }
   });
 
   it('`pallet serve` refuses to listen off loopback without a token', async () => {
