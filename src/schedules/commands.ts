@@ -1,12 +1,12 @@
 // The verbs of `pallet schedule`: each connects, does one thing to a Temporal schedule and
 // prints it (a line for people, or JSON). Loaded by cli/schedules.ts only when a verb runs.
 import { connectClient, type PalletClient } from '../client';
-import { services as processServices } from '../services';
+import { clientServices } from '../client-services';
 import { scheduleFromFlags, type CreateFlags } from './options';
 import { createSchedule, describeView, existingSchedule, listSchedules, scheduleError, scheduleUrl, type ScheduleView } from './temporal';
 
 async function withClient(body: (pc: PalletClient) => Promise<void>): Promise<void> {
-  const services = processServices();
+  const services = clientServices();
   try {
     await body(await connectClient(services));
   } finally {

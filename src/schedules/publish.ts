@@ -2,7 +2,7 @@
 // a Temporal schedule whose id is the workflow id, pinned to the digest just pushed.
 import { connectClient } from '../client';
 import type { WorkflowDefinition } from '../dsl/types';
-import { services as processServices } from '../services';
+import { clientServices } from '../client-services';
 import { scheduleFromBlock, showWhen } from './options';
 import { upsertSchedule } from './temporal';
 
@@ -23,7 +23,7 @@ export async function publishSchedule(definition: WorkflowDefinition, pushed: Pu
   if (!block) return undefined;
   const id = definition.metadata.id;
   const ref = `${pushed.repository}:${pushed.tag}`;
-  const services = processServices();
+  const services = clientServices();
   try {
     const opts = scheduleFromBlock(id, ref.replace(/^workflows\//, ''), block);
     const pc = await connectClient(services);

@@ -11,10 +11,9 @@ import {
   type ScheduleHandle,
   type ScheduleOptions,
 } from '@temporalio/client';
-import { resolveTarget, runArgs, searchAttributesFor, type PalletClient, type RunTarget } from '../client';
+import { PALLET_WORKFLOW_TYPE, resolveTarget, runArgs, searchAttributesFor, type PalletClient, type RunTarget } from '../client';
 import type { PalletWorkflowInput } from '../contract';
 import { RegistryError } from '../registry';
-import { palletWorkflow } from '../workflows';
 import { OVERLAP_POLICIES, showWhen, type OverlapName, type PalletScheduleOptions } from './options';
 
 /**
@@ -75,7 +74,7 @@ export async function temporalScheduleOptions(pc: PalletClient, opts: PalletSche
     spec: opts.cron !== undefined ? { cronExpressions: [opts.cron] } : { intervals: [{ every: opts.everyMs! }] },
     action: {
       type: 'startWorkflow',
-      workflowType: palletWorkflow,
+      workflowType: PALLET_WORKFLOW_TYPE,
       // The server adds the scheduled time: <schedule id>-2030-01-31T09:00:00Z.
       workflowId: opts.scheduleId,
       taskQueue: pc.services.settings.taskQueue,
@@ -140,7 +139,7 @@ export async function existingSchedule(pc: PalletClient, scheduleId: string): Pr
 /** Pallet's schedules (those whose action starts the interpreter workflow), by id, each described (what it runs is in its action). */
 export async function listSchedules(pc: PalletClient): Promise<ScheduleView[]> {
   const ids: string[] = [];
-  for await (const summary of pc.client.schedule.list()) if (summary.action?.workflowType === palletWorkflow.name) ids.push(summary.scheduleId);
+  for await (const summary of pc.client.schedule.list()) if (summary.action?.workflowType === PALLET_WORKFLOW_TYPE) ids.push(summary.scheduleId);
   const views: ScheduleView[] = [];
   for (const id of ids.sort()) {
     // Listing is eventually consistent: one deleted since is left out.
@@ -208,9 +207,11 @@ export function scheduleError(err: unknown, opts: Partial<Pick<PalletScheduleOpt
     return new Error(`schedule "${id}" exists already: see it with \`pallet schedule describe ${id}\`, or delete it first (\`pallet schedule delete ${id}\`)`);
   }
   if (err instanceof ScheduleNotFoundError) return new Error(`no schedule "${id}": \`pallet schedule list\` shows the schedules there are`);
+  const what = opts.cron !== undefined ? `cron "${opts.cron}"` : `schedule "${id}"`;
+  // The SDK turns the server's "Invalid schedule spec: ..." into a TypeError with the reason.
+  if (err instanceof TypeError && (opts.cron !== undefined || opts.everyMs !== undefined)) return new Error(`Temporal refused ${what}: ${err.message.trim()}`);
   if (err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === GRPC_INVALID_ARGUMENT) {
     const details = (err.cause as { details?: string }).details ?? err.message;
-    const what = opts.cron !== undefined ? `cron "${opts.cron}"` : `schedule "${id}"`;
     return new Error(`Temporal refused ${what}: ${details}`);
   }
   return err;
