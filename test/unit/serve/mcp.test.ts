@@ -187,6 +187,24 @@ describe('serve/mcp: the MCP server of pallet serve', () => {
     await client.close();
   });
 
+  it('a caller that hangs up stops the following (not the run): follow is given a signal that aborts', async () => {
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
+    runs.follow = async (runId, _onChange, signal) => {
+      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      aborted();
+      return { runId, workflow: 'gen-v1', status: 'running' };
+    };
+    const client = await connect();
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'gen-v1', arguments: { requirements: 'x' } }, undefined, { signal: controller.signal });
+    while (runs.starts.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await assert.rejects(call);
+    await client.close();
+    await abortSeen;
+  });
+
   it('an unknown tool is a protocol error naming it; GET is refused (no sessions)', async () => {
     const client = await connect();
     await assert.rejects(client.callTool({ name: 'nope', arguments: {} }), /no tool "nope"/);
