@@ -70,6 +70,13 @@ export function adviseInputSchema(metadata: { input_schema?: InputSchema }): Sch
   } catch (err) {
     advice.push({ path: SCHEMA_PATH, message: `metadata.input_schema: ${(err as Error).message} (it is not checked)` });
   }
+  const type = schema.type;
+  if (type !== undefined && type !== 'object' && !(Array.isArray(type) && type.includes('object'))) {
+    advice.push({
+      path: [...SCHEMA_PATH, 'type'],
+      message: `metadata.input_schema: type ${JSON.stringify(type)} can never fit: a workflow input is always an object (type: object)`,
+    });
+  }
   const samples: [FieldPath, unknown][] = [];
   if ('default' in schema) samples.push([[...SCHEMA_PATH, 'default'], schema.default]);
   if (Array.isArray(schema.examples)) schema.examples.forEach((example, i) => samples.push([[...SCHEMA_PATH, 'examples', i], example]));

@@ -127,6 +127,13 @@ describe('dsl/input-schema', () => {
       assert.match(problems[0], /^warning 6: metadata\.input_schema: strict mode: unknown keyword: "requird" \(it is not checked\)/);
     });
 
+    it('warns about a top-level type other than object: a workflow input is always an object', async () => {
+      assert.deepEqual(await lint(withSchema('type: array')), [
+        'warning 6: metadata.input_schema: type "array" can never fit: a workflow input is always an object (type: object)',
+      ]);
+      assert.deepEqual(await lint(withSchema('type: [object, "null"]')), []);
+    });
+
     it('an invalid schema is an error', async () => {
       const problems = await lint(withSchema('properties: { a: { minLength: -1 } }'));
       assert.equal(problems.length, 1);
