@@ -6,15 +6,15 @@
 // planning itself is src/history/reuse.ts, over the fold of the run and of its batch children.
 import type { Client } from '@temporalio/client';
 import type { ClaimStore } from '../claims';
-import { connectClient, resolveTarget, searchAttributesFor, uiLink, waitForResult } from '../client';
-import { payloadSize } from '../contract';
+import { connectClient, resolveTarget, searchAttributesFor, uiLink } from '../client';
+import { payloadSize, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import { MAX_PAYLOAD_BYTES, type RunResult } from '../dsl/types';
 import { batchesOf, foldHistory, type History, type RunFold } from '../history/fold';
 import { failedRunOf, planRetry, retryOutcome } from '../history/reuse';
 import { services as processServices } from '../services';
 import { palletWorkflow } from '../workflows';
-import { appOptions, parseInput, progressLine, reportCompleted, reportFailure } from './run';
+import { appOptions, parseInput, followRun, reportCompleted, reportFailure } from './run';
 
 export { callSteps, failedRunFromHistory, failedRunOf, planRetry, type FailedRun, type RetryPlan } from '../history/reuse';
 
@@ -114,8 +114,9 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
     log(`  ${link}`);
     if (!opts.wait) return;
     let result: RunResult;
+    let lastState: RunState | undefined;
     try {
-      result = await waitForResult(handle, opts.json ? undefined : (s) => log(`  ${progressLine(s)}`));
+      ({ result, last: lastState } = await followRun(handle, !opts.json, log));
     } catch (err) {
       reportFailure(err, workflowId, link, opts.json, { runId: handle.firstExecutionRunId });
       return;
@@ -130,6 +131,7 @@ export async function retryCommand(workflowId: string, opts: RetryOptions): Prom
       link,
       source: plan.args.source,
       json: opts.json,
+      lastState,
       ...app,
     });
   } finally {

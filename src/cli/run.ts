@@ -5,12 +5,14 @@ import { CancelledFailure, TerminatedFailure, TimeoutFailure, WorkflowFailedErro
 import path from 'node:path';
 import { hasClaims, resolveClaims, type ClaimStore } from '../claims';
 import { LATEST_FILE, loadAppWriter, writeRunFolder, type AppWriter, type RunFolder } from '../app-files';
+import type { WorkflowHandle } from '@temporalio/client';
 import { connectClient, failureOf, resolveTarget, runArgs, startRun, uiLink, waitForResult, type RunFailure } from '../client';
 import { FailureTypes, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import type { DefinitionSource, RunResult } from '../dsl/types';
 import { services as processServices } from '../services';
 import { preview } from './preview';
+import { progressDisplay, stepCount } from './progress';
 
 export interface RunOptions {
   file?: string;
@@ -74,16 +76,16 @@ export async function runCommand(words: string[], opts: RunOptions): Promise<voi
       process.exit(130);
     };
     process.once('SIGINT', onInterrupt);
-    let result: RunResult;
+    let followed: { result: RunResult; last?: RunState };
     try {
-      result = await waitForResult(handle, opts.json ? undefined : (s) => log(`  ${progressLine(s)}`));
+      followed = await followRun(handle, !opts.json, log);
     } catch (err) {
       reportFailure(err, workflowId, link, opts.json, { runId });
       return;
     } finally {
       process.removeListener('SIGINT', onInterrupt);
     }
-    await reportCompleted(result, { ...app, workflowId, runId, link, source: target.source, json: opts.json });
+    await reportCompleted(followed.result, { ...app, workflowId, runId, link, source: target.source, json: opts.json, lastState: followed.last });
   } finally {
     await services.close();
   }
@@ -136,6 +138,8 @@ export interface CompletedContext extends AppOptions {
   latest?: boolean;
   /** Where the result's large values are read from (default: the process's, the registry's data repository). */
   claims?: ClaimStore;
+  /** The run's last state seen while following it: the summary counts its loops' iterations. */
+  lastState?: RunState;
 }
 
 /**
@@ -168,7 +172,9 @@ export async function reportCompleted(stored: RunResult, ctx: CompletedContext):
     return undefined;
   }
   const log = logger(false);
-  log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${Object.keys(result.step_outputs).length} steps`);
+  log(
+    `completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${stepCount(Object.keys(result.step_outputs).length, ctx.lastState)}`,
+  );
   log(`  final output: ${preview(result.final_output)}`);
   const meta = {
     temporal_workflow_id: ctx.workflowId,
@@ -291,18 +297,17 @@ function stepFailedHint(failure: RunFailure, workflowId: string): string {
   return `fix the cause, then: npx pallet retry ${workflowId} ${kept}; to change the input or the definition: --input '{...}' or --file FIXED.yaml`;
 }
 
-/** Seconds since each running step was first seen, so a long step shows it is alive. */
-const firstSeen = new Map<string, number>();
-
-/** One progress line of a run under way: the finished steps and the running ones. */
-export function progressLine(state: RunState): string {
-  const parts = [`done: ${state.finished.join(', ') || '-'}`];
-  const now = Date.now();
-  const running = state.running.map((id) => {
-    if (!firstSeen.has(id)) firstSeen.set(id, now);
-    const secs = Math.round((now - firstSeen.get(id)!) / 1000);
-    return secs >= 5 ? `${id} (${secs} s)` : id;
-  });
-  if (running.length) parts.push(`running: ${running.join(', ')}`);
-  return parts.join('  ');
+/**
+ * Waits for a run, showing its progress unless `show` is false: a live block in a terminal,
+ * else plain lines through `log` (progress.ts). Returns the result and the last state seen.
+ */
+export async function followRun(handle: WorkflowHandle, show: boolean, log: (line: string) => void): Promise<{ result: RunResult; last?: RunState }> {
+  const display = show ? progressDisplay(process.stdout, (line) => log(`  ${line}`)) : undefined;
+  let last: RunState | undefined;
+  try {
+    const result = await waitForResult(handle, display && ((s) => display.update(s)));
+    return { result, last: display?.stop() };
+  } finally {
+    last ??= display?.stop();
+  }
 }

@@ -2,7 +2,7 @@
 // `state` query while a worker answers, else the server's history), `result`, `runs`,
 // `cancel` and `terminate`.
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { connectClient, PALLET_WORKFLOW_TYPE, uiLink, waitForResult, type PalletClient } from '../client';
+import { connectClient, PALLET_WORKFLOW_TYPE, uiLink, type PalletClient } from '../client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { PalletSearchAttributes, stateQuery, type RunState } from '../contract';
 import { clientServices } from '../client-services';
@@ -247,7 +247,7 @@ export async function resultCommand(
   opts: { runId?: string; json?: boolean; appDir?: string; appWriter?: string },
 ): Promise<void> {
   // Loaded here: `run`'s reporting (app files, claims) is not needed by the other verbs.
-  const { appOptions, progressLine, reportCompleted, reportFailure } = await import('./run');
+  const { appOptions, followRun, reportCompleted, reportFailure } = await import('./run');
   const app = await appOptions(opts, pc.services.settings);
   const description = await describe(pc, workflowId, opts.runId);
   const handle = pc.client.workflow.getHandle(workflowId, description.runId);
@@ -255,9 +255,9 @@ export async function resultCommand(
   const log = opts.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
   const running = description.status.name === 'RUNNING';
   if (running) log(`following ${workflowId} (running; Ctrl-C stops following, not the run)\n  ${link}`);
-  let result;
+  let followed;
   try {
-    result = await waitForResult(handle, opts.json || !running ? undefined : (s) => log(`  ${progressLine(s)}`));
+    followed = await followRun(handle, !opts.json && running, log);
   } catch (err) {
     reportFailure(err, workflowId, link, opts.json, { runId: description.runId });
     return;
@@ -267,7 +267,7 @@ export async function resultCommand(
     typeof memo.definitionRef === 'string'
       ? { ref: memo.definitionRef, digest: typeof memo.definitionDigest === 'string' ? memo.definitionDigest : '' }
       : undefined;
-  await reportCompleted(result, { workflowId, runId: description.runId, link, source, json: opts.json, ...app });
+  await reportCompleted(followed.result, { workflowId, runId: description.runId, link, source, json: opts.json, lastState: followed.last, ...app });
 }
 
 /** `--status` words to visibility's ExecutionStatus values. */

@@ -78,7 +78,7 @@ describe('cli run: reporting a finished run', () => {
     assert.equal(
       first.stdout,
       [
-        'completed Demo (demo-v1 1.0.0): 1 steps',
+        'completed Demo (demo-v1 1.0.0): 1 step',
         '  final output: {"result":{"n":1}}',
         '  wrote app/demo-v1-one/: result.json, metadata.json',
         '  http://ui/demo-v1-one',
