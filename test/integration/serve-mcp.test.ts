@@ -65,11 +65,11 @@ describe('pallet serve over MCP, driven by the Python mcp client (real server, w
     agent = await startTestAgent('codegen-agent', {
       // Slow enough that the client sees the run progress step by step.
       create_plan: async (p) => {
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
         return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
       },
       generate_code: async (p) => {
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
         return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
       },
       review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
@@ -141,7 +141,7 @@ describe('pallet serve over MCP, driven by the Python mcp client (real server, w
     // The run in Temporal holds the same result: what the tool returned is the run's.
     const fromTemporal = await (await services.temporal()).client.workflow.getHandle(runId).result();
     assert.deepEqual(fromTemporal.step_outputs, result.step_outputs);
-    // Progress grew step by step while the run ran (the agent takes 1.5 s per step: the poll sees each).
+    // Progress grew step by step while the run ran (the agent takes 2.5 s per step, the server looks every 1 s: the poll sees each).
     const values = (progress as Json[]).map((p) => p.progress as number);
     assert.ok(values.length >= 2, `progress notifications arrived: ${JSON.stringify(progress)}`);
     assert.deepEqual(
