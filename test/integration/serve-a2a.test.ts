@@ -4,7 +4,7 @@
 // cancel; a task started on one server instance read and followed on another after the first
 // is gone; and the token check.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
@@ -16,8 +16,9 @@ import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
 import { loadServeConfig } from '../../src/serve/config';
 import { servedRunId, TemporalWorkflowRuns } from '../../src/serve/runs';
 import { startServeServer, type ServeServer } from '../../src/serve/server';
-import { gate, startTestAgent, type TestAgent } from '../helpers/agents';
+import { gate, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
+import { exited } from '../helpers/processes';
 import { INSTALL_INTEROP, INTEROP_VENV } from '../helpers/interop';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { ROOT, temporalEnv } from '../helpers/temporal';
@@ -69,7 +70,10 @@ describe('pallet serve over A2A, driven by the Python a2a-sdk client (real serve
         if (String(p.requirements).includes('GATED')) await planGate.promise;
         return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
       },
-      generate_code: (p) => ({ code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' }),
+      generate_code: (p) => {
+        if (JSON.stringify(p.plan).includes('UNBUILDABLE')) throw new SkillError('cannot build that plan');
+        return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
+      },
       review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
     });
     const taskQueue = uniqueId('serve-a2a');
@@ -255,6 +259,60 @@ describe('pallet serve over A2A, driven by the Python a2a-sdk client (real serve
       assert.deepEqual(followed.task.artifacts[0].parts[0].data.step_outputs, state?.step_outputs);
     } finally {
       await second.close();
+    }
+  });
+
+  it('shows a failed run as a failed task with the failure message', async () => {
+    const out = await a2a('send', server.url, ['--skill', 'code-generation-v1', '--text', `UNBUILDABLE ${REQUIREMENTS}`]);
+    assert.equal(out.error, undefined, out.error);
+    assert.equal(out.task.status.state, 'TASK_STATE_FAILED');
+    assert.match(statusText(out.task), /build/);
+    assert.match(statusText(out.task), /cannot build that plan/);
+    assert.deepEqual(out.task.artifacts ?? [], []);
+  });
+
+  it('`pallet serve` (the CLI process) serves the card and checks tokens, and stops on SIGTERM', async () => {
+    const env = await temporalEnv();
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-e', `require('./src/cli').main(['node', 'pallet', 'serve', '--port', '0'])`],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'),
+          TEMPORAL_ADDRESS: env.address,
+          PALLET_REGISTRY: registry.host,
+          PALLET_WORKFLOWS_DIR: '',
+          PALLET_SERVE_TOKENS: TOKEN,
+          PALLET_SERVE_WORKFLOWS: 'code-*',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const found = /A2A agent at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+          if (found) resolve(found[1]);
+        });
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.once('exit', (code) => reject(new Error(`pallet serve exited (${code}):\n${out}`)));
+      });
+      assert.match(out, /1 workflow: code-generation-v1/);
+      const { card } = await a2a('card', url, [], undefined);
+      assert.deepEqual(
+        (card.skills as Json[]).map((s) => s.id),
+        ['code-generation-v1'],
+      );
+      assert.equal((await fetch(`${url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
+      child.kill('SIGTERM');
+      await exited(child);
+      assert.equal(child.exitCode, 0, out);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 
