@@ -235,10 +235,19 @@ export function progressDisplay(stream: NodeJS.WriteStream, write: (line: string
   return stream.isTTY ? barDisplay(stream) : lineDisplay(write);
 }
 
-/** The summary's count of what ran: the run's recorded steps, and each loop's iterations or wide step's branches. */
-export function stepCount(recorded: number, last: RunState | undefined): string {
-  const steps = `${recorded} step${recorded === 1 ? '' : 's'}`;
-  const groups = last ? runProgress(last).groups.filter((g) => !/\[\d+\]/.test(g.id)) : [];
-  if (!groups.length) return steps;
-  return `${steps} (${groups.map((g) => `${g.id}: ${g.kind === 'repeat' ? g.total : Math.max(g.done, g.finished ? g.total : g.done)} ${g.unit}`).join(', ')})`;
+/**
+ * The summary's count of what ran: the run's recorded steps (`step_outputs`), and each top-level
+ * loop's iterations or wide step's branches, from the last state seen. A for_each or parallel
+ * step in the result ran all of its items or branches; a repeat is counted when it was seen finished.
+ */
+export function stepCount(recorded: string[], last: RunState | undefined): string {
+  const steps = `${recorded.length} step${recorded.length === 1 ? '' : 's'}`;
+  const counted = (last ? runProgress(last).groups : [])
+    .filter((g) => !/\[\d+\]/.test(g.id))
+    .flatMap((g) => {
+      if (g.finished) return [`${g.id}: ${g.total} ${g.unit}`];
+      if (g.kind !== 'repeat' && recorded.includes(g.id)) return [`${g.id}: ${g.total} ${g.unit}`];
+      return [];
+    });
+  return counted.length ? `${steps} (${counted.join(', ')})` : steps;
 }

@@ -172,9 +172,7 @@ export async function reportCompleted(stored: RunResult, ctx: CompletedContext):
     return undefined;
   }
   const log = logger(false);
-  log(
-    `completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${stepCount(Object.keys(result.step_outputs).length, ctx.lastState)}`,
-  );
+  log(`completed ${result.workflow_name} (${result.workflow_id} ${result.workflow_version}): ${stepCount(Object.keys(result.step_outputs), ctx.lastState)}`);
   log(`  final output: ${preview(result.final_output)}`);
   const meta = {
     temporal_workflow_id: ctx.workflowId,

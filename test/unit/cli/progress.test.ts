@@ -75,8 +75,10 @@ describe('run progress', () => {
   });
 
   it("the summary counts the run's steps and each loop's iterations", () => {
-    assert.equal(stepCount(1, undefined), '1 step');
-    assert.equal(stepCount(3, batchState(200, [], { finishedLoop: true })), '3 steps (review_all: 200 iterations)');
+    assert.equal(stepCount(['only'], undefined), '1 step');
+    assert.equal(stepCount(['prepare', 'review_all', 'report'], batchState(200, [], { finishedLoop: true })), '3 steps (review_all: 200 iterations)');
+    // Last seen part way: the run completed, so the loop in its result ran every item.
+    assert.equal(stepCount(['prepare', 'review_all', 'report'], batchState(150, [150])), '3 steps (review_all: 200 iterations)');
   });
 
   it('a few ids, then how many more', () => {

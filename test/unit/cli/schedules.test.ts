@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { registerScheduleCommands } from '../../../src/cli/schedules';
 import { parseDefinition } from '../../../src/dsl/loader';
+import type { PalletClient, RunTarget } from '../../../src/client';
+import type { PalletWorkflowInput } from '../../../src/contract';
+import { temporalScheduleOptions } from '../../../src/schedules/temporal';
 import { checkCron, scheduleFromBlock, scheduleFromFlags, showWhen, type CreateFlags, type PalletScheduleOptions } from '../../../src/schedules/options';
 
 /** `pallet schedule create ...args` parsed by the real command, its action replaced by scheduleFromFlags. */
@@ -152,5 +155,55 @@ steps:
     const parsed = parseDefinition(file('{ every: 1h }').replace(/ {2}schedule: .*\n/, ''), 'nightly.yaml');
     assert.ok(parsed.ok);
     assert.equal(parsed.definition.metadata.schedule, undefined);
+  });
+});
+
+describe("a schedule's action: the run `pallet run` would start", () => {
+  /** A client whose server has Pallet's search attributes (or not); nothing else is asked of it. */
+  const client = (registered: boolean) =>
+    ({ client: {}, services: { searchAttributesRegistered: async () => registered, settings: { taskQueue: 'pallet-q' } } }) as unknown as PalletClient;
+  const opts: PalletScheduleOptions = {
+    scheduleId: 'nightly',
+    workflow: 'review-gate-v1',
+    everyMs: 3_600_000,
+    input: { a: 1 },
+    overlap: 'buffer',
+    resolveEachRun: false,
+  };
+  const pinned: RunTarget = {
+    source: { ref: 'workflows/review-gate:v1', digest: `sha256:${'a'.repeat(64)}`, repository: 'workflows/review-gate', tag: 'v1' },
+    definitionId: 'review-gate-v1',
+  };
+
+  it('pinned: the digest in the arguments, the memo and the search attributes; PalletStatus loading; the interval and overlap', async () => {
+    const options = await temporalScheduleOptions(client(true), opts, pinned);
+    assert.equal(options.scheduleId, 'nightly');
+    assert.deepEqual(options.spec, { intervals: [{ every: 3_600_000 }] });
+    assert.deepEqual(options.policies, { overlap: 'BUFFER_ONE' });
+    const action = options.action;
+    assert.equal(action.workflowType, 'palletWorkflow');
+    assert.equal(action.workflowId, 'nightly');
+    assert.equal(action.taskQueue, 'pallet-q');
+    assert.deepEqual(action.args, [{ definition: undefined, source: pinned.source, input: { a: 1 }, completed: undefined, searchAttributes: true }]);
+    assert.deepEqual(action.memo, {
+      definitionId: 'review-gate-v1',
+      definitionRef: 'workflows/review-gate:v1',
+      definitionDigest: pinned.source.digest,
+      schedule: { workflow: 'review-gate-v1', when: 'every 1 h' },
+    });
+    const attributes = Object.fromEntries((action.typedSearchAttributes as { key: { name: string }; value: unknown }[]).map((p) => [p.key.name, p.value]));
+    assert.deepEqual(attributes, { PalletDefinitionId: 'review-gate-v1', PalletDefinitionDigest: pinned.source.digest, PalletStatus: 'loading' });
+  });
+
+  it('resolved at each run: no digest anywhere (the run upserts the one it loads); a server without the attributes gets none', async () => {
+    const moving: RunTarget = { source: { ...pinned.source, digest: '' }, definitionId: 'review-gate-v1' };
+    const withAttributes = await temporalScheduleOptions(client(true), { ...opts, cron: '0 2 * * *', everyMs: undefined, resolveEachRun: true }, moving);
+    assert.deepEqual(withAttributes.spec, { cronExpressions: ['0 2 * * *'] });
+    assert.equal((withAttributes.action.args as PalletWorkflowInput[])[0].source?.digest, '');
+    const names = (withAttributes.action.typedSearchAttributes as { key: { name: string } }[]).map((p) => p.key.name);
+    assert.deepEqual(names.sort(), ['PalletDefinitionId', 'PalletStatus']);
+    const without = await temporalScheduleOptions(client(false), opts, moving);
+    assert.equal(without.action.typedSearchAttributes, undefined);
+    assert.equal((without.action.args as PalletWorkflowInput[])[0].searchAttributes, undefined);
   });
 });
