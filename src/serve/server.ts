@@ -55,9 +55,11 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeServer>
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) =>
+      reject(new Error(`pallet serve cannot listen on ${config.host}:${config.port} (${err.message}): choose another --port or --host`)),
+    );
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
