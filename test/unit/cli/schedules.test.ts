@@ -3,6 +3,7 @@
 // Also a definition's `metadata.schedule` block as `pallet push` reads it.
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
+import { runsQuery } from '../../../src/cli/runs';
 import { registerScheduleCommands } from '../../../src/cli/schedules';
 import { parseDefinition } from '../../../src/dsl/loader';
 import type { PalletClient, RunTarget } from '../../../src/client';
@@ -205,5 +206,15 @@ describe("a schedule's action: the run `pallet run` would start", () => {
     const without = await temporalScheduleOptions(client(false), opts, moving);
     assert.equal(without.action.typedSearchAttributes, undefined);
     assert.equal((without.action.args as PalletWorkflowInput[])[0].searchAttributes, undefined);
+  });
+});
+
+describe('pallet runs --schedule', () => {
+  it("queries Temporal's TemporalScheduledById, quoted", () => {
+    assert.equal(runsQuery(undefined, undefined, 'nightly'), "WorkflowType = 'palletWorkflow' AND TemporalScheduledById = 'nightly'");
+    assert.equal(
+      runsQuery('completed', 'a-v1', "it's"),
+      "WorkflowType = 'palletWorkflow' AND (ExecutionStatus = 'Completed') AND PalletDefinitionId = 'a-v1' AND TemporalScheduledById = 'it\\'s'",
+    );
   });
 });
