@@ -85,7 +85,9 @@ async function main(): Promise<void> {
           console.error(`  ${row.case}: ${shown(row.ours, row.unit)}${row.ratio !== undefined ? `, ratio ${row.ratio.toFixed(2)}` : ''}`);
         });
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        // The innermost causes say why (a failed workflow's own failure).
+        let message = err instanceof Error ? err.message : String(err);
+        for (let e = (err as { cause?: unknown }).cause; e instanceof Error; e = (e as { cause?: unknown }).cause) message += `: ${e.message}`;
         console.error(`bench: suite ${suite.name} failed: ${err instanceof Error ? err.stack : message}`);
         rows.push({
           suite: suite.name,

@@ -6,6 +6,8 @@ import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../../src/activities';
+import { RegistryClaimStore } from '../../src/claims';
+import { DataStore, RegistryClient } from '../../src/registry';
 import type { PalletWorkflowInput } from '../../src/contract';
 import type { RunResult, Step, WorkflowDefinition } from '../../src/dsl/types';
 import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
@@ -70,7 +72,11 @@ export function mapCase(n: number, concurrency: number): BenchCase {
 
 let bundle: Promise<{ code: string }> | undefined;
 
-/** A worker running the interpreter and the hand-written workflows, with the real activities, against the instant agent. */
+/**
+ * A worker running the interpreter and the hand-written workflows, with the real activities,
+ * against the instant agent; with the bench registry as its data store (as a deployment with a
+ * registry has), where a long run keeps the state it carries across generations.
+ */
 export async function benchWorker(env: BenchEnv, taskQueue: string): Promise<Worker> {
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: new DefaultLogger('WARN') });
   return Worker.create({
@@ -81,6 +87,13 @@ export async function benchWorker(env: BenchEnv, taskQueue: string): Promise<Wor
     activities: createActivities({
       directory: new AgentDirectory([new UrlAgentSource([env.agentUrl])], 60_000),
       definitions: new DirectoryStore(path.join(ROOT, 'pallet-workflows')),
+      ...(env.registry
+        ? {
+            claims: new RegistryClaimStore(
+              new DataStore(new RegistryClient({ registry: env.registry, timeoutMs: 60_000, maxBlobBytes: 256 * 1024 * 1024 }), 'pallet-data'),
+            ),
+          }
+        : {}),
     }),
   });
 }
