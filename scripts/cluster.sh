@@ -13,8 +13,8 @@
 #      search attributes, starts the Web UI, the registry, the example agents (behind a proxy
 #      that logs every call: scripts/cluster/call-counter.mjs) and TWO workers; publishes the
 #      agent cards and pallet-workflows/;
-#   3. starts the examples that need no person, SIGKILLs one worker and restarts the server
-#      while they run, starts a worker again, and checks (scripts/cluster/check-runs.mjs) that
+#   3. starts the examples that need no person, SIGKILLs one worker (half of the runs started,
+#      the rest start with one worker) and restarts the server while they run, starts a worker again, and checks (scripts/cluster/check-runs.mjs) that
 #      every run completed and nothing was called twice;
 #   4. stops everything it started (also on failure or Ctrl-C). Logs: .pallet/cluster/logs/.
 #
@@ -295,28 +295,29 @@ start_worker() { # name
 calls_so_far() { [ -f "$state/calls.jsonl" ] && wc -l <"$state/calls.jsonl" || echo 0; }
 open_runs() { "$temporal_cli" workflow count --address "$TEMPORAL_ADDR" -n "$TEMPORAL_NAMESPACE" --query "ExecutionStatus='Running'" 2>/dev/null | grep -o '[0-9]*' | head -1; }
 
-start_run() { # id workflow input-json: in the background (the CLI takes a second to start)
+start_run() { # id workflow input-json
   echo "$1" >>"$state/run-ids"
-  pallet run --no-wait --id "$1" --workflow "$2" --input "$3" >"$logs/start-$1.log" 2>&1 &
+  pallet run --no-wait --id "$1" --workflow "$2" --input "$3" >>"$logs/runs.log" 2>&1 || fail "could not start $1 (see $logs/runs.log)"
 }
 
 start_runs() {
   local i n=0 snippets
   : >"$state/run-ids"
-  snippets="$(node -e 'const n = +process.argv[1]; console.log(JSON.stringify({ snippets: Array.from({ length: n }, (_, i) => ({ code: `def f${i}(x):\n    return x * ${i}\n`, language: "python" })) }))' 60)"
+  snippets="$(node -e 'const n = +process.argv[1]; console.log(JSON.stringify({ snippets: Array.from({ length: n }, (_, i) => ({ code: `def f${i}(x):\n    return x * ${i}\n`, language: "python" })) }))' 80)"
+  # The longest runs first, so that most runs are still open when the disruption starts.
+  for i in 1 2; do start_run "cluster-batch-review-$i" batch-review-v1 "$snippets"; done
   for i in 1 2 3 4 5 6; do
     start_run "cluster-code-generation-$i" code-generation-v1 "{\"requirements\": \"A command-line tool number $i that totals a CSV of expenses by category\"}"
   done
+  # The others while worker-1 is down: only worker-2 polls.
+  kill_worker
   for i in 1 2; do
-    start_run "cluster-batch-review-$i" batch-review-v1 "$snippets"
     start_run "cluster-parallel-analysis-$i" parallel-analysis-v1 '{"code": "def add(a, b):\n    return a + b\n", "language": "python"}'
     start_run "cluster-data-analysis-$i" data-analysis-v1 "{\"requirements\": \"monthly sales, run $i\", \"data\": [12, 15, 11, 19, 23, 21, 30]}"
     start_run "cluster-smart-router-$i" smart-router-v1 "{\"requirements\": \"Build a REST API for todo items, request $i\"}"
   done
-  local pid
-  for pid in $(jobs -p); do wait "$pid" || fail "could not start every run (see $logs/start-*.log)"; done
   n=$(wc -l <"$state/run-ids")
-  log "started $n runs: 6 code-generation-v1, 2 each of batch-review-v1 (60 snippets), parallel-analysis-v1, data-analysis-v1, smart-router-v1"
+  log "started $n runs: 6 code-generation-v1, 2 each of batch-review-v1 (80 snippets), parallel-analysis-v1, data-analysis-v1, smart-router-v1"
 }
 
 wait_calls() { # count: wait until the agents have answered that many calls (at most 120 s)
@@ -327,13 +328,17 @@ wait_calls() { # count: wait until the agents have answered that many calls (at 
   fail "the agents answered only $(calls_so_far) calls in 120 s (expected $1): are the workers running? (see $logs/worker-*.log)"
 }
 
-disrupt() {
+kill_worker() {
   local open
   wait_calls 20
   open="$(open_runs)"
   log "after $(calls_so_far) agent calls, $open runs open: SIGKILL worker-1 (pid $(cat "$pids/worker-1.pid"))"
   [ "${open:-0}" -gt 0 ] || fail "every run had finished before the worker was killed: nothing was tested"
   stop_one worker-1 KILL
+}
+
+restart_server() {
+  local open
   wait_calls $(($(calls_so_far) + 40))
   open="$(open_runs)"
   log "after $(calls_so_far) agent calls, $open runs open: restarting the Temporal server"
@@ -370,8 +375,8 @@ main() {
   start_worker worker-2
   local up_s=$((SECONDS - t0))
   t0=$SECONDS
-  start_runs
-  disrupt
+  start_runs # SIGKILLs worker-1 halfway
+  restart_server
   log "waiting for every run to finish, then checking histories and agent calls"
   node "$root/scripts/cluster/check-runs.mjs" "$state/run-ids" "$state/calls.jsonl" 600 | tee "$logs/check.log" >&2 ||
     fail "the check failed (see $logs/check.log)"
