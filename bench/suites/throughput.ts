@@ -12,7 +12,7 @@ import { startTestAgent, type TestAgent } from '../../test/helpers/agents';
 import { uniqueId } from '../../test/helpers/worker';
 import { stats } from '../stats';
 import type { BenchEnv, BenchRow, Suite } from '../suite';
-import { startBenchWorker, type BenchWorker } from '../tools/worker-process';
+import { snapshotCompiled, startBenchWorker, type BenchWorker } from '../tools/worker-process';
 
 const WORKFLOW = 'code-generation-v1';
 const INPUT = { requirements: 'a command-line expense tracker' };
@@ -54,6 +54,13 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+interface Setup {
+  /** The instant agents' base URL. */
+  agentUrl: string;
+  /** The compiled code the workers run (a snapshot of lib/src). */
+  compiled: string;
+}
+
 /**
  * Instant agents for the three skills, answering in the shapes the workflow reads (the build
  * step's `code` and `language`): the bench's echo agent does not give `code`, which review_code requires.
@@ -69,7 +76,7 @@ function startCodeAgents(): Promise<TestAgent> {
 /** A worker with these tuning variables, on its own task queue, with the client side to drive it. */
 async function withWorker<T>(
   env: BenchEnv,
-  agentUrl: string,
+  { agentUrl, compiled }: Setup,
   tuning: Record<string, string>,
   body: (ctx: { worker: BenchWorker; run: (clients: number, runs: number) => Promise<Load> }) => Promise<T>,
 ): Promise<T> {
@@ -86,7 +93,7 @@ async function withWorker<T>(
     ...tuning,
   };
   const services = new Services(loadSettings(vars), () => undefined);
-  const worker = await startBenchWorker(vars);
+  const worker = await startBenchWorker(compiled, vars);
   try {
     const target = await resolveTarget({ workflow: WORKFLOW }, services);
     // One run first: the worker's first workflow task and card discovery are not in the figures.
@@ -101,11 +108,11 @@ async function withWorker<T>(
 /** Peak resident memory (MB) of a fresh worker through `inFlight` runs started at once. */
 async function peakMemory(
   env: BenchEnv,
-  agentUrl: string,
+  setup: Setup,
   tuning: Record<string, string>,
   inFlight: number,
 ): Promise<{ peakMb: number; idleMb: number; startupMs: number }> {
-  return withWorker(env, agentUrl, tuning, async ({ worker, run }) => {
+  return withWorker(env, setup, tuning, async ({ worker, run }) => {
     const idleMb = (await worker.memory()).rssMb;
     await run(inFlight, inFlight);
     return { peakMb: (await worker.memory()).peakMb, idleMb, startupMs: worker.startupMs };
@@ -129,15 +136,18 @@ export const throughput: Suite = {
     const agents = await startCodeAgents();
     // Thousands of calls: not recorded.
     agents.calls.push = () => 0;
+    const snapshot = await snapshotCompiled();
     try {
-      await measure(env, agents.url, quick, report);
+      if (!snapshot.bundled) throw new Error('lib/src has no prebuilt workflow bundle matching its code: run `npm run build` first');
+      await measure(env, { agentUrl: agents.url, compiled: snapshot.dir }, quick, report);
     } finally {
       await agents.close();
+      await snapshot.remove();
     }
   },
 };
 
-async function measure(env: BenchEnv, agentUrl: string, quick: boolean, report: (row: BenchRow) => void): Promise<void> {
+async function measure(env: BenchEnv, setup: Setup, quick: boolean, report: (row: BenchRow) => void): Promise<void> {
   const row = (r: Omit<BenchRow, 'suite'>) => report({ suite: 'throughput', ...r });
 
   // Runs per second and latency, on the shipped configuration; repeated on fresh workers.
@@ -155,7 +165,7 @@ async function measure(env: BenchEnv, agentUrl: string, quick: boolean, report: 
   const repetitions = quick ? 1 : 3;
   const perSize = sizes.map(() => ({ rps: [] as number[], p50: [] as number[], p95: [] as number[] }));
   for (let rep = 0; rep < repetitions; rep++) {
-    await withWorker(env, agentUrl, {}, async ({ run }) => {
+    await withWorker(env, setup, {}, async ({ run }) => {
       for (const [i, [clients, runs]] of sizes.entries()) {
         const { runsPerSecond, latenciesMs } = await run(clients, runs);
         perSize[i].rps.push(runsPerSecond);
@@ -173,12 +183,13 @@ async function measure(env: BenchEnv, agentUrl: string, quick: boolean, report: 
 
   // Start-up and peak memory with 200 runs in flight; then each knob against the shipped configuration.
   const inFlight = quick ? 50 : 200;
-  const knobReps = quick ? 1 : 2;
+  // One pair per knob (alternating sides between knobs): the whole suite then fits in about 15 minutes.
+  const knobReps = 1;
   const loadClients = 10;
   const loadRuns = quick ? 20 : 100;
   const shipped = { startup: [] as number[], peak: [] as number[], idle: [] as number[] };
-  for (let rep = 0; rep < knobReps + 1; rep++) {
-    const m = await peakMemory(env, agentUrl, {}, inFlight);
+  for (let rep = 0; rep < (quick ? 1 : 3); rep++) {
+    const m = await peakMemory(env, setup, {}, inFlight);
     shipped.startup.push(m.startupMs);
     shipped.peak.push(m.peakMb);
     shipped.idle.push(m.idleMb);
@@ -198,8 +209,10 @@ async function measure(env: BenchEnv, agentUrl: string, quick: boolean, report: 
     const ref = { rps: [] as number[], p95: [] as number[], peak: [] as number[], startup: [] as number[] };
     for (let rep = 0; rep < knobReps; rep++) {
       // Alternating which goes first, so a slow minute hurts both alike.
-      for (const [side, vars] of rep % 2 === 0 ? [[ours, knob.vars] as const, [ref, {}] as const] : [[ref, {}] as const, [ours, knob.vars] as const]) {
-        await withWorker(env, agentUrl, vars, async ({ worker, run }) => {
+      for (const [side, vars] of (rep + KNOBS.indexOf(knob)) % 2 === 0
+        ? [[ours, knob.vars] as const, [ref, {}] as const]
+        : [[ref, {}] as const, [ours, knob.vars] as const]) {
+        await withWorker(env, setup, vars, async ({ worker, run }) => {
           const measured = await run(loadClients, loadRuns);
           side.rps.push(measured.runsPerSecond);
           side.p95.push(percentile(measured.latenciesMs, 95));

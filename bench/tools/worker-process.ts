@@ -3,11 +3,32 @@
 // its start-up time and its resident memory read from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from '../../test/helpers/temporal';
 
-export const COMPILED_WORKER = path.join(ROOT, 'lib', 'src', 'worker.js');
+export const COMPILED = path.join(ROOT, 'lib', 'src');
+
+/**
+ * A copy of the compiled code (lib/src/, with its prebuilt bundles) that a build running meanwhile
+ * in the same tree cannot change: every worker of a suite then runs the same code and bundle.
+ * Kept under .pallet/ in the repository, so that the copy still finds node_modules.
+ */
+export async function snapshotCompiled(): Promise<{ dir: string; bundled: boolean; remove(): Promise<void> }> {
+  if (!existsSync(path.join(COMPILED, 'worker.js'))) throw new Error(`${COMPILED}/worker.js is missing: run \`npm run build\` first`);
+  const { findPrebuiltBundle } = await import('../../src/workflow-bundle');
+  const dir = path.join(ROOT, '.pallet', `bench-lib-${process.pid}`, 'src');
+  const remove = () => rm(path.dirname(dir), { recursive: true, force: true });
+  // A build under way may be copied half-written: copy again until the bundle matches the code.
+  for (let attempt = 0; ; attempt++) {
+    await remove();
+    await cp(COMPILED, dir, { recursive: true });
+    const found = findPrebuiltBundle(false, dir);
+    if ('bundle' in found) return { dir, bundled: true, remove };
+    if (attempt >= 5) return { dir, bundled: false, remove };
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
 
 export interface BenchWorker {
   child: ChildProcess;
@@ -18,10 +39,10 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-export async function startBenchWorker(env: Record<string, string>): Promise<BenchWorker> {
-  if (!existsSync(COMPILED_WORKER)) throw new Error(`${COMPILED_WORKER} is missing: run \`npm run build\` first`);
+/** The worker at `compiled` (lib/src/ or a snapshot of it), with these environment variables. */
+export async function startBenchWorker(compiled: string, env: Record<string, string>): Promise<BenchWorker> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [COMPILED_WORKER], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(compiled, 'worker.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);
