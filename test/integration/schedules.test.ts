@@ -297,6 +297,21 @@ describe('pallet schedule (Temporal Schedules)', function () {
     assert.equal(first.overlap, 'buffer');
 
     ok(await cli(['schedule', 'pause', workflowId]), 'pause');
+    // The text forms: describe's lines, list's row.
+    const text = ok(await cli(['schedule', 'describe', workflowId]), 'describe').stdout;
+    for (const line of [
+      `schedule    ${workflowId}`,
+      `definition  workflows/${workflowId.replace(/-v1$/, '')}:v1 ${v1}`,
+      'when        every 1 h',
+      'overlap     buffer',
+      'input       {"text":"scheduled"}',
+      'state       paused (paused with `pallet schedule pause`)',
+      'next runs   -',
+    ])
+      assert.ok(text.includes(`${line}\n`), `no line "${line}" in:\n${text}`);
+    const table = ok(await cli(['schedule', 'list']), 'list').stdout;
+    assert.match(table.split('\n')[0], /^ID\s+WORKFLOW\s+WHEN\s+STATE\s+NEXT RUN\s+DEFINITION$/);
+    assert.match(table, new RegExp(`^${workflowId}\\s+${workflowId}\\s+every 1 h\\s+paused\\s+-\\s+${v1.slice(0, 19)}$`, 'm'));
     const { digest: v2, res: again } = await push('pushed.yaml', definition(workflowId, '2', block('2h')));
     assert.match(again.stdout, new RegExp(`schedule ${workflowId}: updated, every 2 h, pinned to ${v2.slice(0, 19)}`));
     const second = await describeJson(workflowId);
