@@ -40,6 +40,8 @@ interface CatalogEntry {
 export class TemporalWorkflowRuns implements WorkflowRuns {
   private cached?: { at: number; entries: Promise<CatalogEntry[]> };
   private client?: Promise<PalletClient>;
+  /** Reads under way, by run id (see get). */
+  private readonly reading = new Map<string, Promise<ServedRun | undefined>>();
 
   constructor(
     private readonly services: Services,
@@ -75,7 +77,20 @@ export class TemporalWorkflowRuns implements WorkflowRuns {
     return { runId, workflow, status: 'running' };
   }
 
-  async get(runId: string): Promise<ServedRun | undefined> {
+  /**
+   * The run now. Concurrent reads of one run share one look: a second `state` query sent while
+   * the first is with the worker waits on the server for the run's next workflow task (seconds).
+   */
+  get(runId: string): Promise<ServedRun | undefined> {
+    let pending = this.reading.get(runId);
+    if (!pending) {
+      pending = this.read(runId).finally(() => this.reading.delete(runId));
+      this.reading.set(runId, pending);
+    }
+    return pending;
+  }
+
+  private async read(runId: string): Promise<ServedRun | undefined> {
     const pc = await this.pc();
     const handle = pc.client.workflow.getHandle(runId);
     const description = await handle.describe().catch((err: Error) => {
@@ -121,17 +136,28 @@ export class TemporalWorkflowRuns implements WorkflowRuns {
   }
 
   async follow(runId: string, onChange?: (run: ServedRun) => void, signal?: AbortSignal): Promise<ServedRun> {
+    const pc = await this.pc();
+    const { connection } = await this.services.temporal();
+    const done = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+    // Wakes the loop the moment the run closes (a long poll on the server), not at the next look.
+    let closed: Promise<unknown> = connection.withAbortSignal(stop, () => pc.client.workflow.getHandle(runId).result()).catch(() => undefined);
+    void closed.then(() => (closed = new Promise(() => undefined)));
     let last = '';
-    for (;;) {
-      const run = await this.get(runId);
-      if (!run) throw new RunRequestError('not_found', `no Pallet run ${runId}`);
-      const key = JSON.stringify([run.status, run.progress, run.waiting]);
-      if (key !== last) {
-        last = key;
-        onChange?.(run);
+    try {
+      for (;;) {
+        const run = await this.get(runId);
+        if (!run) throw new RunRequestError('not_found', `no Pallet run ${runId}`);
+        const key = JSON.stringify([run.status, run.progress, run.waiting]);
+        if (key !== last) {
+          last = key;
+          onChange?.(run);
+        }
+        if (run.status !== 'running' || signal?.aborted) return run;
+        await Promise.race([sleep(this.pollMs, stop), closed]);
       }
-      if (run.status !== 'running' || signal?.aborted) return run;
-      await sleep(this.pollMs, signal);
+    } finally {
+      done.abort();
     }
   }
 
