@@ -23,7 +23,6 @@ import {
   type RunState,
   type StepFailureDetails,
 } from './contract';
-import { checkInput } from './dsl/input-schema';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type RunResult, type WorkflowDefinition } from './dsl/types';
 import type { ClientServices } from './client-services';
 import type { palletWorkflow } from './workflows';
@@ -90,7 +89,12 @@ export interface StartOptions {
 /** The workflow's input for a run; refused at once when it cannot fit one Temporal payload. */
 export function runArgs(target: RunTarget, opts: StartOptions): PalletWorkflowInput {
   // A definition that declares its input (metadata.input_schema) refuses input that does not fit, naming the field.
-  if (target.definition) checkInput(target.definition.metadata, opts.input);
+  if (target.definition) {
+    // Required here, not at the top: ajv would load into every client (`pallet status`, `runs`); a
+    // target with a definition came from the loader, which has already loaded it. runArgs stays synchronous.
+    const { checkInput } = require('./dsl/input-schema') as typeof import('./dsl/input-schema');
+    checkInput(target.definition.metadata, opts.input);
+  }
   const args: PalletWorkflowInput = { definition: target.definition, source: target.source, input: opts.input, completed: opts.completed };
   // Said here, before anything starts: the server would refuse it with a bare "failed to start".
   const size = payloadSize(args);

@@ -8,7 +8,6 @@ import { DEFAULT_CLAIM_CHECK_BYTES, DEFAULT_MAX_DATA_BYTES } from './claims';
 import { DATA_REPOSITORY, registryFromEnv, type RegistrySettings } from './registry';
 import { parseAgentCredentials, type AgentCredentials } from './agents/credentials';
 import { checkBaseUrl, parseAgentHosts, type HostPattern } from './sources/agent-hosts';
-import { parseAgentUrls } from './sources/agents';
 
 export type Env = Record<string, string | undefined>;
 
@@ -127,6 +126,14 @@ const BYTE_UNITS: Record<string, number> = {
   gb: 1024 ** 3,
   gib: 1024 ** 3,
 };
+
+/** PALLET_AGENT_URLS: comma-separated base URLs. Parsed here, not in sources/agents, so that reading the settings loads no agent SDK. */
+export function parseAgentUrls(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+}
 
 /** A size: bytes, or with a K, M or G suffix (powers of 1024: `256K`, `64MiB`). */
 export function parseBytes(name: string, raw: string | undefined, fallback: number): number {

@@ -141,13 +141,6 @@ export class UrlAgentSource implements AgentSource {
 /** The origin of the agents at PALLET_AGENT_URLS. */
 export const CONFIGURED_ORIGIN = 'PALLET_AGENT_URLS';
 
-export function parseAgentUrls(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean);
-}
-
 /**
  * A skill index over several sources (in the order given: configured URLs before the
  * registry), rebuilt when older than `ttlMs` or on demand. `onWarning` hears each new
