@@ -46,7 +46,8 @@ function bodyPrefix(containerId: string): string {
 
 /** The run's progress, derived from its state: loops counted by iteration, wide parallel steps by branch. */
 export function runProgress(state: RunState): RunProgress {
-  const finished = new Set(state.finished);
+  // Sleeps have no outputs: they are `passed`, not `finished`, but they are done all the same.
+  const finished = new Set([...state.finished, ...(state.passed ?? [])]);
   const failedIds = Object.keys(state.recovered ?? {});
   const claimed = new Set<string>();
   const groups: GroupProgress[] = [];
@@ -66,7 +67,7 @@ export function runProgress(state: RunState): RunProgress {
         else if (state.running.some(inIteration)) running++;
         if (failedIds.some(inIteration)) failed++;
       }
-      for (const f of state.finished) if (f.startsWith(`${id}[`)) claimed.add(f);
+      for (const f of finished) if (f.startsWith(`${id}[`)) claimed.add(f);
       groups.push({ id, kind: c.step_type, unit: 'iterations', total, done, running, failed, finished: whole });
     } else if (c.step_type === 'parallel' && c.steps.length >= WIDE_PARALLEL) {
       const prefix = bodyPrefix(id);

@@ -81,6 +81,15 @@ describe('run progress', () => {
     assert.equal(stepCount(['prepare', 'review_all', 'report'], batchState(150, [150])), '3 steps (review_all: 200 iterations)');
   });
 
+  it('counts sleeps, which finish without outputs (passed), as done', () => {
+    const state = batchState(0, []);
+    state.containers = { naps: { step_type: 'for_each', items: 20, steps: ['nap'] } };
+    state.finished = [];
+    state.passed = ['naps[0].nap', 'naps[1].nap'];
+    state.running = ['naps', 'naps[2].nap'];
+    assert.equal(groupLine(runProgress(state).groups[0]), 'naps: 2/20 done, 1 running');
+  });
+
   it('a few ids, then how many more', () => {
     assert.equal(someIds(['a', 'b', 'c', 'd', 'e']), 'a, b, c +2 more');
     assert.equal(someIds([]), '-');
