@@ -301,11 +301,13 @@ function stepFailedHint(failure: RunFailure, workflowId: string): string {
  */
 export async function followRun(handle: WorkflowHandle, show: boolean, log: (line: string) => void): Promise<{ result: RunResult; last?: RunState }> {
   const display = show ? progressDisplay(process.stdout, (line) => log(`  ${line}`)) : undefined;
-  let last: RunState | undefined;
+  // Stopped once, success or failure: the live block is left as last drawn, before the summary or the failure.
+  let result: RunResult;
   try {
-    const result = await waitForResult(handle, display && ((s) => display.update(s)));
-    return { result, last: display?.stop() };
-  } finally {
-    last ??= display?.stop();
+    result = await waitForResult(handle, display && ((s) => display.update(s)));
+  } catch (err) {
+    display?.stop();
+    throw err;
   }
+  return { result, last: display?.stop() };
 }
