@@ -10,7 +10,7 @@
 // `{{ steps.build.outputs.result.language }}` still resolves in the workflow while
 // `...result.code` (50 MB) becomes a reference.
 import { CLAIM_REF_KEY, isClaimRef, isStateRef, type ClaimRef, type StateSegment } from './contract';
-import { interpolationText } from './dsl/templates';
+import { interpolationText } from './dsl/interpolation-text';
 import { DataStore } from './registry/data';
 
 /** A string's blob: its UTF-8 text. */

@@ -2,8 +2,7 @@
 // CLI, activities, tests): its input, the `state` query and its shape, and the type of every
 // failure a run can end with. Both sides import this one module; it is sandbox-safe (the
 // workflow imports it too), so it holds only data shapes and Temporal definitions.
-import { defaultPayloadConverter } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defaultPayloadConverter, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { WaitOutcome } from './dsl/step-types';
 import { MAX_PAYLOAD_BYTES, type DefinitionSource, type WorkflowDefinition } from './dsl/types';
 
@@ -171,7 +170,10 @@ export interface RunState {
   error?: string;
 }
 
-export const stateQuery = defineQuery<RunState | null>('state');
+// The query and updates are written out as @temporalio/workflow's defineQuery and defineUpdate
+// make them (`{ type, name }`): importing that package here would load it into every client,
+// `pallet status` included. test/unit/contract-definitions.test.ts checks they stay equal.
+export const stateQuery = { type: 'query', name: 'state' } as QueryDefinition<RunState | null>;
 
 /** Details attached to a StepFailed failure, for the CLI and for `retry`. */
 export interface StepFailureDetails {
@@ -368,7 +370,7 @@ export interface EventReceipt {
  * history) an event no wait step of the run is waiting for now, with a message naming the
  * events it is waiting for; an event sent before its wait step started is refused too, not kept.
  */
-export const eventUpdate = defineUpdate<EventReceipt, [PalletEvent]>('event');
+export const eventUpdate = { type: 'update', name: 'event' } as UpdateDefinition<EventReceipt, [PalletEvent]>;
 
 // ---- Agents that ask: input-required tasks and the answers sent to them ----------------
 
@@ -411,7 +413,7 @@ export interface ReplyReceipt {
 }
 
 /** The update that answers an agent's question. Its validator refuses (nothing recorded) a reply no step is asking for. */
-export const replyUpdate = defineUpdate<ReplyReceipt, [PalletReply]>('reply');
+export const replyUpdate = { type: 'update', name: 'reply' } as UpdateDefinition<ReplyReceipt, [PalletReply]>;
 
 /** The failure type of a refused reply: no step is asking now; details: [{ asking: AskingStep[] }]. */
 export const NOT_ASKING = 'NotAsking';

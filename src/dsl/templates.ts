@@ -8,9 +8,11 @@
 // A string that is exactly `${{ <CEL> }}` is an expression instead (./expressions.ts): a
 // Pallet file never holds `${{`, so Pallet's results are untouched.
 import { evaluateExpressionString, hasExpression } from './expressions';
+import { interpolationText } from './interpolation-text';
 import { isPlainObject } from './plain-object';
 import type { TemplateContext } from './template-context';
 
+export { interpolationText } from './interpolation-text';
 export { isPlainObject } from './plain-object';
 export type { LoopFrame, TemplateContext } from './template-context';
 
@@ -86,14 +88,6 @@ export function lookup(text: string, ctx: TemplateContext): unknown {
     if (current === undefined) return null;
   }
   return current === undefined ? null : current;
-}
-
-/** Text form of a value interpolated into a longer string. */
-export function interpolationText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
 }
 
 /**
