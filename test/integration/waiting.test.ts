@@ -60,8 +60,8 @@ function pallet(args: string[], env: Record<string, string>): Promise<CliResult>
   const entry = `
     const { Command } = require('commander');
     const program = new Command('pallet').exitOverride();
-    require(${JSON.stringify(path.join(ROOT, 'src', 'cli', 'approvals'))}).registerApprovalCommands(program);
-    require(${JSON.stringify(path.join(ROOT, 'src', 'cli', 'runs'))}).registerRunCommands(program);
+    require(${JSON.stringify(path.join(ROOT, 'src', 'cli', 'verbs', 'approvals'))}).registerApprovalCommands(program);
+    require(${JSON.stringify(path.join(ROOT, 'src', 'cli', 'verbs', 'runs'))}).registerRunCommands(program);
     program.parseAsync(['node', 'pallet', ...process.argv.slice(1)]).catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });`;
   const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', entry, ...args], {
     cwd: ROOT,
