@@ -15,6 +15,8 @@ import { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, type AgentExecuto
 import { UserBuilder, agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
 import type { SkillRunner } from './skill-runner';
 import { InputNeeded } from './types';
+import { messageData, messageText } from '../../src/agents/a2a-parts';
+import { isPlainObject } from '../../src/dsl/plain-object';
 
 // express has no types installed here (no @types/express): the little these routes use of it.
 interface ExpressApp {
@@ -139,18 +141,18 @@ class SkillExecutor implements AgentExecutor {
     let answer: string | undefined;
     if (earlier) {
       this.waiting.delete(taskId);
-      const data = dataOf(message);
+      const data = messageData(message);
       ({ skill } = earlier);
-      params = isObject(data) ? { ...earlier.params, ...data } : earlier.params;
-      answer = textOf(message) ?? (typeof data === 'string' ? data : undefined);
+      params = isPlainObject(data) ? { ...earlier.params, ...data } : earlier.params;
+      answer = messageText(message) ?? (typeof data === 'string' ? data : undefined);
     } else {
       const named = message.metadata?.skill;
       const skills = this.runner.agent.skills.map((s) => s.id).join(', ');
       if (typeof named !== 'string' || !named) {
         return update(TaskState.TASK_STATE_REJECTED, `name the skill in the message metadata under "skill" (skills of ${who}: ${skills})`);
       }
-      const data = dataOf(message);
-      if (!isObject(data)) return update(TaskState.TASK_STATE_REJECTED, `send the inputs of ${named} as a data part holding a JSON object`);
+      const data = messageData(message);
+      if (!isPlainObject(data)) return update(TaskState.TASK_STATE_REJECTED, `send the inputs of ${named} as a data part holding a JSON object`);
       skill = named;
       params = data;
     }
@@ -228,17 +230,3 @@ function resultArtifact(value: unknown) {
   };
   return { artifactId: 'result', name: 'result', description: '', parts: [part], metadata: undefined, extensions: [] };
 }
-
-/** The value of a message's first data part, if any. */
-function dataOf(message: Message): unknown {
-  for (const part of message.parts) if (part.content?.$case === 'data') return part.content.value;
-  return undefined;
-}
-
-/** A message's text parts, joined; undefined when it has none. */
-function textOf(message: Message): string | undefined {
-  const texts = message.parts.flatMap((p) => (p.content?.$case === 'text' ? [p.content.value] : []));
-  return texts.length ? texts.join('\n') : undefined;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

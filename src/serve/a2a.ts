@@ -32,6 +32,8 @@ import type http from 'node:http';
 import type { PalletEvent, WaitingStep } from '../contract';
 import type { ServedRun, ServedWorkflow, WorkflowRuns } from './contract';
 import { RunRequestError } from './errors';
+import { messageData, messageText } from '../agents/a2a-parts';
+import { isPlainObject } from '../dsl/plain-object';
 
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
 
@@ -249,10 +251,10 @@ export class WorkflowExecutor implements AgentExecutor {
     const skill = message.metadata?.skill;
     if (typeof skill !== 'string' || !skill) return `name the workflow to run in the message metadata under "skill" (skills: ${skills})`;
     if (!catalog.some((w) => w.id === skill)) return `no workflow "${skill}" is served here (skills: ${skills})`;
-    const data = dataOf(message);
-    const text = textOf(message);
+    const data = messageData(message);
+    const text = messageText(message);
     let input: Record<string, unknown>;
-    if (isObject(data)) input = data;
+    if (isPlainObject(data)) input = data;
     else if (data === undefined && text !== undefined) input = { requirements: text };
     else return `send the input of ${skill} as a data part holding a JSON object, or as text (taken as {"requirements": text})`;
     const run = await this.runs.start(skill, input, `a2a:${message.messageId}`);
@@ -266,10 +268,10 @@ export class WorkflowExecutor implements AgentExecutor {
     if (!run) return `no task ${taskId}`;
     if (run.status !== 'waiting') return `task ${taskId} is not waiting for input: its run is ${run.status}`;
     const waiting = run.waiting ?? [];
-    const data = dataOf(message);
-    const text = textOf(message)?.trim().toLowerCase();
+    const data = messageData(message);
+    const text = messageText(message)?.trim().toLowerCase();
     let event: PalletEvent;
-    if (isObject(data) && (data.outcome === 'approved' || data.outcome === 'rejected')) {
+    if (isPlainObject(data) && (data.outcome === 'approved' || data.outcome === 'rejected')) {
       event = { event: typeof data.event === 'string' ? data.event : '', outcome: data.outcome };
       if (data.data !== undefined) event.data = data.data;
       if (typeof data.by === 'string') event.by = data.by;
@@ -404,17 +406,3 @@ export class ServedRequestHandler extends DefaultRequestHandler {
     return taskOf(after);
   }
 }
-
-/** The value of a message's first data part, if any. */
-function dataOf(message: Message): unknown {
-  for (const part of message.parts) if (part.content?.$case === 'data') return part.content.value;
-  return undefined;
-}
-
-/** A message's text parts, joined; undefined when it has none. */
-function textOf(message: Message): string | undefined {
-  const texts = message.parts.flatMap((p) => (p.content?.$case === 'text' ? [p.content.value] : []));
-  return texts.length ? texts.join('\n') : undefined;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
