@@ -20,3 +20,9 @@ export const BATCHES_IN_LOOPS = 'batches-in-loops';
 export const STATE_BY_REFERENCE = 'state-by-reference';
 /** A cancelled run waits for its agent calls to stop (an A2A agent's task is cancelled with it). */
 export const WAIT_FOR_CANCELLED_CALLS = 'wait-for-cancelled-calls';
+/**
+ * A new generation takes the steps earlier ones finished (carried) in one synchronous pass,
+ * without the awaits, span and progress update of a step that runs: its first workflow task no
+ * longer grows with everything finished so far. Fewer awaits may reorder concurrent branches' commands.
+ */
+export const QUICK_CARRIED_STEPS = 'quick-carried-steps';

@@ -17,6 +17,7 @@ import { resolveValue, type LoopFrame } from '../dsl/templates';
 import type { DefinitionSource, ErrorHandling, RunResult, SequentialStep, Step, WorkflowDefinition } from '../dsl/types';
 import { IterationWalker, type IterationRoot } from './iteration';
 import { noteStepEnd, noteWaitChange, traceStep } from './metrics';
+import { QUICK_CARRIED_STEPS } from './patches';
 import { compensate } from './steps/errors';
 import { runnerOf } from './steps';
 import { withDefaults, type Effects, type Scope, type StepEffects, type Walker } from './steps/types';
@@ -55,6 +56,8 @@ export class WorkflowRun implements IterationRoot {
   lastFinished: { stepId: string; result?: { value: unknown } } | undefined;
   /** Keys (stepKey) of the call steps finished so far, carried ones included: a retry offers them. */
   readonly keys: Record<string, string>;
+  /** Whether carried steps are taken without running them as steps (QUICK_CARRIED_STEPS). */
+  private quickCarried = false;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -74,6 +77,9 @@ export class WorkflowRun implements IterationRoot {
     // (a parallel step's in declaration order once all finished); containers have none.
     const recorded: [string, unknown][] = [];
     const scope: Scope = { within: [], inBranch: false, record: (id, stored) => recorded.push([id, stored]) };
+    // Asked only when something is carried, so a run's first generation records no marker.
+    const { carried, stored } = this.resume;
+    if ((carried && Object.keys(carried).length) || (stored && Object.keys(stored.index).length)) this.quickCarried = this.effects.patched(QUICK_CARRIED_STEPS);
     try {
       // A batch inside a loop walks as its iteration, recording its branches for the parent.
       const frame = this.resume.frame;
@@ -117,7 +123,21 @@ export class WorkflowRun implements IterationRoot {
   }
 
   async runSteps(steps: Step[], scope: Scope): Promise<void> {
-    for (const step of steps) await this.runStep(step, scope);
+    for (const step of steps) if (!this.takeCarried(step, scope)) await this.runStep(step, scope);
+  }
+
+  /**
+   * A call step an earlier generation finished, taken at once as runSequential would take it
+   * (no awaits, span or progress update): re-walking thousands of them each generation cost a
+   * promise (and its stack trace, kept by the SDK) per await, in the generation's first task.
+   */
+  private takeCarried(step: Step, scope: Scope): boolean {
+    if (!this.quickCarried || step.step_type !== 'sequential' || step.on_error) return false;
+    const carried = this.carriedOutput(step.id);
+    if (!carried) return false;
+    this.finish(step.id, carried.stored, scope);
+    if (step.compensate) this.noteCompensable(step);
+    return true;
   }
 
   async runStep(step: Step, scope: Scope): Promise<void> {
@@ -141,14 +161,21 @@ export class WorkflowRun implements IterationRoot {
   }
 
   completedOutput(stepId: string): { stored: unknown } | undefined {
-    const has = (map: Record<string, unknown> | undefined) => map !== undefined && Object.prototype.hasOwnProperty.call(map, stepId);
-    // An earlier generation of this run finished it: not a reuse, the same run going on.
-    if (has(this.resume.carried)) return { stored: this.resume.carried![stepId] };
-    const stored = this.resume.stored;
-    if (stored && has(stored.index)) return { stored: { $pallet_state: stored.segments[stored.index[stepId]], step: stepId } satisfies StateRef };
-    if (!has(this.resume.completed)) return undefined;
+    const carried = this.carriedOutput(stepId);
+    if (carried) return carried;
+    const { completed } = this.resume;
+    if (!completed || !Object.prototype.hasOwnProperty.call(completed, stepId)) return undefined;
     this.state.reused.push(stepId);
-    return { stored: this.resume.completed![stepId] };
+    return { stored: completed[stepId] };
+  }
+
+  /** The stored output of a step an earlier generation of this run finished: not a reuse, the same run going on. */
+  private carriedOutput(stepId: string): { stored: unknown } | undefined {
+    const { carried, stored } = this.resume;
+    if (carried && Object.prototype.hasOwnProperty.call(carried, stepId)) return { stored: carried[stepId] };
+    if (stored && Object.prototype.hasOwnProperty.call(stored.index, stepId))
+      return { stored: { $pallet_state: stored.segments[stored.index[stepId]], step: stepId } satisfies StateRef };
+    return undefined;
   }
 
   wasFinished(stepId: string): boolean {
