@@ -5,25 +5,21 @@
 // is gone; and the token check.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { stateQuery } from '../../src/contract';
 import type { RunResult } from '../../src/dsl/types';
-import { Services } from '../../src/services';
-import { loadSettings } from '../../src/settings';
-import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
+import type { Services } from '../../src/services';
 import { loadServeConfig } from '../../src/serve/config';
 import { servedRunId, TemporalWorkflowRuns } from '../../src/serve/runs';
 import { startServeServer, type ServeServer } from '../../src/serve/server';
-import { gate, SkillError, startTestAgent, type TestAgent } from '../helpers/agents';
+import { gate, SkillError, type TestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
 import { exited } from '../helpers/processes';
 import { INSTALL_INTEROP, INTEROP_VENV } from '../helpers/interop';
-import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { requireTool } from '../helpers/tools';
-import { createTestWorker, uniqueId } from '../helpers/worker';
+import { startServeStack, type ServeStack } from '../helpers/serve';
+import { uniqueId } from '../helpers/worker';
 
 const TOKEN = 'serve-test-token';
 const REQUIREMENTS = 'Build a CLI that reads a CSV of expenses and prints totals by category';
@@ -52,71 +48,35 @@ const statusText = (task: Json): string => ((task.status?.message?.parts ?? []) 
 
 describe('pallet serve over A2A, driven by the Python a2a-sdk client (real server, worker, registry)', function () {
   this.timeout(300_000);
-  let registry: RunningRegistry;
+  let stack: ServeStack;
   let agent: TestAgent;
   let services: Services;
-  let worker: Worker;
-  let running: Promise<void>;
   let server: ServeServer;
   const planGate = gate();
 
   before(async () => {
     requireTool(PYTHON, "the interop fixtures' Python venv (a2a-sdk)", INSTALL_INTEROP);
-    const env = await temporalEnv();
-    registry = await startRegistry();
-    agent = await startTestAgent('codegen-agent', {
-      // A requirement saying GATED holds its plan until the test opens the gate.
-      create_plan: async (p) => {
-        if (String(p.requirements).includes('GATED')) await planGate.promise;
-        return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
+    ({ agent, services, server } = stack = await startServeStack(
+      'serve-a2a',
+      {
+        // A requirement saying GATED holds its plan until the test opens the gate.
+        create_plan: async (p) => {
+          if (String(p.requirements).includes('GATED')) await planGate.promise;
+          return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
+        },
+        generate_code: (p) => {
+          if (JSON.stringify(p.plan).includes('UNBUILDABLE')) throw new SkillError('cannot build that plan');
+          return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
+        },
+        review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
       },
-      generate_code: (p) => {
-        if (JSON.stringify(p.plan).includes('UNBUILDABLE')) throw new SkillError('cannot build that plan');
-        return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
-      },
-      review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
-    });
-    const taskQueue = uniqueId('serve-a2a');
-    services = new Services(
-      loadSettings({
-        ...process.env,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: 'default',
-        PALLET_REGISTRY: registry.host,
-        PALLET_TASK_QUEUE: taskQueue,
-        PALLET_WORKFLOWS_DIR: '',
-        PALLET_AGENT_URLS: agent.url,
-        PALLET_REGISTRY_DISCOVERY: 'false',
-      }),
-      () => undefined,
-    );
-    for (const name of ['code-generation', 'approval-gate']) {
-      const text = await readFile(path.join(ROOT, 'pallet-workflows', `${name}.yaml`), 'utf8');
-      await services.registry.pushWorkflow(name, `${name}.yaml`, text, 'v1');
-    }
-    // The worker pulls the pinned definitions from the same registry, as a deployed one does.
-    ({ worker } = await createTestWorker({
-      agentUrls: [],
-      taskQueue,
-      directory: new AgentDirectory([new UrlAgentSource([agent.url])], 60_000),
-      definitions: services.definitions,
-    }));
-    running = worker.run();
-    server = await startServeServer({
-      services,
-      config: loadServeConfig({ PALLET_SERVE_TOKENS: TOKEN }, { host: '127.0.0.1', port: 0 }),
-      log: () => undefined,
-    });
+      TOKEN,
+    ));
   });
 
   after(async () => {
     planGate.open();
-    await server?.close();
-    worker?.shutdown();
-    await running;
-    await services?.close();
-    await agent?.close();
-    await registry?.stop();
+    await stack?.stop();
   });
 
   it('publishes a card with one skill per stored workflow and the schemes to authenticate with', async () => {
@@ -282,7 +242,7 @@ describe('pallet serve over A2A, driven by the Python a2a-sdk client (real serve
           ...process.env,
           TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'),
           TEMPORAL_ADDRESS: env.address,
-          PALLET_REGISTRY: registry.host,
+          PALLET_REGISTRY: stack.registry.host,
           PALLET_WORKFLOWS_DIR: '',
           PALLET_SERVE_TOKENS: TOKEN,
           PALLET_SERVE_WORKFLOWS: 'code-*',

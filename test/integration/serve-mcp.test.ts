@@ -6,24 +6,18 @@
 // call again (its idempotency key) returns the result; arguments the schema refuses start nothing.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import type { RunResult } from '../../src/dsl/types';
-import { Services } from '../../src/services';
-import { loadSettings } from '../../src/settings';
-import { AgentDirectory, UrlAgentSource } from '../../src/sources/agents';
-import { loadServeConfig } from '../../src/serve/config';
+import type { Services } from '../../src/services';
 import { IDEMPOTENCY_KEY, RUN_ID_KEY } from '../../src/serve/mcp';
 import { servedRunId } from '../../src/serve/runs';
-import { startServeServer, type ServeServer } from '../../src/serve/server';
-import { startTestAgent, type TestAgent } from '../helpers/agents';
+import type { ServeServer } from '../../src/serve/server';
 import { runCli } from '../helpers/cli';
 import { INSTALL_INTEROP, INTEROP_VENV } from '../helpers/interop';
-import { startRegistry, type RunningRegistry } from '../helpers/registry';
-import { ROOT, temporalEnv } from '../helpers/temporal';
+import { ROOT } from '../helpers/temporal';
 import { requireTool } from '../helpers/tools';
-import { createTestWorker, uniqueId } from '../helpers/worker';
+import { startServeStack, type ServeStack } from '../helpers/serve';
+import { uniqueId } from '../helpers/worker';
 
 const TOKEN = 'serve-mcp-test-token';
 const REQUIREMENTS = 'Build a CLI that reads a CSV of expenses and prints totals by category';
@@ -48,68 +42,34 @@ const textOf = (call: Json): string => (call.content as Json[]).map((c) => c.tex
 
 describe('pallet serve over MCP, driven by the Python mcp client (real server, worker, registry)', function () {
   this.timeout(300_000);
-  let registry: RunningRegistry;
-  let agent: TestAgent;
+  let stack: ServeStack;
   let services: Services;
-  let worker: Worker;
-  let running: Promise<void>;
   let server: ServeServer;
-  let env: Awaited<ReturnType<typeof temporalEnv>>;
   let settingsEnv: Record<string, string>;
   const mcpUrl = () => `${server.url}/mcp`;
 
   before(async () => {
     requireTool(PYTHON, "the interop fixtures' Python venv (mcp)", INSTALL_INTEROP);
-    env = await temporalEnv();
-    registry = await startRegistry();
-    agent = await startTestAgent('codegen-agent', {
-      // Slow enough that the client sees the run progress step by step.
-      create_plan: async (p) => {
-        await new Promise((resolve) => setTimeout(resolve, 2500));
-        return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
+    ({ services, server, settingsEnv } = stack = await startServeStack(
+      'serve-mcp',
+      {
+        // Slow enough that the client sees the run progress step by step.
+        create_plan: async (p) => {
+          await new Promise((resolve) => setTimeout(resolve, 2500));
+          return { steps: ['parse the CSV', 'sum by category'], requirements: p.requirements };
+        },
+        generate_code: async (p) => {
+          await new Promise((resolve) => setTimeout(resolve, 2500));
+          return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
+        },
+        review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
       },
-      generate_code: async (p) => {
-        await new Promise((resolve) => setTimeout(resolve, 2500));
-        return { code: `print(${JSON.stringify(JSON.stringify(p.plan ?? null).length)})`, language: 'python' };
-      },
-      review_code: (p) => ({ approved: true, lines: String(p.code).split('\n').length }),
-    });
-    const taskQueue = uniqueId('serve-mcp');
-    settingsEnv = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      PALLET_REGISTRY: registry.host,
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_WORKFLOWS_DIR: '',
-      PALLET_AGENT_URLS: agent.url,
-      PALLET_REGISTRY_DISCOVERY: 'false',
-    };
-    services = new Services(loadSettings({ ...process.env, ...settingsEnv }), () => undefined);
-    for (const name of ['code-generation', 'approval-gate']) {
-      const text = await readFile(path.join(ROOT, 'pallet-workflows', `${name}.yaml`), 'utf8');
-      await services.registry.pushWorkflow(name, `${name}.yaml`, text, 'v1');
-    }
-    ({ worker } = await createTestWorker({
-      agentUrls: [],
-      taskQueue,
-      directory: new AgentDirectory([new UrlAgentSource([agent.url])], 60_000),
-      definitions: services.definitions,
-    }));
-    running = worker.run();
-    server = await startServeServer({
-      services,
-      config: loadServeConfig({ PALLET_SERVE_TOKENS: TOKEN }, { host: '127.0.0.1', port: 0 }),
-      log: () => undefined,
-    });
+      TOKEN,
+    ));
   });
 
   after(async () => {
-    await server?.close();
-    worker?.shutdown();
-    await running;
-    await services?.close();
-    await agent?.close();
-    await registry?.stop();
+    await stack?.stop();
   });
 
   it('lists one tool per stored workflow, named by its id, with its input schema (any object when none is declared)', async () => {
