@@ -19,6 +19,7 @@ import { runCli, type CliResult } from '../helpers/cli';
 import { startRegistry, type RunningRegistry } from '../helpers/registry';
 import { temporalEnv } from '../helpers/temporal';
 import { createTestWorker, uniqueId } from '../helpers/worker';
+import type { ScheduleView } from '../../src/schedules/temporal';
 
 const DIGEST = /sha256:[0-9a-f]{64}/;
 
@@ -31,23 +32,8 @@ steps:
   - { id: greet, skill: echo, inputs: { text: "{{ workflow.input.text }}", version: "${version}" } }
 `;
 
-interface ScheduleJson {
-  schedule_id: string;
-  workflow: string | null;
-  definition_id: string | null;
-  definition_ref: string | null;
-  definition_digest: string | null;
-  resolve_each_run: boolean;
-  when: string | null;
-  paused: boolean;
-  note: string | null;
-  next_runs: string[];
-  recent_runs: { workflow_id: string; run_id: string }[];
-  overlap: string;
-  input: Record<string, unknown>;
-  actions_taken: number;
-  url: string;
-}
+/** What `schedule describe --json` and `list --json` print. */
+type ScheduleJson = ScheduleView;
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
