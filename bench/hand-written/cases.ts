@@ -133,7 +133,8 @@ export interface HistoryFigures {
 
 /** What one run's history holds (the first run of a chain that continued as new). */
 export async function historyFigures(handle: WorkflowHandleWithFirstExecutionRunId): Promise<HistoryFigures> {
-  const history = await handle.fetchHistory();
+  // The handle start() returned follows the chain to its latest run: ask for the first by its id.
+  const history = await handle.client.getHandle(handle.workflowId, handle.firstExecutionRunId).fetchHistory();
   const byType: Record<string, number> = {};
   let taskMs = 0;
   let taskStarted: number | undefined;
