@@ -66,6 +66,8 @@ describe('long runs continue as new (real server)', function () {
     const long = await runToEnd(chain(60), { start: 0 }, 120);
     // The first generation, which ends by continuing as new, and a batched parallel step (below) replay too.
     await maybeRecord('continue-as-new-generation', long.workflowId, long.generations[0]?.run_id);
+    // A later generation takes the carried steps (patch quick-carried-steps): it replays too.
+    await maybeRecord('continue-as-new-carried', long.workflowId, long.generations[1]?.run_id);
     const single = await runToEnd(chain(60), { start: 0 });
     assert.ok(long.generations.length >= 2, `${long.generations.length} earlier generations`);
     assert.ok(
