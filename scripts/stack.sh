@@ -67,7 +67,7 @@ ensure_installed() {
     log "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund >&2
   fi
-  npx tsc --build >&2
+  npm run --silent build >&2   # compiles, and prebuilds the workflow bundle the worker starts from
   bash scripts/install-tools.sh
 }
 
