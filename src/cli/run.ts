@@ -11,6 +11,7 @@ import { FailureTypes, type RunState } from '../contract';
 import { DefinitionError, formatProblem } from '../dsl/loader';
 import type { DefinitionSource, RunResult } from '../dsl/types';
 import { services as processServices } from '../services';
+import { jsonObjectOption } from './json-option';
 import { preview } from './preview';
 import { progressDisplay, stepCount } from './progress';
 
@@ -30,14 +31,8 @@ export interface RunOptions {
 /** `--input` JSON, or plain requirements text, as the workflow input object. */
 export function parseInput(json: string | undefined, words: string[]): Record<string, unknown> {
   if (json !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(json);
-    } catch (err) {
-      throw new Error(`--input is not valid JSON: ${(err as Error).message}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--input must be a JSON object');
-    return words.length ? { ...(parsed as Record<string, unknown>), requirements: words.join(' ') } : (parsed as Record<string, unknown>);
+    const parsed = jsonObjectOption(json, '--input');
+    return words.length ? { ...parsed, requirements: words.join(' ') } : parsed;
   }
   return words.length ? { requirements: words.join(' ') } : {};
 }

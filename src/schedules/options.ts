@@ -1,7 +1,7 @@
 // What a Pallet schedule is, read from `pallet schedule create`'s options or a definition's
 // `metadata.schedule` block: pure (no client), so that mistakes are told before anything connects.
 import { DURATION_HELP, durationMs, showDuration } from '../dsl/durations';
-import { isPlainObject } from '../dsl/plain-object';
+import { jsonObjectOption } from '../cli/json-option';
 
 /** What happens when a run is due while the schedule's last run still runs (Temporal's overlap policies). */
 export const OVERLAP_POLICIES = { skip: 'SKIP', buffer: 'BUFFER_ONE', allow: 'ALLOW_ALL' } as const;
@@ -42,7 +42,7 @@ export function scheduleFromFlags(scheduleId: string, flags: CreateFlags): Palle
     scheduleId: id,
     workflow: flags.workflow.trim(),
     ...when(flags.cron, flags.every, '--cron', '--every'),
-    input: flags.input === undefined ? {} : jsonObject(flags.input, '--input'),
+    input: flags.input === undefined ? {} : jsonObjectOption(flags.input, '--input'),
     overlap: overlapName(flags.overlap, '--overlap'),
     resolveEachRun: flags.resolveEachRun ?? false,
   };
@@ -112,15 +112,4 @@ function overlapName(value: string | undefined, name: string): OverlapName {
   const key = value.trim().toLowerCase();
   if (!Object.hasOwn(OVERLAP_POLICIES, key)) throw new Error(`${name} must be one of ${Object.keys(OVERLAP_POLICIES).join(', ')}, not "${value}"`);
   return key as OverlapName;
-}
-
-function jsonObject(text: string, name: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${name} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isPlainObject(parsed)) throw new Error(`${name} must be a JSON object`);
-  return parsed;
 }
