@@ -9,6 +9,26 @@ export interface WorkerProcess extends ChildProcess {
   ready: Promise<void>;
 }
 
+/**
+ * The environment of a worker process on the test server: its task queue, agents found at
+ * `agentUrl` only (no registry discovery), and, when given, definitions from a folder.
+ */
+export function workerProcessEnv(
+  server: { address: string; namespace?: string },
+  taskQueue: string,
+  agentUrl: string,
+  workflowsDir?: string,
+): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace ?? 'default',
+    PALLET_TASK_QUEUE: taskQueue,
+    PALLET_AGENT_URLS: agentUrl,
+    ...(workflowsDir ? { PALLET_WORKFLOWS_DIR: workflowsDir } : {}),
+    PALLET_REGISTRY_DISCOVERY: 'false',
+  };
+}
+
 /** The real `pallet worker` entry point, as a separate process. */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'worker.ts')], {

@@ -13,7 +13,7 @@ import { palletWorkflow } from '../../src/workflows';
 import { startTestAgent } from '../helpers/agents';
 import { runCli } from '../helpers/cli';
 import { startA2aFixture, startMcpFixture, type A2aFixture, type McpFixture } from '../helpers/interop';
-import { exited, startWorkerProcess, until } from '../helpers/processes';
+import { exited, startWorkerProcess, until, workerProcessEnv } from '../helpers/processes';
 import { def, failureMessage } from '../helpers/runs';
 import { temporalEnv } from '../helpers/temporal';
 import { uniqueId, withWorker } from '../helpers/worker';
@@ -127,13 +127,7 @@ steps:
   it('a worker killed (SIGKILL) while the task works: a new worker finishes the run; the agent saw one send and gets from both', async () => {
     const env = await temporalEnv();
     const taskQueue = uniqueId('interop-kill');
-    const workerEnv = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_AGENT_URLS: a2a.url,
-      PALLET_REGISTRY_DISCOVERY: 'false',
-    };
+    const workerEnv = workerProcessEnv(env, taskQueue, a2a.url);
     let worker = startWorkerProcess(workerEnv);
     try {
       await worker.ready;

@@ -16,7 +16,7 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/telemetry/workflow-modul
 import { palletWorkflow } from '../../src/workflows';
 import { gate, startTestAgent } from '../helpers/agents';
 import { freePort } from '../helpers/net';
-import { exited, startWorkerProcess, until } from '../helpers/processes';
+import { exited, startWorkerProcess, until, workerProcessEnv } from '../helpers/processes';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
 
@@ -71,12 +71,7 @@ describe('telemetry', function () {
     const taskQueue = uniqueId('metrics');
     const address = `127.0.0.1:${await freePort()}`;
     const worker = startWorkerProcess({
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_AGENT_URLS: agent.url,
-      PALLET_WORKFLOWS_DIR: path.join(ROOT, 'pallet-workflows'),
-      PALLET_REGISTRY_DISCOVERY: 'false',
+      ...workerProcessEnv(env, taskQueue, agent.url, path.join(ROOT, 'pallet-workflows')),
       PALLET_METRICS_ADDRESS: address,
     });
     const scrape = async () => {
@@ -217,12 +212,7 @@ describe('telemetry', function () {
     const agent = await startTestAgent('otlp-agent', { first: () => ({ n: 1 }), second: () => ({ n: 2 }) });
     const taskQueue = uniqueId('otlp');
     const worker = startWorkerProcess({
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_AGENT_URLS: agent.url,
-      PALLET_WORKFLOWS_DIR: path.join(ROOT, 'pallet-workflows'),
-      PALLET_REGISTRY_DISCOVERY: 'false',
+      ...workerProcessEnv(env, taskQueue, agent.url, path.join(ROOT, 'pallet-workflows')),
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
       OTEL_SERVICE_NAME: 'pallet-otlp-test',
       OTEL_BSP_SCHEDULE_DELAY: '200',

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseDefinition } from '../../src/dsl/loader';
 import { gate, startTestAgent } from '../helpers/agents';
-import { exited, startWorkerProcess, until } from '../helpers/processes';
+import { exited, startWorkerProcess, until, workerProcessEnv } from '../helpers/processes';
 import { ROOT, temporalEnv } from '../helpers/temporal';
 import { uniqueId } from '../helpers/worker';
 import { palletWorkflow } from '../../src/workflows';
@@ -25,14 +25,7 @@ describe('worker killed mid-run', function () {
       third: (p) => ({ n: Number((p.prev as { n: number }).n) + 1 }),
     });
     const taskQueue = uniqueId('restart');
-    const workerEnv = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_AGENT_URLS: agent.url,
-      PALLET_WORKFLOWS_DIR: path.join(ROOT, 'pallet-workflows'),
-      PALLET_REGISTRY_DISCOVERY: 'false',
-    };
+    const workerEnv = workerProcessEnv(env, taskQueue, agent.url, path.join(ROOT, 'pallet-workflows'));
     const parsed = parseDefinition(
       `
 metadata: { id: durable-v1, name: Durable, version: "1" }
@@ -94,13 +87,7 @@ steps:
       },
     });
     const taskQueue = uniqueId('crashes');
-    const workerEnv = {
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-      PALLET_TASK_QUEUE: taskQueue,
-      PALLET_AGENT_URLS: agent.url,
-      PALLET_REGISTRY_DISCOVERY: 'false',
-    };
+    const workerEnv = workerProcessEnv(env, taskQueue, agent.url);
     const steps = Array.from(
       { length: 6 },
       (_, i) => `  - { id: s${i}, skill: work, inputs: { step: s${i}, ms: ${i === 2 ? 20000 : 1500} }, timeout: 60 }`,
